@@ -1,0 +1,269 @@
+package io.umhflux;
+
+import io.umhflux.internal.blob.ExecImage;
+import io.umhflux.internal.blob.LoadedBlob;
+import io.umhflux.internal.os.Platform;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The bytes of an executable (an ELF binary or a {@code #!} script), loaded once and spawned any number of
+ * times, without a file on disk.
+ *
+ * <p>On Linux the bytes go into an anonymous {@code memfd}, sealed against writing, growing, shrinking and
+ * further sealing, then hashed: what is hashed is exactly what every spawn executes. One memfd serves
+ * every spawn (no copy per spawn). Where the kernel refuses to execute memfds ({@code vm.memfd_noexec=2},
+ * seccomp, SELinux) the bytes go into a mode 0500 file in a fresh private directory instead, deleted by
+ * {@link #close()}; if that is impossible too, the error names each cause tried.
+ *
+ * <p>A {@code Blob} is thread-safe. Close it when no more helpers will be spawned from it; helpers already
+ * running are unaffected (a running {@code #!} script's interpreter has already opened its file).
+ *
+ * <pre>{@code
+ * try (Blob cat = Blob.of(Path.of("/bin/cat"))) {
+ *     // spawn helpers from cat
+ * }
+ * }</pre>
+ */
+public final class Blob implements AutoCloseable {
+    private final LoadedBlob loaded;
+
+    private Blob(LoadedBlob loaded) {
+        this.loaded = loaded;
+    }
+
+    /**
+     * Loads {@code bytes} (copied; later changes to the array do not matter) under the name {@code "blob"}.
+     *
+     * @throws BlobException when no placement can execute it
+     */
+    public static Blob of(byte[] bytes) {
+        return loader().load(bytes);
+    }
+
+    /**
+     * Loads {@code bytes} under {@code name}, the name shown in {@code /proc/<pid>/exe} and in errors.
+     *
+     * @throws BlobException when no placement can execute it
+     */
+    public static Blob of(String name, byte[] bytes) {
+        return loader().name(name).load(bytes);
+    }
+
+    /**
+     * Reads the file at {@code path} once; its file name becomes the blob's name.
+     *
+     * @throws BlobException when it cannot be read (a directory, missing, unreadable) or placed
+     */
+    public static Blob of(Path path) {
+        return loader().name(fileName(path)).load(path);
+    }
+
+    /**
+     * Loads a resource of this library's class loader, like {@code "helpers/resize"}.
+     *
+     * @throws BlobException when the resource is missing or cannot be placed
+     */
+    public static Blob fromClasspath(String resource) {
+        return loader().name(fileName(Path.of(resource))).loadResource(Blob.class.getClassLoader(), resource);
+    }
+
+    /** A loader with the defaults; set a name, a pinned hash or fallback directories on it. */
+    public static Loader loader() {
+        return Loader.DEFAULT;
+    }
+
+    private static String fileName(Path path) {
+        Path f = path.getFileName();
+        return f == null ? "blob" : f.toString();
+    }
+
+    /** @return the name given when loading: shown in errors and {@code /proc/<pid>/exe} */
+    public String name() {
+        return loaded.name();
+    }
+
+    /** @return the number of bytes loaded */
+    public long size() {
+        return loaded.size();
+    }
+
+    /** @return the lowercase hex SHA-256 of the sealed content */
+    public String sha256() {
+        return loaded.sha256();
+    }
+
+    /**
+     * @return where the bytes are executed from now; {@link Placement#FILE} after the kernel refused memfds
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public Placement placement() {
+        return loaded.image().placement() == ExecImage.Placement.MEMFD ? Placement.MEMFD : Placement.FILE;
+    }
+
+    /** @return whether {@link #close()} was called */
+    public boolean isClosed() {
+        return loaded.isClosed();
+    }
+
+    /** For the spawner in this module. */
+    LoadedBlob loaded() {
+        return loaded;
+    }
+
+    /**
+     * Frees the memfd or deletes the fallback file. Idempotent. Spawning afterwards fails with
+     * {@link IllegalStateException}; running helpers are unaffected.
+     */
+    @Override
+    public void close() {
+        loaded.close();
+    }
+
+    @Override
+    public String toString() {
+        return loaded.toString();
+    }
+
+    /** Where a blob's bytes are executed from. */
+    public enum Placement {
+        /** A sealed anonymous memfd: no file on disk. */
+        MEMFD,
+        /** A private mode 0500 file, because the kernel refused to execute memfds. */
+        FILE
+    }
+
+    /**
+     * An immutable set of load options; each setter returns a new {@code Loader}.
+     *
+     * <pre>{@code
+     * Blob blob = Blob.loader()
+     *         .name("resize")
+     *         .sha256("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
+     *         .loadResource(MyService.class.getClassLoader(), "helpers/resize");
+     * }</pre>
+     */
+    public static final class Loader {
+        static final Loader DEFAULT = new Loader("blob", null, true, defaultFallbackDirectories());
+
+        private final String name;
+        private final @Nullable String sha256;
+        private final boolean memfd;
+        private final List<Path> fallbackDirectories;
+
+        private Loader(String name, @Nullable String sha256, boolean memfd, List<Path> fallbackDirectories) {
+            this.name = name;
+            this.sha256 = sha256;
+            this.memfd = memfd;
+            this.fallbackDirectories = fallbackDirectories;
+        }
+
+        private static List<Path> defaultFallbackDirectories() {
+            List<Path> dirs = new ArrayList<>(2);
+            String runtime = System.getenv("XDG_RUNTIME_DIR");
+            if (runtime != null && !runtime.isEmpty()) {
+                dirs.add(Path.of(runtime));
+            }
+            dirs.add(Path.of(System.getProperty("java.io.tmpdir", "/tmp")));
+            return List.copyOf(dirs);
+        }
+
+        /** @param name shown in errors and {@code /proc/<pid>/exe}; default {@code "blob"} */
+        public Loader name(String name) {
+            Objects.requireNonNull(name, "name");
+            if (name.isEmpty() || name.indexOf('\0') >= 0 || name.indexOf('/') >= 0) {
+                throw new IllegalArgumentException("blob name must be non-empty without '/' or NUL: " + name);
+            }
+            return new Loader(name, sha256, memfd, fallbackDirectories);
+        }
+
+        /**
+         * Pins the content: loading fails with {@link BlobException} unless the sealed bytes hash to this.
+         *
+         * @param sha256 64 hex digits, either case
+         */
+        public Loader sha256(String sha256) {
+            Objects.requireNonNull(sha256, "sha256");
+            if (!sha256.matches("[0-9a-fA-F]{64}")) {
+                throw new IllegalArgumentException("sha256 must be 64 hex digits: " + sha256);
+            }
+            return new Loader(name, sha256.toLowerCase(Locale.ROOT), memfd, fallbackDirectories);
+        }
+
+        /**
+         * @param memfd {@code false} to skip the memfd and always use a private file (for systems known to
+         *     refuse memfd exec); default {@code true}
+         */
+        public Loader memfd(boolean memfd) {
+            return new Loader(name, sha256, memfd, fallbackDirectories);
+        }
+
+        /**
+         * @param directories where a private file may be created when memfds cannot be executed, in order;
+         *     default {@code $XDG_RUNTIME_DIR} (when set), then {@code java.io.tmpdir}
+         */
+        public Loader fallbackDirectories(Path... directories) {
+            List<Path> dirs = List.of(directories);
+            return new Loader(name, sha256, memfd, dirs);
+        }
+
+        /** Loads a copy of {@code bytes}. */
+        public Blob load(byte[] bytes) {
+            Objects.requireNonNull(bytes, "bytes");
+            return load(ByteBuffer.wrap(bytes));
+        }
+
+        /** Loads the bytes from position to limit of {@code bytes}; the buffer itself is not changed. */
+        public Blob load(ByteBuffer bytes) {
+            Objects.requireNonNull(bytes, "bytes");
+            Platform.requireSupported("load a blob");
+            return new Blob(LoadedBlob.load(name, bytes.duplicate(), sha256, memfd, fallbackDirectories));
+        }
+
+        /** Reads {@code in} to its end (the caller closes it) and loads what it read. */
+        public Blob load(InputStream in) {
+            Objects.requireNonNull(in, "in");
+            try {
+                return load(LoadedBlob.readAll(in));
+            } catch (IOException e) {
+                throw new BlobException(name, "cannot read the input stream: " + e, List.of(), e);
+            }
+        }
+
+        /** Reads the file at {@code path} once and loads it. */
+        public Blob load(Path path) {
+            Objects.requireNonNull(path, "path");
+            if (Files.isDirectory(path)) {
+                throw new BlobException(name, path + " is a directory, not an executable", List.of(), null);
+            }
+            try {
+                return load(ByteBuffer.wrap(Files.readAllBytes(path)));
+            } catch (IOException | UncheckedIOException e) {
+                throw new BlobException(name, "cannot read " + path + ": " + e, List.of(), e);
+            }
+        }
+
+        /** Loads the resource {@code resource} of {@code classLoader}. */
+        public Blob loadResource(ClassLoader classLoader, String resource) {
+            Objects.requireNonNull(classLoader, "classLoader");
+            Objects.requireNonNull(resource, "resource");
+            try (InputStream in = classLoader.getResourceAsStream(resource)) {
+                if (in == null) {
+                    throw new BlobException(name, "no class path resource " + resource, List.of(), null);
+                }
+                return load(in);
+            } catch (IOException e) {
+                throw new BlobException(name, "cannot read class path resource " + resource + ": " + e, List.of(), e);
+            }
+        }
+    }
+}

@@ -1,0 +1,244 @@
+package io.umhflux.internal.blob;
+
+import io.umhflux.BlobException;
+import io.umhflux.internal.os.Os;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A blob's bytes placed where {@code execve} can reach them, hashed after placement, and moved to a private
+ * file if the kernel later refuses to execute the memfd. Thread-safe: any number of threads spawn from it.
+ */
+public final class LoadedBlob implements AutoCloseable {
+    private static final int HASH_CHUNK = 64 * 1024;
+
+    private final String name;
+    private final long size;
+    private final String sha256;
+    private final List<Path> fallbackDirectories;
+    private final List<ExecImage> retired = new ArrayList<>();
+    private ExecImage image;
+    private boolean closed;
+
+    private LoadedBlob(String name, long size, String sha256, List<Path> fallbackDirectories, ExecImage image) {
+        this.name = name;
+        this.size = size;
+        this.sha256 = sha256;
+        this.fallbackDirectories = fallbackDirectories;
+        this.image = image;
+    }
+
+    /**
+     * Places {@code bytes}: a sealed memfd if {@code memfd} allows it and the kernel agrees, otherwise a
+     * private file in the first usable of {@code fallbackDirectories}. Hashes what was placed, after it
+     * was sealed, and compares with {@code pinnedSha256}.
+     *
+     * @throws BlobException naming each placement tried and why it failed, or the hash mismatch
+     */
+    public static LoadedBlob load(String name, ByteBuffer bytes, @Nullable String pinnedSha256, boolean memfd,
+            List<Path> fallbackDirectories) {
+        List<String> attempts = new ArrayList<>();
+        ExecImage image = null;
+        if (memfd) {
+            try {
+                image = SealedMemfd.create(name, bytes);
+            } catch (IOException e) {
+                attempts.add("sealed memfd: " + e.getMessage());
+            }
+        } else {
+            attempts.add("sealed memfd: disabled by the loader");
+        }
+        if (image == null) {
+            image = placeInFile(name, bytes, fallbackDirectories, attempts);
+        }
+        if (image == null) {
+            throw new BlobException(name, "no placement can execute it", attempts, null);
+        }
+        String actual;
+        try {
+            actual = hash(image);
+        } catch (IOException | RuntimeException e) {
+            image.close();
+            throw new BlobException(name, "cannot hash the placed content: " + e.getMessage(), attempts, e);
+        }
+        if (pinnedSha256 != null && !pinnedSha256.toLowerCase(Locale.ROOT).equals(actual)) {
+            image.close();
+            throw new BlobException(name, "SHA-256 mismatch: pinned " + pinnedSha256.toLowerCase(Locale.ROOT)
+                    + ", sealed content has " + actual + "; refused before any exec", List.of(), null);
+        }
+        return new LoadedBlob(name, bytes.remaining(), actual, List.copyOf(fallbackDirectories), image);
+    }
+
+    private static @Nullable ExecImage placeInFile(String name, ByteBuffer bytes, List<Path> dirs,
+            List<String> attempts) {
+        if (dirs.isEmpty()) {
+            attempts.add("private file: no fallback directory configured");
+        }
+        for (Path dir : dirs) {
+            try {
+                return PrivateFile.create(dir, name, bytes);
+            } catch (IOException e) {
+                attempts.add("private file in " + e.getMessage());
+            }
+        }
+        return null;
+    }
+
+    /** Reads a whole stream; the caller closes it. */
+    public static ByteBuffer readAll(InputStream in) throws IOException {
+        return ByteBuffer.wrap(in.readAllBytes());
+    }
+
+    private static String hash(ExecImage image) throws IOException {
+        MessageDigest digest = sha256Digest();
+        if (image instanceof SealedMemfd) {
+            int fd = ((SealedMemfd) image).fd();
+            ByteBuffer buf = ByteBuffer.allocateDirect(HASH_CHUNK);
+            long offset = 0;
+            while (true) {
+                buf.clear();
+                long n = Os.libc().pread(fd, buf, buf.capacity(), offset);
+                if (n < 0) {
+                    if (Os.errno() == Os.EINTR) {
+                        continue;
+                    }
+                    throw new IOException("pread memfd: " + Os.describe(Os.errno()));
+                }
+                if (n == 0) {
+                    break;
+                }
+                buf.limit((int) n);
+                digest.update(buf);
+                offset += n;
+            }
+        } else {
+            digest.update(Files.readAllBytes(((PrivateFile) image).file()));
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    private static @Nullable String hashOrNull(ExecImage image) {
+        try {
+            return hash(image);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static MessageDigest sha256Digest() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
+    }
+
+    /** The current placement; throws if the blob was closed. */
+    public synchronized ExecImage image() {
+        if (closed) {
+            throw new IllegalStateException("blob '" + name + "' is closed");
+        }
+        return image;
+    }
+
+    /**
+     * The kernel refused to execute {@code refused} (a memfd): place the same sealed bytes in a private file
+     * and use that from now on. Returns the new image, or the current one if another thread already moved.
+     *
+     * @param attempts receives why each fallback directory could not serve
+     * @return the file image, or {@code null} when no directory could hold an executable file
+     */
+    public synchronized @Nullable ExecImage fallBack(ExecImage refused, List<String> attempts) {
+        if (closed) {
+            throw new IllegalStateException("blob '" + name + "' is closed");
+        }
+        if (image != refused) {
+            return image;
+        }
+        if (!(refused instanceof SealedMemfd)) {
+            return null;
+        }
+        ByteBuffer bytes;
+        try {
+            bytes = ByteBuffer.wrap(Files.readAllBytes(Path.of("/proc/self/fd/" + ((SealedMemfd) refused).fd())));
+        } catch (IOException e) {
+            attempts.add("reading the sealed memfd back: " + e.getMessage());
+            return null;
+        }
+        if (bytes.remaining() != size) {
+            attempts.add("reading the sealed memfd back: " + bytes.remaining() + " bytes, expected " + size);
+            return null;
+        }
+        ExecImage file = placeInFile(name, bytes, fallbackDirectories, attempts);
+        if (file != null && !sha256.equals(hashOrNull(file))) {
+            attempts.add(file + ": content does not hash to " + sha256);
+            file.close();
+            return null;
+        }
+        if (file != null) {
+            retired.add(image);
+            image = file;
+        }
+        return file;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public long size() {
+        return size;
+    }
+
+    public String sha256() {
+        return sha256;
+    }
+
+    public synchronized boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        RuntimeException failure = null;
+        for (ExecImage img : retired) {
+            failure = closeCollecting(img, failure);
+        }
+        failure = closeCollecting(image, failure);
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private static @Nullable RuntimeException closeCollecting(ExecImage img, @Nullable RuntimeException failure) {
+        try {
+            img.close();
+            return failure;
+        } catch (RuntimeException e) {
+            if (failure == null) {
+                return e;
+            }
+            failure.addSuppressed(e);
+            return failure;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "blob '" + name + "' (" + size + " bytes, sha256 " + sha256 + ")";
+    }
+}

@@ -1,0 +1,68 @@
+package io.umhflux.internal.process;
+
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.epoll.EpollIoHandle;
+import io.netty.channel.epoll.EpollIoOps;
+import io.netty.channel.unix.FileDescriptor;
+import io.umhflux.internal.os.Os;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Watches a child's pidfd on a Netty epoll event loop: the pidfd becomes readable when the child exits,
+ * and the child is reaped right there. No thread waits per child.
+ *
+ * <p>All methods run on the event loop thread, as Netty calls {@code IoHandle}s.
+ */
+final class PidfdWatcher implements EpollIoHandle {
+    private final Child child;
+    private final FileDescriptor pidfd;
+
+    private PidfdWatcher(Child child, FileDescriptor pidfd) {
+        this.child = child;
+        this.pidfd = pidfd;
+    }
+
+    /** Registers {@code child}'s pidfd on {@code loop}; falls back to the polling reaper if that fails. */
+    static void watch(Child child, FileDescriptor pidfd, IoEventLoop loop) {
+        PidfdWatcher watcher = new PidfdWatcher(child, pidfd);
+        loop.register(watcher).addListener(f -> {
+            if (!f.isSuccess()) {
+                PollingReaper.INSTANCE.adopt(child);
+                return;
+            }
+            IoRegistration registration = (IoRegistration) f.getNow();
+            registration.submit(EpollIoOps.EPOLLIN);
+            // the child may have exited before EPOLLIN was armed; level-triggered epoll reports it anyway
+        });
+    }
+
+    @Override
+    public FileDescriptor fd() {
+        return pidfd;
+    }
+
+    @Override
+    public void handle(IoRegistration registration, IoEvent event) {
+        if (child.pollExit()) {
+            registration.cancel();
+        }
+    }
+
+    /** The event loop is shutting down with the child alive: kill its group and let the reaper finish. */
+    @Override
+    public void close() {
+        if (!child.pollExit()) {
+            child.killGroupAtExit();
+            child.signalGroup(Os.SIGKILL);
+            PollingReaper.INSTANCE.adopt(child);
+        }
+    }
+
+    @Override
+    public String toString() {
+        @Nullable FileDescriptor fd = child.pidfd();
+        return "pidfd watcher of " + child + (fd == null ? " (reaped)" : "");
+    }
+}

@@ -1,0 +1,145 @@
+package io.umhflux;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.channel.unix.FileDescriptor;
+import io.umhflux.internal.process.EventLoops;
+import io.umhflux.internal.process.HelperProcess;
+import io.umhflux.internal.process.Launcher;
+import java.io.BufferedInputStream;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/** Real helpers, descriptor and zombie counts, blocking pipe access for tests. */
+final class TestHelpers {
+    static final Duration TIMEOUT = Duration.ofSeconds(20);
+    static final long JVM_PID = ProcessHandle.current().pid();
+
+    private TestHelpers() {
+    }
+
+    static Blob cat() {
+        return Blob.of(Path.of("/bin/cat"));
+    }
+
+    static Blob sh() {
+        return Blob.of(Path.of("/bin/sh"));
+    }
+
+    static Blob script(String name, String body) {
+        return Blob.of(name, ("#!/bin/sh\n" + body + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    static HelperProcess spawn(Blob blob, String... args) {
+        return spawn(Launcher.standard(), blob, Environment.inherit(), null, args);
+    }
+
+    static HelperProcess spawn(Launcher launcher, Blob blob, Environment env, @Nullable Path cwd, String... args) {
+        return launcher.launch(blob.loaded(), new Launcher.Request(blob.name(), List.of(args), env.toEnvp(), cwd, 0),
+                EventLoops.shared().next());
+    }
+
+    static ExitStatus awaitExit(HelperProcess p) {
+        try {
+            return p.onExit().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            throw new AssertionError("helper " + p + " did not exit within " + TIMEOUT, e);
+        }
+    }
+
+    /** A blocking stream on a pipe end: a second open file description of the same pipe. */
+    static InputStream in(FileDescriptor fd) {
+        try {
+            // buffered: JDK 17 FileInputStream.readAllBytes seeks, which a pipe refuses
+            return new BufferedInputStream(new FileInputStream("/proc/self/fd/" + fd.intValue()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static OutputStream out(FileDescriptor fd) {
+        try {
+            return new FileOutputStream("/proc/self/fd/" + fd.intValue());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Closes the helper's stdin and reads its stdout to EOF. */
+    static String readAllStdout(HelperProcess p) throws IOException {
+        p.stdin().close();
+        try (InputStream in = in(p.stdout())) {
+            p.stdout().close();
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    static long openFds() {
+        try (var s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.count();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The pids of this JVM's children in state {@code state} ('Z' for zombies), or in any state for '*'. */
+    static List<Long> children(char state) {
+        List<Long> out = new ArrayList<>();
+        try (DirectoryStream<Path> proc = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+            for (Path p : proc) {
+                String stat;
+                try {
+                    stat = Files.readString(p.resolve("stat"));
+                } catch (IOException gone) {
+                    continue;
+                }
+                // pid (comm) state ppid ...; comm may contain spaces and parentheses
+                String[] rest = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                if (Long.parseLong(rest[1]) == JVM_PID && (state == '*' || rest[0].charAt(0) == state)) {
+                    out.add(Long.parseLong(p.getFileName().toString()));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out;
+    }
+
+    static void assertNoZombies() {
+        assertThat(children('Z')).as("zombie children of this JVM").isEmpty();
+    }
+
+    static boolean alive(long pid) {
+        return Files.exists(Path.of("/proc/" + pid));
+    }
+
+    /** Gcc, or null where it is missing (tests that need it are skipped with a message). */
+    static @Nullable Path compileC(Path dir, String name, String source) throws IOException, InterruptedException {
+        Path src = dir.resolve(name + ".c");
+        Path exe = dir.resolve(name);
+        Files.writeString(src, source);
+        Process gcc;
+        try {
+            gcc = new ProcessBuilder("gcc", "-O2", "-o", exe.toString(), src.toString()).redirectErrorStream(true)
+                    .start();
+        } catch (IOException noGcc) {
+            return null;
+        }
+        String out = new String(gcc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(gcc.waitFor()).as("gcc output: %s", out).isZero();
+        return exe;
+    }
+}
