@@ -28,6 +28,12 @@ final class TestHelpers {
     static final Duration TIMEOUT = Duration.ofSeconds(20);
     static final long JVM_PID = ProcessHandle.current().pid();
 
+    static {
+        // the shared event loops open their epoll, event and timer descriptors once, on first use: open them
+        // before any test counts descriptors
+        EventLoops.shared().next();
+    }
+
     private TestHelpers() {
     }
 

@@ -1,0 +1,24 @@
+package io.umhflux;
+
+import io.umhflux.internal.process.Launcher;
+import io.umhflux.internal.spawn.PosixSpawner;
+
+/** The launcher variants the tests exercise. */
+final class Launchers {
+    private Launchers() {
+    }
+
+    static Launcher standard() {
+        return Launcher.standard();
+    }
+
+    /** As on glibc before 2.34: inherited descriptors closed from a /proc/self/fd listing. */
+    static Launcher withoutClosefrom() {
+        return new Launcher(new PosixSpawner(false), true);
+    }
+
+    /** As on kernels before 5.3: exits found by the shared polling reaper. */
+    static Launcher withoutPidfd() {
+        return new Launcher(PosixSpawner.standard(), false);
+    }
+}
