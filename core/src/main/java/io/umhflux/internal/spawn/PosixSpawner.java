@@ -221,7 +221,12 @@ public final class PosixSpawner {
         Scratch() {
             LibC c = Os.libc();
             c.sigemptyset(emptyMask);
-            c.sigfillset(allSignals);
+            // Every bit, not sigfillset(): glibc's sigfillset leaves out its internal signals 32 and 33, and
+            // posix_spawn then sets those to SIG_IGN in the child, which survives the exec. (ProcessBuilder's
+            // children start that way: SigIgn 0x180000000.) All bits set makes every signal SIG_DFL.
+            for (int i = 0; i < Os.SIGSET_BYTES; i++) {
+                allSignals.putByte(i, (byte) 0xff);
+            }
             c.posix_spawnattr_init(attr);
             c.posix_spawnattr_setflags(attr, FLAGS);
             c.posix_spawnattr_setsigmask(attr, emptyMask);
