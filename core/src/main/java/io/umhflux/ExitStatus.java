@@ -93,8 +93,18 @@ public final class ExitStatus {
         if (signal == 0) {
             return "exit " + code;
         }
-        Signal s = Signal.valueOf(signal);
-        String name = s == null || s.name().startsWith("__UNKNOWN") ? "signal" : s.name();
-        return "killed by " + name + " (" + signal + ")" + (coreDumped ? ", core dumped" : "");
+        return "killed by " + signalName(signal) + " (" + signal + ")" + (coreDumped ? ", core dumped" : "");
+    }
+
+    private static String signalName(int signal) {
+        switch (signal) {
+            case 6:
+                return "SIGABRT"; // jnr-constants names it by its alias SIGIOT
+            case 31:
+                return "SIGSYS"; // and this one SIGUNUSED
+            default:
+                Signal s = Signal.valueOf(signal);
+                return s == null || s.name().startsWith("__UNKNOWN") ? "signal" : s.name();
+        }
     }
 }
