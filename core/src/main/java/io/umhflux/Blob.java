@@ -1,5 +1,6 @@
 package io.umhflux;
 
+import io.umhflux.internal.blob.BlobAccess;
 import io.umhflux.internal.blob.ExecImage;
 import io.umhflux.internal.blob.LoadedBlob;
 import io.umhflux.internal.os.Platform;
@@ -35,6 +36,10 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  */
 public final class Blob implements AutoCloseable {
+    static {
+        BlobAccess.install(Blob::loaded);
+    }
+
     private final LoadedBlob loaded;
 
     private Blob(LoadedBlob loaded) {

@@ -1,6 +1,7 @@
 package io.umhflux.internal.os;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import jnr.constants.platform.Errno;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Memory;
@@ -97,17 +98,27 @@ public final class Os {
         return Memory.allocateDirect(RUNTIME, bytes, true);
     }
 
-    /** A NULL-terminated array of C strings, for argv and envp; keep the result reachable during the call. */
+    /**
+     * A NULL-terminated array of C strings, for argv and envp, in ONE native block (pointers first, then the
+     * strings): one allocation per spawn instead of one per string. Keep the result reachable during the call.
+     */
     public static Pointer stringArray(String[] strings) {
         int pointerSize = RUNTIME.addressSize();
-        Pointer array = Memory.allocateDirect(RUNTIME, (strings.length + 1) * pointerSize, true);
+        byte[][] utf8 = new byte[strings.length][];
+        long stringBytes = 0;
         for (int i = 0; i < strings.length; i++) {
-            byte[] utf8 = strings[i].getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            Pointer s = Memory.allocateDirect(RUNTIME, utf8.length + 1, true);
-            s.put(0, utf8, 0, utf8.length);
-            array.putPointer((long) i * pointerSize, s);
+            utf8[i] = strings[i].getBytes(StandardCharsets.UTF_8);
+            stringBytes += utf8[i].length + 1;
         }
-        return array;
+        long pointerBytes = (long) (strings.length + 1) * pointerSize;
+        Pointer block = Memory.allocateDirect(RUNTIME, Math.toIntExact(pointerBytes + stringBytes), true);
+        long at = pointerBytes;
+        for (int i = 0; i < strings.length; i++) {
+            block.put(at, utf8[i], 0, utf8[i].length); // the zeroed block supplies the NUL
+            block.putAddress((long) i * pointerSize, block.address() + at);
+            at += utf8[i].length + 1;
+        }
+        return block;
     }
 
     /** {@code "ENOENT (No such file or directory)"}. */

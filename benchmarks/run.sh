@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs the umh-flux benchmarks side by side with their peers and writes benchmarks/results/summary.{json,md}.
+#
+#   benchmarks/run.sh            full run
+#   benchmarks/run.sh --quick    fewer, shorter iterations (a few minutes on 2 cores)
+#
+# Builds what it needs: the JMH jar (Maven) and the C baselines (gcc). Ratios are computed from ONE run, on
+# one machine, because absolute numbers are noise on a shared 2-core box.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+quick=0
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=1 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) echo "unknown option: $arg" >&2; exit 2 ;;
+  esac
+done
+
+build="$here/build"
+raw="$here/results/raw"
+mkdir -p "$build" "$raw"
+
+command -v gcc >/dev/null || { echo "gcc is required for the C baselines (apt-get install gcc)" >&2; exit 1; }
+gcc -O2 -static -o "$build/tiny" "$here/c/tiny.c" 2>/dev/null || gcc -O2 -o "$build/tiny" "$here/c/tiny.c"
+gcc -O2 -o "$build/spawn_baseline" "$here/c/spawn_baseline.c"
+
+(cd "$top" && mvn -B -q install -DskipTests)
+jar="$here/target/benchmarks.jar"
+
+if [ "$quick" = 1 ]; then
+  jmh_opts=(-f 1 -wi 2 -w 1 -i 3 -r 1)
+  c_iterations=300; c_rounds=3
+else
+  jmh_opts=(-f 2 -wi 3 -w 2 -i 5 -r 2)
+  c_iterations=1000; c_rounds=5
+fi
+
+echo "== spawn + exit of a tiny executable"
+java -jar "$jar" SpawnBenchmark "${jmh_opts[@]}" -jvmArgsAppend "-Dumh.bench.tiny=$build/tiny" \
+  -rf json -rff "$raw/spawn.json" | tail -n 4
+"$build/spawn_baseline" "$build/tiny" "$c_iterations" "$c_rounds" > "$raw/spawn_c.txt"
+cat "$raw/spawn_c.txt"
+
+python3 "$here/summarize.py" "$raw" "$here/results"
+cat "$here/results/summary.md"
