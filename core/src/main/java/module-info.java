@@ -10,8 +10,9 @@ module io.umhflux {
     requires transitive reactor.core;
     requires transitive org.reactivestreams;
     requires io.netty.common;
-    requires io.netty.buffer;
-    requires io.netty.transport;
+    requires transitive io.netty.buffer;
+    requires transitive io.netty.transport;
+    requires io.netty.codec;
     requires io.netty.transport.unix.common;
     requires io.netty.transport.classes.epoll;
     requires org.jnrproject.ffi;

@@ -1,0 +1,27 @@
+package io.umhflux;
+
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Mono;
+
+/**
+ * A helper's stdin.
+ *
+ * @param <O> the message type
+ */
+public interface UmhOutbound<O> {
+    /**
+     * Writes every message of {@code messages}, then closes the helper's stdin (it sees end of file).
+     * Messages are requested only while fewer than the spec's high-water mark of bytes wait to be written,
+     * so a helper that reads slowly slows the publisher down. Raw {@code ByteBuf}s are owned by the writer
+     * from {@code onNext} on and released once written (or dropped).
+     *
+     * <p>Cold: subscribing starts the send; one send per helper. The Mono completes once the last byte was
+     * written and stdin closed; it errors with {@link HelperFailedException} when the helper stops reading
+     * (EPIPE: it closed stdin or exited), carrying its exit status when known, or with the publisher's own
+     * error. Cancelling it cancels the publisher and closes stdin.
+     */
+    Mono<Void> send(Publisher<? extends O> messages);
+
+    /** Closes the helper's stdin without writing anything; for helpers that need no input. */
+    Mono<Void> close();
+}

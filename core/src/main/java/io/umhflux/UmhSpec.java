@@ -1,0 +1,241 @@
+package io.umhflux;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandle;
+import io.umhflux.internal.blob.BlobAccess;
+import io.umhflux.internal.handle.HelperSession;
+import io.umhflux.internal.handle.SessionConfig;
+import io.umhflux.internal.os.Platform;
+import io.umhflux.internal.pipe.FrameDecoder;
+import io.umhflux.internal.pipe.FrameEncoder;
+import io.umhflux.internal.process.EventLoops;
+import io.umhflux.internal.process.HelperProcess;
+import io.umhflux.internal.process.Launcher;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * How to run a helper: arguments, environment, working directory, event loops and limits. Immutable: every
+ * setter returns a new spec, so one spec can be shared and specialized freely.
+ *
+ * <pre>{@code
+ * UmhSpec<ByteBuf, ByteBuf> spec = UmhFlux.spec(blob)
+ *         .args("-n")
+ *         .environment(Environment.allow("PATH", "LANG"))
+ *         .stopGrace(Duration.ofMillis(500));
+ * Umh<ByteBuf, ByteBuf> umh = spec.spawn();
+ * }</pre>
+ *
+ * @param <I> messages read from the helper's stdout
+ * @param <O> messages written to the helper's stdin
+ */
+public final class UmhSpec<I, O> {
+    private final Blob blob;
+    private final String argv0;
+    private final List<String> args;
+    private final Environment environment;
+    private final @Nullable Path workingDirectory;
+    private final IoEventLoopGroup eventLoopGroup;
+    private final int pipeSize;
+    private final SessionConfig<I, O> session;
+
+    private UmhSpec(Blob blob, String argv0, List<String> args, Environment environment,
+            @Nullable Path workingDirectory, IoEventLoopGroup eventLoopGroup, int pipeSize,
+            SessionConfig<I, O> session) {
+        this.blob = blob;
+        this.argv0 = argv0;
+        this.args = args;
+        this.environment = environment;
+        this.workingDirectory = workingDirectory;
+        this.eventLoopGroup = eventLoopGroup;
+        this.pipeSize = pipeSize;
+        this.session = session;
+    }
+
+    static <I, O> UmhSpec<I, O> of(Blob blob, FrameDecoder<I> decoder, FrameEncoder<O> encoder) {
+        return new UmhSpec<>(blob, blob.name(), List.of(), Environment.inherit(), null, EventLoops.shared(), 0,
+                new SessionConfig<>(decoder, encoder, ByteBufAllocator.DEFAULT, Duration.ofSeconds(1),
+                        Duration.ofSeconds(2), 20, 8192, 256 * 1024, 64 * 1024));
+    }
+
+    private UmhSpec<I, O> with(SessionConfig<I, O> s) {
+        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize, s);
+    }
+
+    /** @param args the arguments after argv[0]; replaces any set before */
+    public UmhSpec<I, O> args(String... args) {
+        return args(List.of(args));
+    }
+
+    /** @param args the arguments after argv[0]; replaces any set before */
+    public UmhSpec<I, O> args(List<String> args) {
+        for (String a : args) {
+            if (a.indexOf('\0') >= 0) {
+                throw new IllegalArgumentException("argument contains NUL: " + a);
+            }
+        }
+        return new UmhSpec<>(blob, argv0, List.copyOf(args), environment, workingDirectory, eventLoopGroup,
+                pipeSize, session);
+    }
+
+    /** @param argv0 what the helper sees as its own name, argv[0]; default the blob's name */
+    public UmhSpec<I, O> argv0(String argv0) {
+        Objects.requireNonNull(argv0, "argv0");
+        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize, session);
+    }
+
+    /** @param environment the helper's environment; default {@link Environment#inherit()} */
+    public UmhSpec<I, O> environment(Environment environment) {
+        Objects.requireNonNull(environment, "environment");
+        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize, session);
+    }
+
+    /** @param directory the helper's working directory; default the JVM's */
+    public UmhSpec<I, O> workingDirectory(Path directory) {
+        Objects.requireNonNull(directory, "directory");
+        return new UmhSpec<>(blob, argv0, args, environment, directory, eventLoopGroup, pipeSize, session);
+    }
+
+    /**
+     * The event loops the helper's pipes and exit watch run on; each helper lives on one loop of the group.
+     * Default: a shared group of daemon epoll loops, one per core. Any Netty 4.2 group built on
+     * {@code EpollIoHandler} works, such as reactor-netty's {@code LoopResources} with native epoll, so an
+     * HTTP server and its helpers share threads.
+     *
+     * @throws IllegalArgumentException if the group's loops cannot take epoll handles
+     */
+    public UmhSpec<I, O> eventLoopGroup(IoEventLoopGroup group) {
+        Objects.requireNonNull(group, "group");
+        if (!group.isCompatible(EpollIoHandle.class)) {
+            throw new IllegalArgumentException("the event loop group must run Netty's EpollIoHandler: " + group);
+        }
+        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, group, pipeSize, session);
+    }
+
+    /**
+     * @param bytes the size of the three pipes ({@code F_SETPIPE_SZ}), or 0 for the kernel's default (64 KiB
+     *     on Linux). Larger pipes mean fewer wake-ups for bulk data; unprivileged users are limited by
+     *     {@code /proc/sys/fs/pipe-max-size} and {@code pipe-user-pages-soft}.
+     */
+    public UmhSpec<I, O> pipeSize(int bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("pipe size must be >= 0: " + bytes);
+        }
+        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, bytes, session);
+    }
+
+    /** @param grace between stdin close, SIGTERM and SIGKILL when stopping; default 1 s */
+    public UmhSpec<I, O> stopGrace(Duration grace) {
+        requirePositive(grace, "grace");
+        SessionConfig<I, O> s = session;
+        return with(new SessionConfig<>(s.decoder(), s.encoder(), s.allocator(), grace, s.drainTimeout(),
+                s.tailLines(), s.maxStderrLine(), s.highWaterMark(), s.readSize()));
+    }
+
+    /**
+     * @param timeout how long stdout and stderr may stay open after the helper exited (a process it started
+     *     may hold them) before the inbound ends with an error that says so; default 2 s
+     */
+    public UmhSpec<I, O> drainTimeout(Duration timeout) {
+        requirePositive(timeout, "timeout");
+        SessionConfig<I, O> s = session;
+        return with(new SessionConfig<>(s.decoder(), s.encoder(), s.allocator(), s.stopGrace(), timeout,
+                s.tailLines(), s.maxStderrLine(), s.highWaterMark(), s.readSize()));
+    }
+
+    /** @param lines how many last stderr lines an {@link ExitStatus} carries; default 20 */
+    public UmhSpec<I, O> stderrTailLines(int lines) {
+        if (lines < 0) {
+            throw new IllegalArgumentException("lines must be >= 0: " + lines);
+        }
+        SessionConfig<I, O> s = session;
+        return with(new SessionConfig<>(s.decoder(), s.encoder(), s.allocator(), s.stopGrace(), s.drainTimeout(),
+                lines, s.maxStderrLine(), s.highWaterMark(), s.readSize()));
+    }
+
+    /**
+     * @param bytes outbound bytes that may wait for the helper before the publisher is asked for no more;
+     *     default 256 KiB. This, plus one request batch, bounds the memory a slow helper can cost.
+     */
+    public UmhSpec<I, O> highWaterMark(long bytes) {
+        if (bytes < 1) {
+            throw new IllegalArgumentException("high-water mark must be positive: " + bytes);
+        }
+        SessionConfig<I, O> s = session;
+        return with(new SessionConfig<>(s.decoder(), s.encoder(), s.allocator(), s.stopGrace(), s.drainTimeout(),
+                s.tailLines(), s.maxStderrLine(), bytes, s.readSize()));
+    }
+
+    /** @param bytes the most one read from stdout takes; default 64 KiB */
+    public UmhSpec<I, O> readSize(int bytes) {
+        if (bytes < 1) {
+            throw new IllegalArgumentException("read size must be positive: " + bytes);
+        }
+        SessionConfig<I, O> s = session;
+        return with(new SessionConfig<>(s.decoder(), s.encoder(), s.allocator(), s.stopGrace(), s.drainTimeout(),
+                s.tailLines(), s.maxStderrLine(), s.highWaterMark(), bytes));
+    }
+
+    /** @param allocator where pipe buffers come from; default Netty's pooled allocator */
+    public UmhSpec<I, O> allocator(ByteBufAllocator allocator) {
+        Objects.requireNonNull(allocator, "allocator");
+        SessionConfig<I, O> s = session;
+        return with(new SessionConfig<>(s.decoder(), s.encoder(), allocator, s.stopGrace(), s.drainTimeout(),
+                s.tailLines(), s.maxStderrLine(), s.highWaterMark(), s.readSize()));
+    }
+
+    private static void requirePositive(Duration d, String name) {
+        Objects.requireNonNull(d, name);
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive: " + d);
+        }
+    }
+
+    /**
+     * Spawns the helper now, on the calling thread ({@code posix_spawn} takes well under a millisecond).
+     *
+     * @throws SpawnException when the kernel refuses to start it (nothing is left behind)
+     * @throws IllegalStateException when the blob was closed
+     */
+    public Umh<I, O> spawn() {
+        Platform.requireSupported("spawn a helper");
+        IoEventLoop loop = eventLoopGroup.next();
+        HelperProcess process = Launcher.standard().launch(BlobAccess.loaded(blob),
+                new Launcher.Request(argv0, args, environment.toEnvp(), workingDirectory, pipeSize), loop);
+        return HelperSession.start(process, session);
+    }
+
+    /**
+     * Cold: every subscription spawns a fresh helper, runs {@code body} on it, and stops the helper when the
+     * body's publisher terminates or is cancelled. {@code retryWhen(...)} on the result therefore restarts a
+     * crashed helper.
+     */
+    public <T> Flux<T> using(Function<? super Umh<I, O>, ? extends Publisher<T>> body) {
+        Objects.requireNonNull(body, "body");
+        return Flux.usingWhen(Mono.fromCallable(this::spawn), body,
+                umh -> umh.stop().then(), (umh, error) -> umh.stop().then(), umh -> umh.stop().then());
+    }
+
+    /**
+     * Cold: every subscription spawns a fresh helper, sends it {@code messages} and emits what it writes.
+     * Errors if the helper fails; cancelling stops it.
+     */
+    public Flux<I> exchange(Publisher<? extends O> messages) {
+        Objects.requireNonNull(messages, "messages");
+        return using(umh -> Flux.merge(umh.outbound().send(messages).then(Mono.<I>empty()), umh.inbound()));
+    }
+
+    @Override
+    public String toString() {
+        return "UmhSpec{" + blob.name() + " " + args + ", env " + environment + "}";
+    }
+}

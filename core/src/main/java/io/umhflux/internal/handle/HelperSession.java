@@ -1,0 +1,306 @@
+package io.umhflux.internal.handle;
+
+import io.netty.channel.IoEventLoop;
+import io.umhflux.ExitStatus;
+import io.umhflux.HelperFailedException;
+import io.umhflux.Umh;
+import io.umhflux.UmhOutbound;
+import io.umhflux.internal.pipe.FrameException;
+import io.umhflux.internal.pipe.InboundPipe;
+import io.umhflux.internal.pipe.OutboundPipe;
+import io.umhflux.internal.pipe.StderrPipe;
+import io.umhflux.internal.process.HelperProcess;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+
+/**
+ * One helper as a {@link Umh}: its process, its three pipes and the rules that tie their ends together.
+ * Everything that changes state runs on the helper's event loop; the public methods hop onto it.
+ *
+ * <p>The helper's end is known when it was reaped AND its stderr reached end of file (or the drain timeout
+ * passed): only then is the exit status, with its stderr tail, final. The inbound terminates after that, so
+ * an error always carries the status and always comes after every message the helper wrote.
+ */
+public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, OutboundPipe.Owner {
+    private final HelperProcess process;
+    private final IoEventLoop loop;
+    private final SessionConfig<I, O> config;
+    private final InboundPipe<I> inbound;
+    private final OutboundPipe<O> outboundPipe;
+    private final StderrPipe stderr;
+    private final UmhOutbound<O> outbound;
+    private final Sinks.One<ExitStatus> exitSink = Sinks.one();
+    private final AtomicBoolean stopRequested = new AtomicBoolean();
+    private volatile @Nullable ExitStatus status;
+
+    // event loop only
+    private @Nullable ExitStatus rawStatus;
+    private @Nullable FrameException frameError;
+    private final List<Runnable> onStatus = new ArrayList<>(1);
+
+    private HelperSession(HelperProcess process, SessionConfig<I, O> config) {
+        this.process = process;
+        this.loop = process.eventLoop();
+        this.config = config;
+        this.inbound = new InboundPipe<>(loop, process.stdout(), config.decoder(), config.allocator(),
+                config.readSize(), this);
+        this.outboundPipe = new OutboundPipe<>(loop, process.stdin(), config.encoder(), config.allocator(),
+                config.highWaterMark(), this);
+        this.stderr = new StderrPipe(loop, process.stderr(), config.allocator(), toString(), config.tailLines(),
+                config.maxStderrLine(), this::stderrEnded);
+        this.outbound = new Outbound();
+    }
+
+    /** Wraps a freshly spawned process; its pipes start being watched at once. */
+    public static <I, O> HelperSession<I, O> start(HelperProcess process, SessionConfig<I, O> config) {
+        HelperSession<I, O> session = new HelperSession<>(process, config);
+        LiveHelpers.add(session);
+        session.inbound.register();
+        session.outboundPipe.register();
+        session.stderr.register();
+        process.onExit().whenComplete((s, e) -> session.loop.execute(() -> session.reaped(s, e)));
+        return session;
+    }
+
+    @Override
+    public String name() {
+        return process.name();
+    }
+
+    @Override
+    public long pid() {
+        return process.pid();
+    }
+
+    @Override
+    public Flux<I> inbound() {
+        return inbound;
+    }
+
+    @Override
+    public UmhOutbound<O> outbound() {
+        return outbound;
+    }
+
+    @Override
+    public Flux<String> stderr() {
+        return stderr.lines();
+    }
+
+    @Override
+    public Mono<ExitStatus> exit() {
+        return exitSink.asMono();
+    }
+
+    @Override
+    public Mono<ExitStatus> stop() {
+        return stop(config.stopGrace());
+    }
+
+    @Override
+    public Mono<ExitStatus> stop(Duration grace) {
+        if (stopRequested.compareAndSet(false, true)) {
+            // on the loop: the writer may be in the middle of a write to the stdin descriptor we close
+            Runnable stop = () -> {
+                outboundPipe.abort(new HelperFailedException(name(), pid(), "the helper is being stopped", null,
+                        null));
+                process.stop(grace);
+            };
+            if (loop.inEventLoop()) {
+                stop.run();
+            } else {
+                loop.execute(stop);
+            }
+        }
+        return exit();
+    }
+
+    Duration stopGrace() {
+        return config.stopGrace();
+    }
+
+    @Override
+    public boolean kill(int signal) {
+        return process.kill(signal);
+    }
+
+    @Override
+    public void dispose() {
+        stop();
+    }
+
+    @Override
+    public boolean isDisposed() {
+        return stopRequested.get() || status != null;
+    }
+
+    // ---- the helper's end, on the loop
+
+    private void reaped(@Nullable ExitStatus s, @Nullable Throwable e) {
+        if (s == null) {
+            // the reap itself failed (someone else reaped our child): still a terminal state
+            rawStatus = ExitStatus.exited(255);
+            inbound.fail(new HelperFailedException(name(), pid(), "its exit could not be observed", null, e));
+        } else {
+            rawStatus = s;
+        }
+        if (stderr.isEof()) {
+            statusReady();
+        } else {
+            loop.schedule(() -> {
+                if (status == null) {
+                    stderr.finish(); // a process it started still holds stderr: stop waiting for it
+                }
+            }, config.drainTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void stderrEnded() {
+        if (rawStatus != null && status == null) {
+            statusReady();
+        }
+    }
+
+    private void statusReady() {
+        ExitStatus raw = rawStatus;
+        if (raw == null || status != null) {
+            return;
+        }
+        ExitStatus s = raw.withStderrTail(stderr.tail());
+        status = s;
+        for (Runnable r : onStatus) {
+            r.run();
+        }
+        onStatus.clear();
+        inbound.helperEnded();
+        if (!inbound.isEof()) {
+            watchStdoutDrain();
+        }
+        exitSink.tryEmitValue(s);
+        finishIfDone();
+    }
+
+    /** After the exit, stdout may stay open only while bytes still flow or the subscriber is slow. */
+    private void watchStdoutDrain() {
+        loop.schedule(() -> {
+            if (inbound.isEof()) {
+                return;
+            }
+            if (inbound.waitingForBytes()) {
+                inbound.fail(new HelperFailedException(name(), pid(), "it exited, but its stdout stayed open for "
+                        + config.drainTimeout().toMillis() + " ms afterwards (held by a process it started?); "
+                        + "everything written before was delivered", status, null));
+                closeRemaining();
+            } else {
+                watchStdoutDrain();
+            }
+        }, config.drainTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private void finishIfDone() {
+        if (status != null && inbound.isEof()) {
+            closeRemaining();
+        }
+    }
+
+    private void closeRemaining() {
+        // the pipes close their own descriptors as they finish; this covers the sides never used
+        if (!inbound.isEof() && stopRequested.get()) {
+            inbound.fail(endOrStopped());
+        }
+        LiveHelpers.remove(this);
+    }
+
+    private HelperFailedException endOrStopped() {
+        return new HelperFailedException(name(), pid(), stopRequested.get() ? "it was stopped" : "it failed",
+                status, null);
+    }
+
+    // ---- InboundPipe.Owner
+
+    @Override
+    public void inboundCancelled() {
+        stop();
+    }
+
+    @Override
+    public void inboundFrameError(FrameException error) {
+        frameError = error;
+        stop();
+    }
+
+    @Override
+    public void inboundEof() {
+        finishIfDone();
+    }
+
+    @Override
+    public Throwable failureFor(FrameException error) {
+        return new HelperFailedException(name(), pid(), "bad frame on stdout: " + error.getMessage(), status, error);
+    }
+
+    @Override
+    public @Nullable Throwable endError() {
+        ExitStatus s = status;
+        if (s == null) {
+            return new HelperFailedException(name(), pid(), "its end is unknown", null, null);
+        }
+        if (s.isSuccess() && frameError == null) {
+            return null;
+        }
+        String what = stopRequested.get() ? "it was stopped" : s.hasExited() ? "it exited with code " + s.code()
+                : "it was killed by a signal";
+        return new HelperFailedException(name(), pid(), what, s, frameError);
+    }
+
+    // ---- OutboundPipe.Owner
+
+    @Override
+    public void stdinClosed() {
+        // nothing to do: the helper sees end of file
+    }
+
+    @Override
+    public void writeFailed(IOException error, Consumer<Throwable> then) {
+        Runnable answer = () -> then.accept(new HelperFailedException(name(), pid(),
+                "it stopped reading its stdin while we were writing (" + error.getMessage() + ")", status, error));
+        if (status != null) {
+            answer.run();
+            return;
+        }
+        onStatus.add(answer);
+        // a helper that closed stdin but keeps running: do not make the sender wait for its exit forever
+        loop.schedule(() -> {
+            if (onStatus.remove(answer)) {
+                answer.run();
+            }
+        }, config.drainTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public String toString() {
+        return "helper '" + name() + "' (pid " + pid() + ")";
+    }
+
+    private final class Outbound implements UmhOutbound<O> {
+        @Override
+        public Mono<Void> send(Publisher<? extends O> messages) {
+            return Mono.create(sink -> outboundPipe.send(messages, sink));
+        }
+
+        @Override
+        public Mono<Void> close() {
+            return Mono.create(outboundPipe::closeWithoutSending);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package io.umhflux.internal.pipe;
+
+import io.netty.buffer.ByteBuf;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Cuts the helper's stdout byte stream into messages. Called on the helper's event loop only, so an
+ * implementation may keep state (one instance per helper).
+ *
+ * @param <I> the message type
+ */
+public interface FrameDecoder<I> {
+    /**
+     * Takes the next whole message from the readable bytes of {@code in}, advancing its reader index, or
+     * returns {@code null} (reader index unchanged) when {@code in} does not hold a whole one yet.
+     *
+     * @param in the bytes read so far; owned by the caller
+     * @param offset the stream offset of {@code in}'s reader index, for error messages
+     * @throws FrameException for bytes that can never become a message (the helper is then stopped)
+     */
+    @Nullable I decode(ByteBuf in, long offset) throws FrameException;
+
+    /**
+     * The stream ended with {@code leftover} readable bytes that form no whole message.
+     *
+     * @throws FrameException naming the offset and length of what was cut short
+     */
+    default void endOfStream(ByteBuf leftover, long offset) throws FrameException {
+        if (leftover.isReadable()) {
+            throw new FrameException("stream ended inside a frame: " + leftover.readableBytes()
+                    + " bytes at offset " + offset + " form no whole message", offset, leftover.readableBytes());
+        }
+    }
+
+    /** Whether messages are reference-counted buffers that must be released after {@code onNext}. */
+    default boolean releaseAfterDelivery() {
+        return false;
+    }
+}

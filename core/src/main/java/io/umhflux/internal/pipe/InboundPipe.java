@@ -1,0 +1,398 @@
+package io.umhflux.internal.pipe;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.epoll.EpollIoHandle;
+import io.netty.channel.epoll.EpollIoOps;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Operators;
+
+/**
+ * The helper's stdout as a {@link Flux}: bytes are read only while the subscriber has demand.
+ *
+ * <p>Demand is the only thing that makes this read. Without it nothing is read, the pipe fills, and the
+ * helper blocks in {@code write}: backpressure reaches the other process. The descriptor is registered
+ * edge-triggered ({@code EPOLLIN | EPOLLET}) so that an end-of-file or readiness edge that arrives without
+ * demand is remembered ({@link #readReady}) instead of waking the loop again and again; demand then reads
+ * straight away. This is reactor-netty's {@code FluxReceive} idea with epoll's edge semantics.
+ *
+ * <p>Threading: {@link #request}, {@link #cancel} and {@link #subscribe} may be called from any thread and
+ * hop onto the event loop; every other field is touched only on the loop, which is why they are plain.
+ *
+ * <p>Termination: after end-of-file, once every whole message was delivered and the owner reported the
+ * helper's end ({@link #helperEnded}). A frame error or an owner failure ends it at once; either way every
+ * message decoded before was already delivered.
+ *
+ * @param <I> message type
+ */
+public final class InboundPipe<I> extends Flux<I> implements Subscription, EpollIoHandle {
+    private static final int MAX_READS_PER_TURN = 16;
+
+    private final IoEventLoop loop;
+    private final FileDescriptor fd;
+    private final FrameDecoder<I> decoder;
+    private final ByteBufAllocator alloc;
+    private final int readSize;
+    private final Owner owner;
+    @SuppressWarnings("rawtypes")
+    private static final AtomicLongFieldUpdater<InboundPipe> REQUESTED =
+            AtomicLongFieldUpdater.newUpdater(InboundPipe.class, "requested");
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private final AtomicBoolean subscribed = new AtomicBoolean();
+    private final Runnable drainTask = this::drainOnLoop;
+    private volatile boolean cancelled;
+    private volatile long requested;
+
+    // event loop only
+    private @Nullable CoreSubscriber<? super I> actual;
+    private @Nullable IoRegistration registration;
+    private @Nullable ByteBuf cumulation;
+    private @Nullable I pending;
+    private long demand;
+    private long offset;
+    private boolean readReady = true;
+    private boolean eof;
+    private boolean ended;
+    private boolean terminated;
+    private @Nullable Throwable failure;
+    private boolean draining;
+    private boolean drainAgain;
+
+    /** Told about the inbound side's life; called on the event loop. */
+    public interface Owner {
+        /** The subscriber cancelled: stop the helper. */
+        void inboundCancelled();
+
+        /** Bytes that can never be a message arrived; the inbound side is failing with {@code error}. */
+        void inboundFrameError(FrameException error);
+
+        /** End of file on stdout. */
+        void inboundEof();
+
+        /** The error to end with when the helper's end was bad. */
+        Throwable failureFor(FrameException error);
+
+        /** Builds the terminal error for a helper that ended unsuccessfully, or null for success. */
+        @Nullable Throwable endError();
+    }
+
+    public InboundPipe(IoEventLoop loop, FileDescriptor fd, FrameDecoder<I> decoder, ByteBufAllocator alloc,
+            int readSize, Owner owner) {
+        this.loop = loop;
+        this.fd = fd;
+        this.decoder = decoder;
+        this.alloc = alloc;
+        this.readSize = readSize;
+        this.owner = owner;
+    }
+
+    /** Registers the descriptor on the loop; call once, on any thread. */
+    public void register() {
+        loop.register(this).addListener(f -> {
+            if (f.isSuccess()) {
+                IoRegistration r = (IoRegistration) f.getNow();
+                registration = r;
+                r.submit(EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLET));
+            } else {
+                fail(f.cause());
+            }
+        });
+    }
+
+    @Override
+    public void subscribe(CoreSubscriber<? super I> subscriber) {
+        if (!subscribed.compareAndSet(false, true)) {
+            Operators.error(subscriber, new IllegalStateException(
+                    "the inbound of a helper allows one subscriber; share() or publish() it for more"));
+            return;
+        }
+        if (loop.inEventLoop()) {
+            start(subscriber);
+        } else {
+            loop.execute(() -> start(subscriber));
+        }
+    }
+
+    private void start(CoreSubscriber<? super I> subscriber) {
+        actual = subscriber;
+        subscriber.onSubscribe(this);
+        drainOnLoop();
+    }
+
+    @Override
+    public void request(long n) {
+        if (Operators.validate(n)) {
+            Operators.addCap(REQUESTED, this, n);
+            scheduleDrain();
+        }
+    }
+
+    @Override
+    public void cancel() {
+        if (!cancelled) {
+            cancelled = true;
+            scheduleDrain();
+        }
+    }
+
+    private void scheduleDrain() {
+        if (loop.inEventLoop()) {
+            drainOnLoop();
+        } else if (drainScheduled.compareAndSet(false, true)) {
+            loop.execute(drainTask);
+        }
+    }
+
+    /** The helper's end is known (its status or a failure is ready at the owner); on the loop. */
+    public void helperEnded() {
+        ended = true;
+        drainOnLoop();
+    }
+
+    /** Ends the inbound with {@code error} at once (after what was already delivered); on the loop. */
+    public void fail(Throwable error) {
+        if (failure == null) {
+            failure = error;
+        }
+        if (actual == null) {
+            // nobody subscribed yet: free the pipe now; a later subscriber gets the error
+            releaseBuffers();
+            closeFd();
+        }
+        drainOnLoop();
+    }
+
+    /** Whether stdout is open and empty: the owner's drain timer uses this to tell a stall from a slow reader. */
+    public boolean waitingForBytes() {
+        return !eof && !readReady;
+    }
+
+    public boolean isEof() {
+        return eof;
+    }
+
+    @Override
+    public FileDescriptor fd() {
+        return fd;
+    }
+
+    @Override
+    public void handle(IoRegistration registration, IoEvent event) {
+        readReady = true;
+        drainOnLoop();
+    }
+
+    @Override
+    public void close() {
+        // the loop is shutting down: nothing more will be read
+        fail(new IllegalStateException("the event loop of this helper shut down"));
+        closeFd();
+    }
+
+    private void drainOnLoop() {
+        drainScheduled.set(false);
+        if (draining) {
+            drainAgain = true; // re-entered from onNext: the outer call runs once more
+            return;
+        }
+        draining = true;
+        try {
+            do {
+                drainAgain = false;
+                drain();
+            } while (drainAgain);
+        } finally {
+            draining = false;
+        }
+    }
+
+    private void drain() {
+        int reads = 0;
+        while (true) {
+            if (terminated) {
+                return;
+            }
+            if (cancelled) {
+                terminated = true;
+                releaseBuffers();
+                closeFd();
+                owner.inboundCancelled();
+                return;
+            }
+            CoreSubscriber<? super I> a = actual;
+            if (a == null) {
+                return;
+            }
+            demand = Operators.addCap(demand, REQUESTED.getAndSet(this, 0));
+            if (failure != null) {
+                terminate(a, failure);
+                return;
+            }
+            if (pending == null && !decodeNext()) {
+                continue; // a frame error: the next turn terminates
+            }
+            I message = pending;
+            if (message != null) {
+                if (demand == 0) {
+                    return; // a whole message waits for demand; nothing more is read meanwhile
+                }
+                pending = null;
+                demand--;
+                try {
+                    a.onNext(message);
+                } finally {
+                    if (decoder.releaseAfterDelivery()) {
+                        ReferenceCountUtil.release(message);
+                    }
+                }
+                continue;
+            }
+            if (eof) {
+                endOfStream(a);
+                return;
+            }
+            if (demand == 0 || !readReady) {
+                return; // no demand, or an empty pipe: the next request or EPOLLIN edge resumes
+            }
+            if (reads++ == MAX_READS_PER_TURN) {
+                if (drainScheduled.compareAndSet(false, true)) {
+                    loop.execute(drainTask); // yield the loop to the other helpers on it, then go on
+                }
+                return;
+            }
+            readOnce();
+        }
+    }
+
+    /** Decodes the next whole message into {@link #pending} if there is one; false on a frame error. */
+    private boolean decodeNext() {
+        ByteBuf c = cumulation;
+        if (c == null || !c.isReadable()) {
+            return true;
+        }
+        int before = c.readerIndex();
+        try {
+            pending = decoder.decode(c, offset);
+        } catch (FrameException e) {
+            releaseBuffers();
+            owner.inboundFrameError(e);
+            failure = owner.failureFor(e);
+            return false;
+        }
+        offset += c.readerIndex() - before;
+        if (!c.isReadable()) {
+            releaseCumulation();
+        }
+        return true;
+    }
+
+    private void readOnce() {
+        if (!fd.isOpen()) {
+            eof = true; // closed by a failure or shutdown on this loop: never read a reused descriptor
+            return;
+        }
+        ByteBuf buf = alloc.directBuffer(readSize);
+        int n;
+        try {
+            n = buf.hasMemoryAddress()
+                    ? fd.readAddress(buf.memoryAddress(), buf.writerIndex(), buf.capacity())
+                    : readNio(buf.internalNioBuffer(0, buf.capacity()));
+        } catch (IOException e) {
+            buf.release();
+            failure = e;
+            return;
+        }
+        if (n > 0) {
+            buf.writerIndex(n);
+            cumulation = cumulation == null ? buf
+                    : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(alloc, cumulation, buf);
+            return;
+        }
+        buf.release();
+        if (n == 0) {
+            readReady = false; // EAGAIN: the next EPOLLIN edge sets it again
+        } else {
+            eof = true;
+            owner.inboundEof();
+        }
+    }
+
+    private int readNio(java.nio.ByteBuffer nio) throws IOException {
+        return fd.read(nio, nio.position(), nio.limit());
+    }
+
+    private void endOfStream(CoreSubscriber<? super I> a) {
+        ByteBuf c = cumulation;
+        if (c != null && c.isReadable()) {
+            try {
+                decoder.endOfStream(c, offset);
+            } catch (FrameException e) {
+                owner.inboundFrameError(e);
+                terminate(a, owner.failureFor(e));
+                return;
+            }
+        }
+        releaseCumulation();
+        closeFd();
+        if (!ended) {
+            return; // wait for the helper's end: success or failure decides how we terminate
+        }
+        Throwable error = owner.endError();
+        terminated = true;
+        if (error == null) {
+            a.onComplete();
+        } else {
+            a.onError(error);
+        }
+    }
+
+    private void terminate(CoreSubscriber<? super I> a, Throwable error) {
+        terminated = true;
+        releaseBuffers();
+        closeFd();
+        a.onError(error);
+    }
+
+    private void releaseBuffers() {
+        releaseCumulation();
+        I p = pending;
+        pending = null;
+        if (p != null && decoder.releaseAfterDelivery()) {
+            ReferenceCountUtil.release(p);
+        }
+    }
+
+    private void releaseCumulation() {
+        ByteBuf c = cumulation;
+        cumulation = null;
+        if (c != null) {
+            c.release();
+        }
+    }
+
+    private void closeFd() {
+        IoRegistration r = registration;
+        if (r != null) {
+            r.cancel();
+        }
+        try {
+            fd.close();
+        } catch (IOException e) {
+            if (failure == null) {
+                failure = e;
+            }
+        }
+    }
+}

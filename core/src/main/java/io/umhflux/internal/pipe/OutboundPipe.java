@@ -1,0 +1,492 @@
+package io.umhflux.internal.pipe;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.epoll.EpollIoHandle;
+import io.netty.channel.epoll.EpollIoOps;
+import io.netty.channel.unix.Errors;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.IovArray;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.internal.PlatformDependent;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.Queue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
+import reactor.core.publisher.MonoSink;
+import reactor.core.publisher.Operators;
+import reactor.util.context.Context;
+
+/**
+ * The helper's stdin as a subscriber: requests messages only while fewer than {@code highWaterMark} bytes
+ * wait to be written, encodes them on the event loop, and writes many at once with {@code writev}.
+ *
+ * <p>When the pipe is full ({@code EAGAIN}) nothing more is requested until an {@code EPOLLOUT} edge says
+ * the helper read some: the publisher is slowed to the helper's pace, and memory stays bounded by the high
+ * mark plus one request batch. Typed messages are encoded back to back into one pooled buffer, so a
+ * thousand small messages are one or two iovecs.
+ *
+ * <p>Threading: signals from the publisher may come on any thread; they are queued (MPSC) and handled on
+ * the event loop, where all other state lives.
+ *
+ * @param <O> message type
+ */
+public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
+    private static final int BATCH_BYTES = 64 * 1024;
+    private static final int MAX_REQUEST = 64;
+
+    private final IoEventLoop loop;
+    private final FileDescriptor fd;
+    private final FrameEncoder<O> encoder;
+    private final ByteBufAllocator alloc;
+    private final long highWaterMark;
+    private final Owner owner;
+    private final Queue<Object> signals = PlatformDependent.newMpscQueue();
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private final AtomicBoolean started = new AtomicBoolean();
+    private final Runnable drainTask = this::drainSignals;
+
+    // event loop only
+    private final ArrayDeque<ByteBuf> queue = new ArrayDeque<>();
+    private @Nullable ByteBuf batch;
+    private @Nullable IoRegistration registration;
+    private @Nullable IovArray iov;
+    private @Nullable Subscription upstream;
+    private @Nullable MonoSink<Void> sink;
+    private long queuedBytes;
+    private long outstanding;
+    private double averageSize = 1024;
+    private boolean writable = true;
+    private boolean upstreamDone;
+    private boolean finished;
+    private boolean inRequest;
+    private boolean flushScheduled;
+    private long accepted;
+
+    /** Told about the outbound side's life; called on the event loop. */
+    public interface Owner {
+        /** The helper's stdin is closed now (all was written, or the helper is gone). */
+        void stdinClosed();
+
+        /**
+         * Writing failed ({@code EPIPE}: the helper closed its stdin or exited). The owner answers when it
+         * knows the helper's end, with the error to give the sender.
+         */
+        void writeFailed(IOException error, java.util.function.Consumer<Throwable> then);
+    }
+
+    public OutboundPipe(IoEventLoop loop, FileDescriptor fd, FrameEncoder<O> encoder, ByteBufAllocator alloc,
+            long highWaterMark, Owner owner) {
+        this.loop = loop;
+        this.fd = fd;
+        this.encoder = encoder;
+        this.alloc = alloc;
+        this.highWaterMark = highWaterMark;
+        this.owner = owner;
+    }
+
+    /** Registers the descriptor on the loop; call once. */
+    public void register() {
+        loop.register(this).addListener(f -> {
+            if (f.isSuccess()) {
+                IoRegistration r = (IoRegistration) f.getNow();
+                registration = r;
+                r.submit(EpollIoOps.EPOLLOUT.with(EpollIoOps.EPOLLET));
+            } else {
+                failNow(f.cause());
+            }
+        });
+    }
+
+    /**
+     * Subscribes to {@code messages} and reports on {@code sink} when the last was written and stdin closed.
+     * Only one send per helper.
+     */
+    public void send(Publisher<? extends O> messages, MonoSink<Void> sink) {
+        if (!started.compareAndSet(false, true)) {
+            sink.error(new IllegalStateException("this helper's outbound was already sent to or closed"));
+            return;
+        }
+        sink.onCancel(() -> {
+            signals.offer(Signal.CANCEL_SEND);
+            scheduleDrain();
+        });
+        loop.execute(() -> {
+            this.sink = sink;
+            messages.subscribe(this);
+        });
+    }
+
+    /** Closes stdin now without sending anything (the helper sees EOF). */
+    public void closeWithoutSending(MonoSink<Void> sink) {
+        if (!started.compareAndSet(false, true)) {
+            sink.error(new IllegalStateException("this helper's outbound was already sent to or closed"));
+            return;
+        }
+        loop.execute(() -> {
+            this.sink = sink;
+            upstreamDone = true;
+            flush();
+        });
+    }
+
+    /** The helper is being stopped or failed: stop taking messages, release what waits; on the loop. */
+    public void abort(Throwable cause) {
+        if (loop.inEventLoop()) {
+            failNow(cause);
+        } else {
+            loop.execute(() -> failNow(cause));
+        }
+    }
+
+    @Override
+    public Context currentContext() {
+        MonoSink<Void> s = sink;
+        return s == null ? Context.empty() : Context.of(s.contextView());
+    }
+
+    @Override
+    public void onSubscribe(Subscription s) {
+        if (finished || upstream != null) {
+            s.cancel();
+            return;
+        }
+        upstream = s;
+        flush(); // requests the first batch and writes what it brought synchronously
+    }
+
+    @Override
+    public void onNext(O message) {
+        if (loop.inEventLoop() && signals.isEmpty()) {
+            accept(message);
+            if (!inRequest) {
+                scheduleFlush();
+            }
+        } else {
+            signals.offer(message);
+            scheduleDrain();
+        }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+        signals.offer(new Failure(t));
+        scheduleDrain();
+    }
+
+    @Override
+    public void onComplete() {
+        signals.offer(Signal.COMPLETE);
+        scheduleDrain();
+    }
+
+    private void scheduleDrain() {
+        if (drainScheduled.compareAndSet(false, true)) {
+            loop.execute(drainTask);
+        }
+    }
+
+    private void scheduleFlush() {
+        if (!flushScheduled) {
+            flushScheduled = true;
+            loop.execute(() -> {
+                flushScheduled = false;
+                flush();
+            });
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private void drainSignals() {
+        drainScheduled.set(false);
+        for (Object s; (s = signals.poll()) != null;) {
+            if (s == Signal.COMPLETE) {
+                upstreamDone = true;
+            } else if (s == Signal.CANCEL_SEND) {
+                failNow(new java.util.concurrent.CancellationException("the send was cancelled"));
+            } else if (s instanceof Failure) {
+                failNow(((Failure) s).error);
+            } else {
+                accept((O) s);
+            }
+        }
+        flush();
+    }
+
+    private void accept(O message) {
+        outstanding--;
+        accepted++;
+        if (finished) {
+            ReferenceCountUtil.release(message);
+            return;
+        }
+        try {
+            if (encoder.passThrough()) {
+                ByteBuf buf = (ByteBuf) message;
+                if (!buf.isDirect()) {
+                    // writev takes native addresses: copy a heap buffer once
+                    ByteBuf direct = alloc.directBuffer(buf.readableBytes());
+                    direct.writeBytes(buf);
+                    buf.release();
+                    buf = direct;
+                }
+                closeBatch();
+                queue.add(buf);
+                queuedBytes += buf.readableBytes();
+                averageSize = averageSize * 0.9 + buf.readableBytes() * 0.1;
+            } else {
+                ByteBuf b = batch;
+                if (b == null) {
+                    b = alloc.directBuffer(BATCH_BYTES);
+                    batch = b;
+                }
+                int before = b.writerIndex();
+                encoder.encode(message, b);
+                int size = b.writerIndex() - before;
+                queuedBytes += size;
+                averageSize = averageSize * 0.9 + size * 0.1;
+                if (b.writerIndex() >= BATCH_BYTES) {
+                    closeBatch();
+                }
+            }
+        } catch (Exception e) {
+            Subscription s = upstream;
+            if (s != null) {
+                s.cancel();
+            }
+            failNow(new IllegalArgumentException("cannot encode outbound message " + message + ": " + e, e));
+        }
+    }
+
+    private void closeBatch() {
+        ByteBuf b = batch;
+        if (b != null) {
+            batch = null;
+            if (b.isReadable()) {
+                queue.add(b);
+            } else {
+                b.release();
+            }
+        }
+    }
+
+    private void requestMore() {
+        Subscription s = upstream;
+        if (s == null || upstreamDone || finished || outstanding > 0 || queuedBytes >= highWaterMark) {
+            return;
+        }
+        long room = highWaterMark - queuedBytes;
+        long n = Math.max(1, Math.min(MAX_REQUEST, (long) (room / Math.max(1, averageSize))));
+        outstanding += n;
+        inRequest = true;
+        try {
+            s.request(n);
+        } finally {
+            inRequest = false;
+        }
+    }
+
+    /** Writes what is queued until done or {@code EAGAIN}, then asks for more or finishes. */
+    private void flush() {
+        while (true) {
+            if (finished) {
+                return;
+            }
+            closeBatch();
+            if (!queue.isEmpty()) {
+                if (!writable || !writeOnce()) {
+                    return; // wait for EPOLLOUT, or failed
+                }
+                continue;
+            }
+            if (upstreamDone) {
+                finish(null);
+                return;
+            }
+            long seen = accepted;
+            requestMore();
+            if (accepted == seen) {
+                return; // nothing arrived synchronously: the next onNext or signal flushes
+            }
+        }
+    }
+
+    /** One {@code writev}; returns false when the pipe is full or writing failed. */
+    private boolean writeOnce() {
+        if (!fd.isOpen()) {
+            // closed by a stop on this loop: never write to a descriptor number that may be reused
+            failNow(new IOException("the helper's stdin was closed"));
+            return false;
+        }
+        IovArray v = iov;
+        if (v == null) {
+            // room for 1024 iovecs, the usual IOV_MAX
+            v = new IovArray(1024);
+            iov = v;
+        }
+        v.clear();
+        for (ByteBuf b : queue) {
+            if (!v.add(b, b.readerIndex(), b.readableBytes())) {
+                break;
+            }
+        }
+        long written;
+        try {
+            written = v.count() == 1
+                    ? writeSingle(queue.peekFirst())
+                    : fd.writevAddresses(v.memoryAddress(0), v.count());
+        } catch (IOException e) {
+            writeFailed(e);
+            return false;
+        }
+        if (written == 0) {
+            writable = false;
+            return false;
+        }
+        queuedBytes -= written;
+        while (written > 0) {
+            ByteBuf head = queue.peekFirst();
+            int readable = head.readableBytes();
+            if (written >= readable) {
+                written -= readable;
+                queue.pollFirst().release();
+            } else {
+                head.skipBytes((int) written);
+                written = 0;
+            }
+        }
+        return true;
+    }
+
+    private long writeSingle(ByteBuf b) throws IOException {
+        return b.hasMemoryAddress()
+                ? fd.writeAddress(b.memoryAddress(), b.readerIndex(), b.writerIndex())
+                : writeNio(b.internalNioBuffer(b.readerIndex(), b.readableBytes()));
+    }
+
+    private long writeNio(java.nio.ByteBuffer nio) throws IOException {
+        return fd.write(nio, nio.position(), nio.limit());
+    }
+
+    private void writeFailed(IOException e) {
+        boolean epipe = e instanceof Errors.NativeIoException
+                && ((Errors.NativeIoException) e).expectedErr() == Errors.ERRNO_EPIPE_NEGATIVE;
+        Subscription s = upstream;
+        upstream = null;
+        if (s != null) {
+            s.cancel();
+        }
+        releaseQueued();
+        closeFd();
+        finished = true;
+        MonoSink<Void> target = sink;
+        sink = null;
+        IOException error = epipe ? new IOException("the helper closed its stdin (EPIPE)", e) : e;
+        owner.writeFailed(error, t -> {
+            if (target != null) {
+                target.error(t);
+            }
+        });
+    }
+
+    private void failNow(Throwable cause) {
+        if (finished) {
+            return;
+        }
+        Subscription s = upstream;
+        upstream = null;
+        if (s != null) {
+            s.cancel();
+        }
+        finish(cause);
+    }
+
+    private void finish(@Nullable Throwable error) {
+        finished = true;
+        releaseQueued();
+        closeFd();
+        MonoSink<Void> target = sink;
+        sink = null;
+        if (target != null) {
+            if (error == null) {
+                target.success();
+            } else {
+                target.error(error);
+            }
+        }
+    }
+
+    private void releaseQueued() {
+        for (ByteBuf b; (b = queue.pollFirst()) != null;) {
+            b.release();
+        }
+        ByteBuf b = batch;
+        batch = null;
+        if (b != null) {
+            b.release();
+        }
+        for (Object s; (s = signals.poll()) != null;) {
+            if (!(s instanceof Signal) && !(s instanceof Failure)) {
+                ReferenceCountUtil.release(s);
+            }
+        }
+        queuedBytes = 0;
+        IovArray v = iov;
+        iov = null;
+        if (v != null) {
+            v.release();
+        }
+    }
+
+    private void closeFd() {
+        IoRegistration r = registration;
+        if (r != null) {
+            r.cancel();
+        }
+        boolean wasOpen = fd.isOpen();
+        try {
+            fd.close();
+        } catch (IOException e) {
+            // the descriptor was ours alone; nothing waits on a close error of a pipe's write end
+            Operators.onErrorDropped(e, Context.empty());
+        }
+        if (wasOpen) {
+            owner.stdinClosed();
+        }
+    }
+
+    @Override
+    public FileDescriptor fd() {
+        return fd;
+    }
+
+    @Override
+    public void handle(IoRegistration registration, IoEvent event) {
+        writable = true;
+        flush();
+    }
+
+    @Override
+    public void close() {
+        failNow(new IllegalStateException("the event loop of this helper shut down"));
+    }
+
+    private enum Signal {
+        COMPLETE, CANCEL_SEND
+    }
+
+    private static final class Failure {
+        final Throwable error;
+
+        Failure(Throwable error) {
+            this.error = error;
+        }
+    }
+}

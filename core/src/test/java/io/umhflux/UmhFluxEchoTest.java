@@ -1,0 +1,106 @@
+package io.umhflux;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.test.StepVerifier;
+
+class UmhFluxEchoTest {
+    private static Blob cat;
+
+    @BeforeAll
+    static void load() {
+        cat = TestHelpers.cat();
+    }
+
+    @AfterAll
+    static void close() {
+        cat.close();
+    }
+
+    private static ByteBuf text(String s) {
+        return Unpooled.copiedBuffer(s, StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void catEchoesWhatIsSentAndCompletesAfterExit() {
+        Umh<ByteBuf, ByteBuf> umh = UmhFlux.spawn(cat);
+        umh.outbound().send(Flux.just(text("hello "), text("world"))).subscribe();
+        String echoed = umh.inbound().map(b -> b.toString(StandardCharsets.UTF_8))
+                .reduce("", String::concat)
+                .block(TestHelpers.TIMEOUT);
+        assertThat(echoed).isEqualTo("hello world");
+        assertThat(umh.exit().block(TestHelpers.TIMEOUT)).isEqualTo(ExitStatus.exited(0));
+    }
+
+    @Test
+    void megabytesEchoInOrder() {
+        int chunks = 256;
+        int size = 16 * 1024;
+        Umh<ByteBuf, ByteBuf> umh = UmhFlux.spawn(cat);
+        Flux<ByteBuf> data = Flux.range(0, chunks).map(i -> {
+            byte[] b = new byte[size];
+            Arrays.fill(b, (byte) i.intValue());
+            return Unpooled.wrappedBuffer(b);
+        });
+        umh.outbound().send(data).subscribe();
+        long[] counts = new long[chunks];
+        long[] position = {0};
+        StepVerifier.create(umh.inbound().doOnNext(b -> {
+            while (b.isReadable()) {
+                int expected = (int) (position[0] / size);
+                assertThat(b.readByte()).isEqualTo((byte) expected);
+                counts[expected]++;
+                position[0]++;
+            }
+        }).then())
+                .verifyComplete();
+        assertThat(position[0]).isEqualTo((long) chunks * size);
+    }
+
+    @Test
+    void nonZeroExitEndsTheInboundWithTheStatusAfterTheData() {
+        try (Blob failing = TestHelpers.script("failing", "echo partial; echo 'something broke' >&2; exit 3")) {
+            Umh<ByteBuf, ByteBuf> umh = UmhFlux.spawn(failing);
+            StepVerifier.create(umh.inbound().map(b -> b.toString(StandardCharsets.UTF_8)))
+                    .expectNext("partial\n")
+                    .expectErrorSatisfies(e -> {
+                        assertThat(e).isInstanceOf(HelperFailedException.class)
+                                .hasMessageContaining("exited with code 3")
+                                .hasMessageContaining("something broke");
+                        ExitStatus s = ((HelperFailedException) e).exitStatus();
+                        assertThat(s).isNotNull();
+                        assertThat(s.code()).isEqualTo(3);
+                        assertThat(s.stderrTail()).containsExactly("something broke");
+                    })
+                    .verify(TestHelpers.TIMEOUT);
+        }
+    }
+
+    @Test
+    void stderrLinesAreOffered() {
+        try (Blob noisy = TestHelpers.script("noisy", "echo one >&2; echo two >&2")) {
+            Umh<ByteBuf, ByteBuf> umh = UmhFlux.spawn(noisy);
+            StepVerifier.create(umh.stderr()).expectNext("one", "two").verifyComplete();
+            assertThat(umh.exit().block(TestHelpers.TIMEOUT).stderrTail()).containsExactly("one", "two");
+        }
+    }
+
+    @Test
+    void disposeStopsTheHelper() {
+        Umh<ByteBuf, ByteBuf> umh = UmhFlux.spec(cat).stopGrace(Duration.ofMillis(100)).spawn();
+        assertThat(TestHelpers.alive(umh.pid())).isTrue();
+        umh.dispose();
+        ExitStatus s = umh.exit().block(TestHelpers.TIMEOUT);
+        assertThat(s).isEqualTo(ExitStatus.exited(0)); // cat exits on stdin EOF, the first step of a stop
+        assertThat(umh.isDisposed()).isTrue();
+    }
+}
