@@ -68,8 +68,21 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
         session.inbound.register();
         session.outboundPipe.register();
         session.stderr.register();
-        process.onExit().whenComplete((s, e) -> session.loop.execute(() -> session.reaped(s, e)));
+        process.onExit().whenComplete((s, e) -> session.onLoop(() -> session.reaped(s, e)));
         return session;
+    }
+
+    /** Runs {@code task} on the loop, or here once the loop is shut down (then nothing else runs there). */
+    private void onLoop(Runnable task) {
+        if (loop.inEventLoop()) {
+            task.run();
+            return;
+        }
+        try {
+            loop.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException loopIsGone) {
+            task.run();
+        }
     }
 
     @Override
@@ -116,11 +129,7 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
                         null));
                 process.stop(grace);
             };
-            if (loop.inEventLoop()) {
-                stop.run();
-            } else {
-                loop.execute(stop);
-            }
+            onLoop(stop);
         }
         return exit();
     }

@@ -11,6 +11,7 @@ import io.netty.channel.unix.FileDescriptor;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 import org.jspecify.annotations.Nullable;
@@ -120,8 +121,12 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         }
         if (loop.inEventLoop()) {
             start(subscriber);
-        } else {
+            return;
+        }
+        try {
             loop.execute(() -> start(subscriber));
+        } catch (RejectedExecutionException e) {
+            Operators.error(subscriber, new IllegalStateException("the event loop of this helper shut down", e));
         }
     }
 

@@ -15,6 +15,7 @@ import io.netty.util.internal.PlatformDependent;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.Queue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
@@ -118,10 +119,14 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             signals.offer(Signal.CANCEL_SEND);
             scheduleDrain();
         });
-        loop.execute(() -> {
-            this.sink = sink;
-            messages.subscribe(this);
-        });
+        try {
+            loop.execute(() -> {
+                this.sink = sink;
+                messages.subscribe(this);
+            });
+        } catch (RejectedExecutionException e) {
+            sink.error(new IllegalStateException("the event loop of this helper shut down", e));
+        }
     }
 
     /** Closes stdin now without sending anything (the helper sees EOF). */
@@ -130,17 +135,21 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             sink.error(new IllegalStateException("this helper's outbound was already sent to or closed"));
             return;
         }
-        loop.execute(() -> {
-            this.sink = sink;
-            upstreamDone = true;
-            flush();
-        });
+        try {
+            loop.execute(() -> {
+                this.sink = sink;
+                upstreamDone = true;
+                flush();
+            });
+        } catch (RejectedExecutionException e) {
+            sink.error(new IllegalStateException("the event loop of this helper shut down", e));
+        }
     }
 
     /** The helper is being stopped or failed: stop taking messages, release what waits; on the loop. */
     public void abort(Throwable cause) {
-        if (loop.inEventLoop()) {
-            failNow(cause);
+        if (loop.inEventLoop() || loop.isShuttingDown()) {
+            failNow(cause); // a loop that shuts down closes this handle itself; nothing else runs on it
         } else {
             loop.execute(() -> failNow(cause));
         }

@@ -107,6 +107,11 @@ public final class HelperProcess {
         child.killGroupAtExit();
         closeQuietly(stdin);
         long nanos = Math.max(0, grace.toNanos());
+        if (loop.isShuttingDown()) {
+            // no timers without a loop: the shutdown has already killed the group (PidfdWatcher.close)
+            child.signalGroup(Os.SIGKILL);
+            return exit;
+        }
         ScheduledFuture<?> term = loop.schedule(() -> {
             if (!exit.isDone()) {
                 child.signalGroup(Os.SIGTERM);
