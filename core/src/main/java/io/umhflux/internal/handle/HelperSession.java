@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -72,16 +73,35 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
         return session;
     }
 
-    /** Runs {@code task} on the loop, or here once the loop is shut down (then nothing else runs there). */
+    /**
+     * Runs {@code task} on the loop; once the loop is shutting down, after it terminated instead (then no
+     * other task of this session can run concurrently).
+     */
     private void onLoop(Runnable task) {
         if (loop.inEventLoop()) {
             task.run();
             return;
         }
+        if (!loop.isShuttingDown()) {
+            try {
+                loop.execute(task);
+                return;
+            } catch (RejectedExecutionException shuttingDown) {
+                // fall through
+            }
+        }
+        loop.terminationFuture().addListener(f -> task.run());
+    }
+
+    /** A timer on the loop; none once the loop shuts down (its handles are closed by then). */
+    private void later(Runnable task, Duration delay) {
+        if (loop.isShuttingDown()) {
+            return;
+        }
         try {
-            loop.execute(task);
-        } catch (java.util.concurrent.RejectedExecutionException loopIsGone) {
-            task.run();
+            loop.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException shuttingDown) {
+            // the loop's shutdown closed every handle already
         }
     }
 
@@ -166,11 +186,11 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
         if (stderr.isEof()) {
             statusReady();
         } else {
-            loop.schedule(() -> {
+            later(() -> {
                 if (status == null) {
                     stderr.finish(); // a process it started still holds stderr: stop waiting for it
                 }
-            }, config.drainTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            }, config.drainTimeout());
         }
     }
 
@@ -201,7 +221,7 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
 
     /** After the exit, stdout may stay open only while bytes still flow or the subscriber is slow. */
     private void watchStdoutDrain() {
-        loop.schedule(() -> {
+        later(() -> {
             if (inbound.isEof()) {
                 return;
             }
@@ -213,7 +233,7 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
             } else {
                 watchStdoutDrain();
             }
-        }, config.drainTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        }, config.drainTimeout());
     }
 
     private void finishIfDone() {
@@ -289,11 +309,11 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
         }
         onStatus.add(answer);
         // a helper that closed stdin but keeps running: do not make the sender wait for its exit forever
-        loop.schedule(() -> {
+        later(() -> {
             if (onStatus.remove(answer)) {
                 answer.run();
             }
-        }, config.drainTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        }, config.drainTimeout());
     }
 
     @Override

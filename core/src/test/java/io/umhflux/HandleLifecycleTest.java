@@ -1,0 +1,166 @@
+package io.umhflux;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.umhflux.internal.os.Os;
+import io.umhflux.internal.process.EventLoops;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import reactor.blockhound.BlockingOperationError;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.netty.resources.LoopResources;
+import reactor.test.StepVerifier;
+
+/** RELIABILITY.md cases 10, 13, 14, 15 and 23, and helpers on reactor-netty's loops. */
+class HandleLifecycleTest {
+
+    private static boolean goneOrZombie(long pid) {
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+            return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+        } catch (java.io.IOException gone) {
+            return true;
+        }
+    }
+
+    @Test
+    void cancellingTheInboundKillsTheHelperAndItsGrandchild() {
+        try (Blob sh = TestHelpers.sh()) {
+            Umh<ByteBuf, ByteBuf> umh = UmhFlux.spec(sh).args("-c", "sleep 600 & echo $! >&2; exec cat")
+                    .stopGrace(Duration.ofMillis(200)).spawn();
+            long grandchild = Long.parseLong(umh.stderr().blockFirst(TestHelpers.TIMEOUT));
+            assertThat(TestHelpers.alive(grandchild)).isTrue();
+            Disposable reading = umh.inbound().subscribe();
+            reading.dispose();
+            ExitStatus status = umh.exit().block(TestHelpers.TIMEOUT);
+            assertThat(status.isSuccess()).as("cat exits on stdin EOF, the first step of the stop").isTrue();
+            await().atMost(Duration.ofSeconds(10)).until(() -> goneOrZombie(grandchild));
+            assertThat(TestHelpers.alive(umh.pid())).isFalse();
+            TestHelpers.assertNoZombies();
+        }
+    }
+
+    @Test
+    void normalJvmExitStopsLiveHelpers() throws Exception {
+        long helper = runChildJvm("exit", false);
+        await().atMost(Duration.ofSeconds(10)).until(() -> goneOrZombie(helper));
+    }
+
+    @Test
+    void jvmKilledWithSigkillLeavesTheHelperAtStdinEof() throws Exception {
+        long helper = runChildJvm("wait", true);
+        // cat reads stdin: the JVM's death closes the pipe's write end, cat sees EOF and exits
+        await().atMost(Duration.ofSeconds(5)).until(() -> goneOrZombie(helper));
+    }
+
+    private static long runChildJvm(String mode, boolean sigkill) throws Exception {
+        Process jvm = new ProcessBuilder(Path.java(), "-cp", System.getProperty("java.class.path"),
+                ShutdownHookMain.class.getName(), mode).redirectErrorStream(false).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(jvm.getInputStream(), StandardCharsets.UTF_8));
+        long helper = Long.parseLong(out.readLine().trim());
+        assertThat(TestHelpers.alive(helper)).isTrue();
+        jvm.getOutputStream().write('\n');
+        jvm.getOutputStream().flush();
+        if (sigkill) {
+            assertThat(Os.libc().kill((int) jvm.pid(), Os.SIGKILL)).isZero();
+        }
+        assertThat(jvm.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        return helper;
+    }
+
+    @Test
+    void stdoutHeldOpenByAGrandchildEndsWithAnErrorThatSaysSo() {
+        try (Blob sh = TestHelpers.sh()) {
+            Umh<ByteBuf, ByteBuf> umh = UmhFlux.spec(sh).args("-c", "sleep 600 & echo $! >&2; echo done")
+                    .drainTimeout(Duration.ofMillis(300)).spawn();
+            long grandchild = Long.parseLong(umh.stderr().blockFirst(TestHelpers.TIMEOUT));
+            try {
+                StepVerifier.create(umh.inbound().map(b -> b.toString(StandardCharsets.UTF_8)))
+                        .expectNext("done\n")
+                        .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(HelperFailedException.class)
+                                .hasMessageContaining("stdout stayed open"))
+                        .verify(TestHelpers.TIMEOUT);
+                assertThat(umh.exit().block(TestHelpers.TIMEOUT).isSuccess()).isTrue();
+            } finally {
+                Os.libc().kill((int) grandchild, Os.SIGKILL);
+            }
+        }
+    }
+
+    @Test
+    void eventLoopShutdownWithHelpersInFlightStopsThem() throws Exception {
+        IoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        List<Umh<ByteBuf, ByteBuf>> helpers = new ArrayList<>();
+        try (Blob cat = TestHelpers.cat()) {
+            for (int i = 0; i < 3; i++) {
+                helpers.add(UmhFlux.spec(cat).eventLoopGroup(group).spawn());
+            }
+            List<StepVerifier> inbound = new ArrayList<>();
+            for (Umh<ByteBuf, ByteBuf> h : helpers) {
+                inbound.add(StepVerifier.create(h.inbound()).expectError().verifyLater());
+            }
+            assertThat(group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(20, TimeUnit.SECONDS)).isTrue();
+            for (Umh<ByteBuf, ByteBuf> h : helpers) {
+                assertThat(h.exit().block(TestHelpers.TIMEOUT).signal()).isEqualTo(Os.SIGKILL);
+            }
+            for (StepVerifier v : inbound) {
+                v.verify(TestHelpers.TIMEOUT);
+            }
+            TestHelpers.assertNoZombies();
+        }
+    }
+
+    @Test
+    void helpersRunOnReactorNettyLoopResources() {
+        LoopResources loops = LoopResources.create("umh-test", 1, true);
+        try (Blob cat = TestHelpers.cat()) {
+            IoEventLoopGroup group = (IoEventLoopGroup) loops.onServer(true);
+            Umh<ByteBuf, ByteBuf> umh = UmhFlux.spec(cat).eventLoopGroup(group).spawn();
+            umh.outbound().send(Flux.just(io.netty.buffer.Unpooled.copiedBuffer("via reactor-netty",
+                    StandardCharsets.UTF_8))).subscribe();
+            StepVerifier.create(umh.inbound().map(b -> {
+                assertThat(Thread.currentThread().getName()).startsWith("umh-test");
+                return b.toString(StandardCharsets.UTF_8);
+            })).expectNext("via reactor-netty").verifyComplete();
+        } finally {
+            loops.disposeLater().block(TestHelpers.TIMEOUT);
+        }
+    }
+
+    @Test
+    void blockHoundGuardsTheEventLoops() {
+        var loop = EventLoops.shared().next();
+        var blocking = loop.submit(() -> {
+            Thread.sleep(1);
+            return null;
+        });
+        try {
+            blocking.get(5, TimeUnit.SECONDS);
+            throw new AssertionError("BlockHound did not flag Thread.sleep on an event loop");
+        } catch (ExecutionException e) {
+            assertThat(e.getCause()).isInstanceOf(BlockingOperationError.class);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The java launcher of this JVM. */
+    private static final class Path {
+        static String java() {
+            return java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        }
+    }
+}
