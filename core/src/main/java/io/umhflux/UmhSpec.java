@@ -185,7 +185,7 @@ public final class UmhSpec<I, O> {
                 s.tailLines(), s.maxStderrLine(), s.highWaterMark(), bytes));
     }
 
-    /** @param allocator where pipe buffers come from; default Netty's pooled allocator */
+    /** @param allocator where pipe buffers come from; default Netty's default allocator (pooling) */
     public UmhSpec<I, O> allocator(ByteBufAllocator allocator) {
         Objects.requireNonNull(allocator, "allocator");
         SessionConfig<I, O> s = session;

@@ -1,6 +1,8 @@
 package io.umhflux.internal.handle;
 
 import io.netty.channel.IoEventLoop;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GenericFutureListener;
 import io.umhflux.ExitStatus;
 import io.umhflux.HelperFailedException;
 import io.umhflux.Umh;
@@ -10,6 +12,7 @@ import io.umhflux.internal.pipe.InboundPipe;
 import io.umhflux.internal.pipe.OutboundPipe;
 import io.umhflux.internal.pipe.StderrPipe;
 import io.umhflux.internal.process.HelperProcess;
+import io.umhflux.internal.process.Loops;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,6 +51,8 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
     private @Nullable ExitStatus rawStatus;
     private @Nullable FrameException frameError;
     private final List<Runnable> onStatus = new ArrayList<>(1);
+    /** A loop may terminate without closing its handles (a zero quiet period can skip that): close them here. */
+    private final GenericFutureListener<Future<Object>> loopTerminated = f -> onLoopTerminated();
 
     private HelperSession(HelperProcess process, SessionConfig<I, O> config) {
         this.process = process;
@@ -70,27 +75,12 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
         session.outboundPipe.register();
         session.stderr.register();
         process.onExit().whenComplete((s, e) -> session.onLoop(() -> session.reaped(s, e)));
+        session.loop.terminationFuture().addListener(session.loopTerminated);
         return session;
     }
 
-    /**
-     * Runs {@code task} on the loop; once the loop is shutting down, after it terminated instead (then no
-     * other task of this session can run concurrently).
-     */
     private void onLoop(Runnable task) {
-        if (loop.inEventLoop()) {
-            task.run();
-            return;
-        }
-        if (!loop.isShuttingDown()) {
-            try {
-                loop.execute(task);
-                return;
-            } catch (RejectedExecutionException shuttingDown) {
-                // fall through
-            }
-        }
-        loop.terminationFuture().addListener(f -> task.run());
+        Loops.execute(loop, task);
     }
 
     /** A timer on the loop; none once the loop shuts down (its handles are closed by then). */
@@ -173,6 +163,13 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
         return stopRequested.get() || status != null;
     }
 
+    private void onLoopTerminated() {
+        inbound.close();
+        outboundPipe.close();
+        stderr.close();
+        process.loopTerminated();
+    }
+
     // ---- the helper's end, on the loop
 
     private void reaped(@Nullable ExitStatus s, @Nullable Throwable e) {
@@ -248,6 +245,7 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
             inbound.fail(endOrStopped());
         }
         LiveHelpers.remove(this);
+        loop.terminationFuture().removeListener(loopTerminated);
     }
 
     private HelperFailedException endOrStopped() {

@@ -10,8 +10,8 @@ import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.ReferenceCountUtil;
+import io.umhflux.internal.process.Loops;
 import java.io.IOException;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 import org.jspecify.annotations.Nullable;
@@ -101,14 +101,9 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
 
     /** Registers the descriptor on the loop; call once, on any thread. */
     public void register() {
-        loop.register(this).addListener(f -> {
-            if (f.isSuccess()) {
-                IoRegistration r = (IoRegistration) f.getNow();
-                registration = r;
-                r.submit(EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLET));
-            } else {
-                fail(f.cause());
-            }
+        Loops.register(loop, this, r -> {
+            registration = r;
+            r.submit(EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLET));
         });
     }
 
@@ -119,15 +114,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
                     "the inbound of a helper allows one subscriber; share() or publish() it for more"));
             return;
         }
-        if (loop.inEventLoop()) {
-            start(subscriber);
-            return;
-        }
-        try {
-            loop.execute(() -> start(subscriber));
-        } catch (RejectedExecutionException e) {
-            Operators.error(subscriber, new IllegalStateException("the event loop of this helper shut down", e));
-        }
+        Loops.execute(loop, () -> start(subscriber));
     }
 
     private void start(CoreSubscriber<? super I> subscriber) {
@@ -156,7 +143,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         if (loop.inEventLoop()) {
             drainOnLoop();
         } else if (drainScheduled.compareAndSet(false, true)) {
-            loop.execute(drainTask);
+            Loops.submit(loop, drainTask);
         }
     }
 
@@ -199,9 +186,9 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         drainOnLoop();
     }
 
+    /** The loop shuts down (or refused the registration): nothing more will be read. */
     @Override
     public void close() {
-        // the loop is shutting down: nothing more will be read
         fail(new IllegalStateException("the event loop of this helper shut down"));
         closeFd();
     }
@@ -273,7 +260,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             }
             if (reads++ == MAX_READS_PER_TURN) {
                 if (drainScheduled.compareAndSet(false, true)) {
-                    loop.execute(drainTask); // yield the loop to the other helpers on it, then go on
+                    Loops.submit(loop, drainTask); // yield the loop to the other helpers on it, then go on
                 }
                 return;
             }
@@ -390,7 +377,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
     private void closeFd() {
         IoRegistration r = registration;
         if (r != null) {
-            r.cancel();
+            Loops.cancel(r);
         }
         try {
             fd.close();

@@ -12,10 +12,10 @@ import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.IovArray;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.internal.PlatformDependent;
+import io.umhflux.internal.process.Loops;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.Queue;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
@@ -95,14 +95,9 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
 
     /** Registers the descriptor on the loop; call once. */
     public void register() {
-        loop.register(this).addListener(f -> {
-            if (f.isSuccess()) {
-                IoRegistration r = (IoRegistration) f.getNow();
-                registration = r;
-                r.submit(EpollIoOps.EPOLLOUT.with(EpollIoOps.EPOLLET));
-            } else {
-                failNow(f.cause());
-            }
+        Loops.register(loop, this, r -> {
+            registration = r;
+            r.submit(EpollIoOps.EPOLLOUT.with(EpollIoOps.EPOLLET));
         });
     }
 
@@ -119,14 +114,14 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             signals.offer(Signal.CANCEL_SEND);
             scheduleDrain();
         });
-        try {
-            loop.execute(() -> {
-                this.sink = sink;
-                messages.subscribe(this);
-            });
-        } catch (RejectedExecutionException e) {
-            sink.error(new IllegalStateException("the event loop of this helper shut down", e));
-        }
+        Loops.submit(loop, () -> {
+            this.sink = sink;
+            if (finished) {
+                finish(new IllegalStateException("the helper's stdin is closed (stopped, failed, or loop gone)"));
+                return;
+            }
+            messages.subscribe(this);
+        });
     }
 
     /** Closes stdin now without sending anything (the helper sees EOF). */
@@ -135,24 +130,20 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             sink.error(new IllegalStateException("this helper's outbound was already sent to or closed"));
             return;
         }
-        try {
-            loop.execute(() -> {
-                this.sink = sink;
-                upstreamDone = true;
-                flush();
-            });
-        } catch (RejectedExecutionException e) {
-            sink.error(new IllegalStateException("the event loop of this helper shut down", e));
-        }
+        Loops.submit(loop, () -> {
+            this.sink = sink;
+            upstreamDone = true;
+            if (finished) {
+                finish(null); // stdin is closed already, which is what was asked
+                return;
+            }
+            flush();
+        });
     }
 
     /** The helper is being stopped or failed: stop taking messages, release what waits; on the loop. */
     public void abort(Throwable cause) {
-        if (loop.inEventLoop() || loop.isShuttingDown()) {
-            failNow(cause); // a loop that shuts down closes this handle itself; nothing else runs on it
-        } else {
-            loop.execute(() -> failNow(cause));
-        }
+        Loops.execute(loop, () -> failNow(cause));
     }
 
     @Override
@@ -198,14 +189,14 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
 
     private void scheduleDrain() {
         if (drainScheduled.compareAndSet(false, true)) {
-            loop.execute(drainTask);
+            Loops.submit(loop, drainTask);
         }
     }
 
     private void scheduleFlush() {
         if (!flushScheduled) {
             flushScheduled = true;
-            loop.execute(() -> {
+            Loops.submit(loop, () -> {
                 flushScheduled = false;
                 flush();
             });
@@ -457,7 +448,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     private void closeFd() {
         IoRegistration r = registration;
         if (r != null) {
-            r.cancel();
+            Loops.cancel(r);
         }
         boolean wasOpen = fd.isOpen();
         try {

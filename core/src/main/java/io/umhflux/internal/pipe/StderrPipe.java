@@ -8,6 +8,7 @@ import io.netty.channel.IoRegistration;
 import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.FileDescriptor;
+import io.umhflux.internal.process.Loops;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -67,15 +68,9 @@ public final class StderrPipe implements EpollIoHandle {
 
     /** Registers the descriptor on the loop; call once. */
     public void register() {
-        loop.register(this).addListener(f -> {
-            if (f.isSuccess()) {
-                IoRegistration r = (IoRegistration) f.getNow();
-                registration = r;
-                r.submit(EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLET));
-            } else {
-                LOG.warn("{}: cannot watch stderr", label, f.cause());
-                finish();
-            }
+        Loops.register(loop, this, r -> {
+            registration = r;
+            r.submit(EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLET));
         });
     }
 
@@ -126,7 +121,7 @@ public final class StderrPipe implements EpollIoHandle {
                 buf.writerIndex(n);
                 split(buf);
             }
-            loop.execute(this::readAvailable); // more may wait: yield to the other helpers first
+            Loops.submit(loop, this::readAvailable); // more may wait: yield to the other helpers first
         } catch (IOException e) {
             LOG.warn("{}: reading stderr failed", label, e);
             finish();
@@ -189,7 +184,7 @@ public final class StderrPipe implements EpollIoHandle {
         lines.tryEmitComplete();
         IoRegistration r = registration;
         if (r != null) {
-            r.cancel();
+            Loops.cancel(r);
         }
         try {
             fd.close();

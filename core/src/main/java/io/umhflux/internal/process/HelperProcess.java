@@ -134,6 +134,19 @@ public final class HelperProcess {
         return nanos > Long.MAX_VALUE / 2 ? Long.MAX_VALUE : nanos * 2;
     }
 
+    /**
+     * The helper's event loop terminated while the helper may still run: kill its group and let the polling
+     * reaper collect it. (A loop that shuts down closes its handles first, which does the same; this covers
+     * a shutdown that skips that step, as a zero quiet period can.) Idempotent; any thread.
+     */
+    public void loopTerminated() {
+        if (!child.isReaped()) {
+            child.killGroupAtExit();
+            child.signalGroup(Os.SIGKILL);
+            PollingReaper.INSTANCE.adopt(child);
+        }
+    }
+
     /** Closes the three pipe ends that are still open; each exactly once, whoever else closes them. */
     public void closePipes() {
         closeQuietly(stdin);

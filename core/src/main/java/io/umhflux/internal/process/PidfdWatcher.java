@@ -27,15 +27,9 @@ final class PidfdWatcher implements EpollIoHandle {
     /** Registers {@code child}'s pidfd on {@code loop}; falls back to the polling reaper if that fails. */
     static void watch(Child child, FileDescriptor pidfd, IoEventLoop loop) {
         PidfdWatcher watcher = new PidfdWatcher(child, pidfd);
-        loop.register(watcher).addListener(f -> {
-            if (!f.isSuccess()) {
-                PollingReaper.INSTANCE.adopt(child);
-                return;
-            }
-            IoRegistration registration = (IoRegistration) f.getNow();
-            registration.submit(EpollIoOps.EPOLLIN);
-            // the child may have exited before EPOLLIN was armed; level-triggered epoll reports it anyway
-        });
+        // the child may exit before EPOLLIN is armed; level-triggered epoll reports it anyway. A loop that
+        // refuses the registration (it is shutting down) gets close() called, as its shutdown would.
+        Loops.register(loop, watcher, registration -> registration.submit(EpollIoOps.EPOLLIN));
     }
 
     @Override
@@ -46,11 +40,14 @@ final class PidfdWatcher implements EpollIoHandle {
     @Override
     public void handle(IoRegistration registration, IoEvent event) {
         if (child.pollExit()) {
-            registration.cancel();
+            Loops.cancel(registration);
         }
     }
 
-    /** The event loop is shutting down with the child alive: kill its group and let the reaper finish. */
+    /**
+     * The event loop is shutting down with the child alive (or refused to take the pidfd at all): kill its
+     * group and let the polling reaper finish.
+     */
     @Override
     public void close() {
         if (!child.pollExit()) {
