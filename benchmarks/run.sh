@@ -25,6 +25,7 @@ mkdir -p "$build" "$raw"
 command -v gcc >/dev/null || { echo "gcc is required for the C baselines (apt-get install gcc)" >&2; exit 1; }
 gcc -O2 -static -o "$build/tiny" "$here/c/tiny.c" 2>/dev/null || gcc -O2 -o "$build/tiny" "$here/c/tiny.c"
 gcc -O2 -o "$build/spawn_baseline" "$here/c/spawn_baseline.c"
+gcc -O2 -pthread -o "$build/echo_baseline" "$here/c/echo_baseline.c"
 
 (cd "$top" && mvn -B -q install -DskipTests)
 jar="$here/target/benchmarks.jar"
@@ -42,6 +43,20 @@ java -jar "$jar" SpawnBenchmark "${jmh_opts[@]}" -jvmArgsAppend "-Dumh.bench.tin
   -rf json -rff "$raw/spawn.json" | tail -n 4
 "$build/spawn_baseline" "$build/tiny" "$c_iterations" "$c_rounds" > "$raw/spawn_c.txt"
 cat "$raw/spawn_c.txt"
+
+echo "== raw bytes echoed through cat (64 MiB per op)"
+java -jar "$jar" 'EchoBenchmark' "${jmh_opts[@]}" -p chunk=4096,65536,1048576 -p pipeSize=0 \
+  -rf json -rff "$raw/echo.json" | tail -n 8
+java -jar "$jar" 'EchoBenchmark.umhFlux' "${jmh_opts[@]}" -p chunk=65536 -p pipeSize=1048576 \
+  -rf json -rff "$raw/echo_bigpipe.json" | tail -n 3
+: > "$raw/echo_c.txt"
+for chunk in 4096 65536 1048576; do
+  "$build/echo_baseline" /bin/cat "$chunk" $((64 << 20)) "$c_rounds" | sed "s/^/chunk=$chunk /" >> "$raw/echo_c.txt"
+done
+cat "$raw/echo_c.txt"
+
+echo "== 1,000 concurrent streaming cat helpers (1 MiB each)"
+java -cp "$jar" io.umhflux.benchmarks.ManyHelpers 1000 1 | tee "$raw/many.json"
 
 python3 "$here/summarize.py" "$raw" "$here/results"
 cat "$here/results/summary.md"

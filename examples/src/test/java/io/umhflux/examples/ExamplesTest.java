@@ -1,0 +1,18 @@
+package io.umhflux.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class ExamplesTest {
+
+    @Test
+    void quickstartEchoes() {
+        assertThat(Quickstart.echo("hello\n")).isEqualTo("hello\n");
+    }
+
+    @Test
+    void demoStreamsThroughEveryHelper() {
+        assertThat(Demo.run(20, 1)).isEqualTo(20L << 20);
+    }
+}
