@@ -88,6 +88,11 @@ def main(raw, out):
             "ratio": round(m["threads_max"] / m["threads_limit"], 2), "target": "<= 2 x cores + 8",
             "met": m["threads_max"] <= m["threads_limit"],
         })
+        records.append({
+            "name": "%d concurrent streaming helpers: peak used heap" % m["helpers"],
+            "ours": m["heap_max_mib"], "peer": 64, "unit": "MiB", "ratio": round(m["heap_max_mib"] / 64, 2),
+            "target": "bounded (<= 64 MiB)", "met": m["heap_max_mib"] <= 64,
+        })
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(records, f, indent=2)

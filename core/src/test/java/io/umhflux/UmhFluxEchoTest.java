@@ -108,4 +108,26 @@ class UmhFluxEchoTest {
         assertThat(s).isEqualTo(ExitStatus.exited(0)); // cat exits on stdin EOF, the first step of a stop
         assertThat(umh.isDisposed()).isTrue();
     }
+
+    @Test
+    void coldExchangeRespawnsACrashedHelperOnRetry(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        // crashes the first two times it runs (it counts its runs in a file), then echoes
+        java.nio.file.Path count = dir.resolve("runs");
+        try (Blob flaky = TestHelpers.script("flaky", "n=$(cat " + count + " 2>/dev/null || echo 0); "
+                + "n=$((n+1)); echo $n > " + count + "; "
+                + "if [ $n -lt 3 ]; then echo \"crash $n\" >&2; kill -SEGV $$; fi; exec cat")) {
+            java.util.List<Long> pids = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Flux<String> echoed = UmhFlux.spec(flaky)
+                    .using(umh -> {
+                        pids.add(umh.pid());
+                        return Flux.merge(umh.outbound().send(Flux.just(text("third time lucky"))).then(
+                                reactor.core.publisher.Mono.<ByteBuf>empty()), umh.inbound());
+                    })
+                    .map(b -> b.toString(StandardCharsets.UTF_8))
+                    .retryWhen(reactor.util.retry.Retry.fixedDelay(5, Duration.ofMillis(10))
+                            .filter(e -> e instanceof HelperFailedException));
+            StepVerifier.create(echoed).expectNext("third time lucky").verifyComplete();
+            assertThat(pids).hasSize(3).doesNotHaveDuplicates();
+        }
+    }
 }
