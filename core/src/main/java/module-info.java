@@ -22,6 +22,7 @@ module io.umhflux {
     requires static transitive org.jspecify;
 
     exports io.umhflux;
+    exports io.umhflux.codec;
 
     opens io.umhflux.internal.os to org.jnrproject.ffi;
 }

@@ -1,6 +1,9 @@
 package io.umhflux;
 
 import io.netty.buffer.ByteBufAllocator;
+import io.umhflux.codec.Codec;
+import io.umhflux.codec.Codecs;
+import io.umhflux.codec.Framing;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandle;
@@ -10,6 +13,7 @@ import io.umhflux.internal.handle.SessionConfig;
 import io.umhflux.internal.os.Platform;
 import io.umhflux.internal.pipe.FrameDecoder;
 import io.umhflux.internal.pipe.FrameEncoder;
+import io.umhflux.internal.pipe.FramedCodec;
 import io.umhflux.internal.process.EventLoops;
 import io.umhflux.internal.process.HelperProcess;
 import io.umhflux.internal.process.Launcher;
@@ -18,6 +22,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
@@ -61,7 +66,8 @@ public final class UmhSpec<I, O> {
         this.session = session;
     }
 
-    static <I, O> UmhSpec<I, O> of(Blob blob, FrameDecoder<I> decoder, FrameEncoder<O> encoder) {
+    static <I, O> UmhSpec<I, O> of(Blob blob, Supplier<? extends FrameDecoder<I>> decoder,
+            Supplier<? extends FrameEncoder<O>> encoder) {
         return new UmhSpec<>(blob, blob.name(), List.of(), Environment.inherit(), null, EventLoops.shared(), 0,
                 new SessionConfig<>(decoder, encoder, ByteBufAllocator.DEFAULT, Duration.ofSeconds(1),
                         Duration.ofSeconds(2), 20, 8192, 256 * 1024, 64 * 1024));
@@ -69,6 +75,35 @@ public final class UmhSpec<I, O> {
 
     private UmhSpec<I, O> with(SessionConfig<I, O> s) {
         return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize, s);
+    }
+
+    /**
+     * Typed messages: {@code framing} cuts both pipes into frames, {@code inbound} decodes the helper's stdout
+     * frames, {@code outbound} encodes what is sent to its stdin. Each helper gets its own codec instances
+     * ({@link Codec#forHelper()}), used on its event loop only. Keeps every other setting.
+     *
+     * <pre>{@code
+     * UmhSpec<Reply, Request> spec = UmhFlux.spec(blob)
+     *         .codec(Framing.lengthPrefixed(1 << 20), replyCodec, requestCodec);
+     * }</pre>
+     */
+    public <I2, O2> UmhSpec<I2, O2> codec(Framing framing, Codec<I2> inbound, Codec<O2> outbound) {
+        Objects.requireNonNull(framing, "framing");
+        Objects.requireNonNull(inbound, "inbound");
+        Objects.requireNonNull(outbound, "outbound");
+        SessionConfig<I, O> s = session;
+        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize,
+                new SessionConfig<I2, O2>(() -> FramedCodec.decoder(framing, inbound),
+                        () -> FramedCodec.encoder(framing, outbound), s.allocator(), s.stopGrace(), s.drainTimeout(),
+                        s.tailLines(), s.maxStderrLine(), s.highWaterMark(), s.readSize()));
+    }
+
+    /**
+     * UTF-8 lines both ways, for helpers in any language that read and print lines: a {@code String} per line
+     * (without its line end), strictly decoded; longer lines than {@code maxLineBytes} fail the helper.
+     */
+    public UmhSpec<String, String> lines(int maxLineBytes) {
+        return codec(Framing.lines(maxLineBytes), Codecs.utf8(), Codecs.utf8());
     }
 
     /** @param args the arguments after argv[0]; replaces any set before */

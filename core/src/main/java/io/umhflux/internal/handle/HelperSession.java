@@ -58,9 +58,9 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
         this.process = process;
         this.loop = process.eventLoop();
         this.config = config;
-        this.inbound = new InboundPipe<>(loop, process.stdout(), config.decoder(), config.allocator(),
+        this.inbound = new InboundPipe<>(loop, process.stdout(), config.decoder().get(), config.allocator(),
                 config.readSize(), this);
-        this.outboundPipe = new OutboundPipe<>(loop, process.stdin(), config.encoder(), config.allocator(),
+        this.outboundPipe = new OutboundPipe<>(loop, process.stdin(), config.encoder().get(), config.allocator(),
                 config.highWaterMark(), this);
         this.stderr = new StderrPipe(loop, process.stderr(), config.allocator(), toString(), config.tailLines(),
                 config.maxStderrLine(), this::stderrEnded);

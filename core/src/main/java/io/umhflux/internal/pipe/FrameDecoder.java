@@ -21,15 +21,14 @@ public interface FrameDecoder<I> {
     @Nullable I decode(ByteBuf in, long offset) throws FrameException;
 
     /**
-     * The stream ended with {@code leftover} readable bytes that form no whole message.
+     * The stream ended with {@code leftover} readable bytes that {@link #decode} did not take: return them as
+     * a last message (a final line without its line end), or throw.
      *
      * @throws FrameException naming the offset and length of what was cut short
      */
-    default void endOfStream(ByteBuf leftover, long offset) throws FrameException {
-        if (leftover.isReadable()) {
-            throw new FrameException("stream ended inside a frame: " + leftover.readableBytes()
-                    + " bytes at offset " + offset + " form no whole message", offset, leftover.readableBytes());
-        }
+    default @Nullable I endOfStream(ByteBuf leftover, long offset) throws FrameException {
+        throw new FrameException("the stream ended inside a frame: " + leftover.readableBytes()
+                + " bytes at offset " + offset + " form no whole message", offset, leftover.readableBytes());
     }
 
     /** Whether messages are reference-counted buffers that must be released after {@code onNext}. */

@@ -21,4 +21,8 @@ public interface FrameEncoder<O> {
     default boolean passThrough() {
         return false;
     }
+
+    /** The writer is done: free what the encoder holds. Called once, on the event loop. */
+    default void release() {
+    }
 }

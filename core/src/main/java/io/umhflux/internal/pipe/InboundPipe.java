@@ -328,11 +328,18 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
     private void endOfStream(CoreSubscriber<? super I> a) {
         ByteBuf c = cumulation;
         if (c != null && c.isReadable()) {
+            I last;
             try {
-                decoder.endOfStream(c, offset);
+                last = decoder.endOfStream(c, offset);
             } catch (FrameException e) {
                 owner.inboundFrameError(e);
                 terminate(a, owner.failureFor(e));
+                return;
+            }
+            releaseCumulation();
+            if (last != null) {
+                pending = last; // delivered on demand by the next turn, then the end comes here again
+                drainAgain = true;
                 return;
             }
         }

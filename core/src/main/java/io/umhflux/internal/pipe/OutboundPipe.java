@@ -424,6 +424,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     }
 
     private void releaseQueued() {
+        encoder.release();
         for (ByteBuf b; (b = queue.pollFirst()) != null;) {
             b.release();
         }

@@ -1,0 +1,35 @@
+package io.umhflux.codec;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Turns one message into bytes and back; the {@link Framing} around it says where a message ends.
+ *
+ * <p>Threading: each helper gets its own instance per direction from {@link #forHelper()}, used only on that
+ * helper's event loop. A stateful codec (a Kryo instance, a reusable buffer) returns a fresh copy there and
+ * never needs to be thread-safe; a stateless one returns itself.
+ *
+ * @param <T> the message type
+ */
+public interface Codec<T> {
+    /**
+     * Appends the bytes of {@code value} to {@code out} (a buffer shared by many messages: write at its
+     * writer index only, never read or change what is before it).
+     *
+     * @throws Exception when {@code value} cannot be encoded; the send fails with it
+     */
+    void encode(T value, ByteBuf out) throws Exception;
+
+    /**
+     * Reads one message from {@code frame}, exactly the bytes the framing cut for it. The buffer is owned by
+     * the caller and valid only during this call: copy what you keep.
+     *
+     * @throws Exception when the bytes are not a valid message; the inbound fails, naming the offset
+     */
+    T decode(ByteBuf frame) throws Exception;
+
+    /** @return the instance one helper uses for one direction; {@code this} for a stateless codec */
+    default Codec<T> forHelper() {
+        return this;
+    }
+}

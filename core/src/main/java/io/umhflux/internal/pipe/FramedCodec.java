@@ -1,0 +1,234 @@
+package io.umhflux.internal.pipe;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.umhflux.codec.Codec;
+import io.umhflux.codec.Framing;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A {@link Framing} with the codecs of one helper: cuts stdout into frames and decodes them, encodes
+ * messages and frames them for stdin. One instance per helper, used on its event loop only.
+ *
+ * <p>Lengths are checked before anything is allocated for a frame: a prefix of {@code 0x7FFFFFFF} fails at
+ * once with the offset and the claimed length, it never becomes a 2 GiB allocation.
+ */
+public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O> {
+    private static final int MAX_VARINT_BYTES = 5;
+
+    private final Framing framing;
+    private final int max;
+    private final @Nullable Codec<I> inbound;
+    private final @Nullable Codec<O> outbound;
+    private @Nullable ByteBuf scratch;
+
+    private FramedCodec(Framing framing, @Nullable Codec<I> inbound, @Nullable Codec<O> outbound) {
+        this.framing = framing;
+        this.max = framing.maxFrameBytes();
+        this.inbound = inbound == null ? null : inbound.forHelper();
+        this.outbound = outbound == null ? null : outbound.forHelper();
+    }
+
+    /** The stdout side of one helper: its own instance of {@code codec}. */
+    public static <I> FrameDecoder<I> decoder(Framing framing, Codec<I> codec) {
+        return new FramedCodec<I, Object>(framing, codec, null);
+    }
+
+    /** The stdin side of one helper: its own instance of {@code codec}. */
+    public static <O> FrameEncoder<O> encoder(Framing framing, Codec<O> codec) {
+        return new FramedCodec<Object, O>(framing, null, codec);
+    }
+
+    @Override
+    public @Nullable I decode(ByteBuf in, long offset) throws FrameException {
+        switch (framing.kind()) {
+            case LENGTH_PREFIXED:
+                return decodeLengthPrefixed(in, offset);
+            case VARINT_PREFIXED:
+                return decodeVarintPrefixed(in, offset);
+            case LINES:
+                return decodeLine(in, offset);
+            case RAW:
+                return in.isReadable() ? payload(in.readSlice(in.readableBytes()), offset, 0) : null;
+            default:
+                throw new IllegalStateException("unknown framing " + framing);
+        }
+    }
+
+    private @Nullable I decodeLengthPrefixed(ByteBuf in, long offset) throws FrameException {
+        if (in.readableBytes() < 4) {
+            return null;
+        }
+        long length = in.getUnsignedInt(in.readerIndex());
+        checkLength(length, offset);
+        if (in.readableBytes() < 4 + length) {
+            return null;
+        }
+        in.skipBytes(4);
+        return payload(in.readSlice((int) length), offset, 4);
+    }
+
+    private @Nullable I decodeVarintPrefixed(ByteBuf in, long offset) throws FrameException {
+        long length = 0;
+        int at = in.readerIndex();
+        for (int i = 0; ; i++) {
+            if (i == MAX_VARINT_BYTES) {
+                throw new FrameException("malformed varint length at offset " + offset + ": more than "
+                        + MAX_VARINT_BYTES + " bytes", offset, i);
+            }
+            if (at + i >= in.writerIndex()) {
+                return null;
+            }
+            byte b = in.getByte(at + i);
+            length |= (long) (b & 0x7f) << (7 * i);
+            if (b >= 0) {
+                checkLength(length, offset);
+                int header = i + 1;
+                if (in.readableBytes() < header + length) {
+                    return null;
+                }
+                in.skipBytes(header);
+                return payload(in.readSlice((int) length), offset, header);
+            }
+        }
+    }
+
+    private void checkLength(long length, long offset) throws FrameException {
+        if (length > max) {
+            throw new FrameException("frame at offset " + offset + " claims " + length + " bytes (unsigned "
+                    + "0x" + Long.toHexString(length) + "); the maximum is " + max, offset, length);
+        }
+    }
+
+    private @Nullable I decodeLine(ByteBuf in, long offset) throws FrameException {
+        int start = in.readerIndex();
+        int end = (int) Math.min(in.writerIndex(), (long) start + max + 2); // max bytes, then "\r\n"
+        int nl = in.indexOf(start, end, (byte) '\n');
+        if (nl < 0) {
+            if (in.readableBytes() > max + 1) {
+                throw new FrameException("line at offset " + offset + " is longer than the maximum of " + max
+                        + " bytes", offset, in.readableBytes());
+            }
+            return null;
+        }
+        int length = nl - start;
+        if (length > 0 && in.getByte(nl - 1) == '\r') {
+            length--;
+        }
+        if (length > max) {
+            throw new FrameException("line at offset " + offset + " has " + length + " bytes; the maximum is "
+                    + max, offset, length);
+        }
+        ByteBuf line = in.slice(start, length);
+        in.readerIndex(nl + 1);
+        return payload(line, offset, 0);
+    }
+
+    private I payload(ByteBuf frame, long offset, int header) throws FrameException {
+        int length = frame.readableBytes();
+        I message;
+        Codec<I> codec = inbound;
+        if (codec == null) {
+            throw new IllegalStateException("an encoder-only FramedCodec cannot decode");
+        }
+        try {
+            message = codec.decode(frame);
+        } catch (Exception e) {
+            throw (FrameException) new FrameException("cannot decode the " + length + "-byte frame at offset " + offset
+                    + ": " + e, offset, length).initCause(e);
+        }
+        if (frame.isReadable() && framing.kind() != Framing.Kind.RAW) {
+            throw new FrameException("the codec left " + frame.readableBytes() + " of the " + length
+                    + " bytes of the frame at offset " + offset + " unread", offset, length);
+        }
+        if (message == null) {
+            throw new FrameException("the codec decoded the frame at offset " + offset + " to null", offset,
+                    length);
+        }
+        return message;
+    }
+
+    @Override
+    public @Nullable I endOfStream(ByteBuf leftover, long offset) throws FrameException {
+        if (framing.kind() == Framing.Kind.LINES && leftover.readableBytes() <= max) {
+            return payload(leftover.readSlice(leftover.readableBytes()), offset, 0); // a last line without '\n'
+        }
+        return FrameDecoder.super.endOfStream(leftover, offset);
+    }
+
+    @Override
+    public void encode(O message, ByteBuf out) throws Exception {
+        Codec<O> codec = outbound;
+        if (codec == null) {
+            throw new IllegalStateException("a decoder-only FramedCodec cannot encode");
+        }
+        int mark = out.writerIndex();
+        try {
+            switch (framing.kind()) {
+                case LENGTH_PREFIXED: {
+                    out.writeInt(0);
+                    int length = encodePayload(codec, message, out, mark + 4);
+                    out.setInt(mark, length);
+                    break;
+                }
+                case VARINT_PREFIXED:
+                    encodeVarintPrefixed(codec, message, out);
+                    break;
+                case LINES: {
+                    int length = encodePayload(codec, message, out, mark);
+                    if (out.indexOf(mark, mark + length, (byte) '\n') >= 0) {
+                        throw new IllegalArgumentException("a line message contains '\\n'");
+                    }
+                    out.writeByte('\n');
+                    break;
+                }
+                case RAW:
+                    codec.encode(message, out);
+                    break;
+                default:
+                    throw new IllegalStateException("unknown framing " + framing);
+            }
+        } catch (Exception | Error e) {
+            out.writerIndex(mark); // nothing half-written stays in the batch
+            throw e;
+        }
+    }
+
+    private int encodePayload(Codec<O> codec, O message, ByteBuf out, int start) throws Exception {
+        codec.encode(message, out);
+        int length = out.writerIndex() - start;
+        if (length > max) {
+            throw new IllegalArgumentException("message encodes to " + length + " bytes; the framing's maximum is "
+                    + max);
+        }
+        return length;
+    }
+
+    private void encodeVarintPrefixed(Codec<O> codec, O message, ByteBuf out) throws Exception {
+        ByteBuf s = scratch;
+        if (s == null) {
+            s = ByteBufAllocator.DEFAULT.heapBuffer(256);
+            scratch = s;
+        }
+        s.clear();
+        int length = encodePayload(codec, message, s, 0);
+        for (long v = length; ; v >>>= 7) {
+            if (v < 0x80) {
+                out.writeByte((int) v);
+                break;
+            }
+            out.writeByte((int) (v & 0x7f) | 0x80);
+        }
+        out.writeBytes(s, 0, length);
+    }
+
+    /** Frees the scratch buffer; the helper's writer is done. */
+    @Override
+    public void release() {
+        ByteBuf s = scratch;
+        scratch = null;
+        if (s != null) {
+            s.release();
+        }
+    }
+}

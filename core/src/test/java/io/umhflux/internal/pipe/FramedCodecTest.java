@@ -1,0 +1,202 @@
+package io.umhflux.internal.pipe;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.umhflux.codec.Codec;
+import io.umhflux.codec.Codecs;
+import io.umhflux.codec.Framing;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
+
+/** Frames on the wire: exact bytes, any chunking, and every kind of bad input (RELIABILITY.md case 25). */
+class FramedCodecTest {
+    private static final int MAX = 1 << 16;
+
+    private static Framing framing(Framing.Kind kind) {
+        switch (kind) {
+            case LENGTH_PREFIXED:
+                return Framing.lengthPrefixed(MAX);
+            case VARINT_PREFIXED:
+                return Framing.varintPrefixed(MAX);
+            case LINES:
+                return Framing.lines(MAX);
+            default:
+                return Framing.raw();
+        }
+    }
+
+    private static <T> byte[] encode(Framing framing, Codec<T> codec, List<T> values) throws Exception {
+        FrameEncoder<T> encoder = FramedCodec.encoder(framing, codec);
+        ByteBuf out = Unpooled.buffer();
+        try {
+            for (T v : values) {
+                encoder.encode(v, out);
+            }
+            byte[] bytes = new byte[out.readableBytes()];
+            out.readBytes(bytes);
+            return bytes;
+        } finally {
+            out.release();
+            encoder.release();
+        }
+    }
+
+    /** Feeds {@code wire} in pieces cut at {@code cuts}, as reads would, and decodes like the inbound pipe. */
+    private static <T> List<T> decode(Framing framing, Codec<T> codec, byte[] wire, int[] cuts) throws Exception {
+        FrameDecoder<T> decoder = FramedCodec.decoder(framing, codec);
+        ByteBuf cumulation = Unpooled.buffer();
+        List<T> out = new ArrayList<>();
+        long offset = 0;
+        try {
+            int from = 0;
+            for (int i = 0; i <= cuts.length; i++) {
+                int to = i < cuts.length ? cuts[i] : wire.length;
+                cumulation.writeBytes(wire, from, to - from);
+                from = to;
+                for (T v; ; ) {
+                    int before = cumulation.readerIndex();
+                    v = decoder.decode(cumulation, offset);
+                    offset += cumulation.readerIndex() - before;
+                    if (v == null) {
+                        break;
+                    }
+                    out.add(v);
+                }
+                cumulation.discardReadBytes();
+            }
+            if (cumulation.isReadable()) {
+                T last = decoder.endOfStream(cumulation, offset);
+                if (last != null) {
+                    out.add(last);
+                }
+            }
+            return out;
+        } finally {
+            cumulation.release();
+        }
+    }
+
+    private static <T> void roundTrip(Framing framing, Codec<T> codec, int expectedLength, T value) throws Exception {
+        byte[] wire = encode(framing, codec, List.of(value));
+        assertThat(wire).as("encoded length of %s with %s", value, framing).hasSize(expectedLength);
+        assertThat(decode(framing, codec, wire, new int[0])).containsExactly(value);
+    }
+
+    @Test
+    void encodedLengthsArePinned() throws Exception {
+        String accented = "h\u00e9llo"; // 6 bytes of UTF-8
+        roundTrip(Framing.lengthPrefixed(MAX), Codecs.utf8(), 4 + 6, accented);
+        roundTrip(Framing.varintPrefixed(MAX), Codecs.utf8(), 1 + 6, accented);
+        roundTrip(Framing.varintPrefixed(MAX), Codecs.utf8(), 2 + 300, "x".repeat(300));
+        roundTrip(Framing.varintPrefixed(MAX), Codecs.utf8(), 3 + 20_000, "y".repeat(20_000));
+        roundTrip(Framing.lines(MAX), Codecs.utf8(), 6 + 1, accented);
+        roundTrip(Framing.lengthPrefixed(MAX), Codecs.utf8(), 4, "");
+        assertThat(encode(Framing.lengthPrefixed(MAX), Codecs.bytes(), List.of(new byte[] {7, 8})))
+                .containsExactly(0, 0, 0, 2, 7, 8);
+        assertThat(encode(Framing.varintPrefixed(MAX), Codecs.bytes(), List.of(new byte[300])))
+                .startsWith((byte) 0xac, (byte) 0x02);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Framing.Kind.class, names = {"LENGTH_PREFIXED", "VARINT_PREFIXED", "LINES"})
+    void randomMessagesSurviveRandomChunkBoundaries(Framing.Kind kind) throws Exception {
+        Random random = new Random(kind.ordinal() * 7919L);
+        Framing framing = framing(kind);
+        for (int round = 0; round < 200; round++) {
+            List<String> messages = new ArrayList<>();
+            for (int i = random.nextInt(20); i > 0; i--) {
+                StringBuilder sb = new StringBuilder();
+                for (int k = random.nextInt(random.nextBoolean() ? 10 : 400); k > 0; k--) {
+                    sb.append((char) (random.nextBoolean() ? 'a' + random.nextInt(26) : 0xe0 + random.nextInt(32)));
+                }
+                messages.add(sb.toString());
+            }
+            byte[] wire = encode(framing, Codecs.utf8(), messages);
+            int[] cuts = random.ints(random.nextInt(10), 0, wire.length + 1).sorted().toArray();
+            assertThat(decode(framing, Codecs.utf8(), wire, cuts)).as("round %d, cuts %s", round, cuts)
+                    .containsExactlyElementsOf(messages);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Framing.Kind.class, names = {"LENGTH_PREFIXED", "VARINT_PREFIXED", "LINES"})
+    void aFrameSplitAtEveryOffsetDecodes(Framing.Kind kind) throws Exception {
+        Framing framing = framing(kind);
+        List<String> messages = List.of("first", "", "\u00fcber-" + "z".repeat(200), "last");
+        byte[] wire = encode(framing, Codecs.utf8(), messages);
+        for (int cut = 0; cut <= wire.length; cut++) {
+            assertThat(decode(framing, Codecs.utf8(), wire, new int[] {cut})).containsExactlyElementsOf(messages);
+        }
+    }
+
+    @Test
+    void hugeOrNegativeLengthIsRejectedAtTheHeader() {
+        for (byte[] header : List.of(new byte[] {0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff},
+                new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xfe})) {
+            byte[] wire = new byte[8 + header.length];
+            wire[3] = 4; // a good 4-byte frame first
+            System.arraycopy(header, 0, wire, 8, header.length);
+            // only the 4 header bytes of the bad frame are there: it fails without waiting for (or
+            // allocating) the claimed gigabytes
+            assertThatThrownBy(() -> decode(Framing.lengthPrefixed(MAX), Codecs.bytes(), wire, new int[0]))
+                    .isInstanceOfSatisfying(FrameException.class, e -> {
+                        assertThat(e.offset()).isEqualTo(8);
+                        assertThat(e.length()).isGreaterThan(MAX);
+                        assertThat(e.getMessage()).contains("offset 8").contains("maximum is " + MAX);
+                    });
+        }
+    }
+
+    @Test
+    void malformedVarintIsRejected() {
+        byte[] wire = {(byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 1};
+        assertThatThrownBy(() -> decode(Framing.varintPrefixed(MAX), Codecs.bytes(), wire, new int[0]))
+                .isInstanceOf(FrameException.class).hasMessageContaining("malformed varint length at offset 0");
+    }
+
+    @Test
+    void truncatedFrameAtEndOfStreamNamesOffsetAndLength() {
+        byte[] wire = {0, 0, 0, 1, 42, 0, 0, 0, 10, 1, 2, 3};
+        assertThatThrownBy(() -> decode(Framing.lengthPrefixed(MAX), Codecs.bytes(), wire, new int[0]))
+                .isInstanceOfSatisfying(FrameException.class, e -> {
+                    assertThat(e.offset()).isEqualTo(5);
+                    assertThat(e.length()).isEqualTo(7);
+                    assertThat(e.getMessage()).contains("ended inside a frame");
+                });
+    }
+
+    @Test
+    void invalidUtf8AndOverlongLinesAreRejected() {
+        byte[] bad = {'o', 'k', '\n', (byte) 0xff, (byte) 0xfe, '\n'};
+        assertThatThrownBy(() -> decode(Framing.lines(MAX), Codecs.utf8(), bad, new int[0]))
+                .isInstanceOfSatisfying(FrameException.class, e -> {
+                    assertThat(e.offset()).isEqualTo(3);
+                    assertThat(e.getMessage()).contains("2-byte frame at offset 3").contains("Malformed");
+                });
+        byte[] longLine = "0123456789abcdef".getBytes(StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> decode(Framing.lines(8), Codecs.utf8(), longLine, new int[0]))
+                .isInstanceOf(FrameException.class).hasMessageContaining("longer than the maximum of 8");
+    }
+
+    @Test
+    void lastLineWithoutLineEndIsDelivered() throws Exception {
+        byte[] wire = "a\r\nb\nc".getBytes(StandardCharsets.UTF_8);
+        assertThat(decode(Framing.lines(MAX), Codecs.utf8(), wire, new int[0])).containsExactly("a", "b", "c");
+    }
+
+    @Test
+    void oversizedOrMultilineMessagesAreRefusedOnEncode() {
+        assertThatThrownBy(() -> encode(Framing.lengthPrefixed(4), Codecs.utf8(), List.of("12345")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maximum is 4");
+        assertThatThrownBy(() -> encode(Framing.lines(MAX), Codecs.utf8(), List.of("two\nlines")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'\\n'");
+    }
+}
