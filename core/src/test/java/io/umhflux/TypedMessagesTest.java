@@ -1,0 +1,100 @@
+package io.umhflux;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.umhflux.codec.Codecs;
+import io.umhflux.codec.Framing;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.test.StepVerifier;
+
+/** Typed messages through real helpers in other languages, and bad frames from them (case 25). */
+class TypedMessagesTest {
+
+    @Test
+    void cHelperEchoesReversedAsciiFrames() {
+        try (Blob echo = CHelpers.blob("frame_echo")) {
+            Umh<String, String> umh = UmhFlux.spec(echo)
+                    .codec(Framing.lengthPrefixed(1 << 20), Codecs.utf8(), Codecs.utf8())
+                    .spawn();
+            List<String> sent = IntStream.range(0, 5000).mapToObj(i -> "message-" + i).toList();
+            umh.outbound().send(Flux.fromIterable(sent)).subscribe();
+            List<String> expected = sent.stream().map(s -> new StringBuilder(s).reverse().toString()).toList();
+            StepVerifier.create(umh.inbound()).expectNextSequence(expected).verifyComplete();
+        }
+    }
+
+    @Test
+    void shellHelperSpeaksLines() {
+        try (Blob sh = TestHelpers.script("lines", "while IFS= read -r line; do echo \"got: $line\"; done")) {
+            Umh<String, String> umh = UmhFlux.spec(sh).lines(4096).spawn();
+            umh.outbound().send(Flux.just("one", "zwei \u00fc", "")).subscribe();
+            StepVerifier.create(umh.inbound()).expectNext("got: one", "got: zwei \u00fc", "got: ").verifyComplete();
+        }
+    }
+
+    @Test
+    void pythonHelperSpeaksLines() {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/python3"))
+                || Files.isExecutable(Path.of("/usr/local/bin/python3")), "python3 is not installed");
+        String program = "#!/usr/bin/env python3\nimport sys\nfor line in sys.stdin:\n"
+                + "    print(line.rstrip('\\n').upper(), flush=True)\n";
+        try (Blob py = Blob.of("upper.py", program.getBytes(java.nio.charset.StandardCharsets.UTF_8))) {
+            Umh<String, String> umh = UmhFlux.spec(py).lines(4096).spawn();
+            List<String> sent = IntStream.range(0, 100).mapToObj(i -> "line " + i).toList();
+            umh.outbound().send(Flux.fromIterable(sent)).subscribe();
+            StepVerifier.create(umh.inbound().collect(Collectors.toList()))
+                    .assertNext(got -> assertThat(got).containsExactlyElementsOf(
+                            sent.stream().map(String::toUpperCase).toList()))
+                    .verifyComplete();
+        }
+    }
+
+    @Test
+    void hugeLengthFromTheHelperFailsAfterEarlierMessagesAndStopsIt() {
+        // a good frame "ok", then a header claiming 0x7FFFFFFF bytes; then the helper waits
+        try (Blob liar = TestHelpers.script("liar",
+                "printf '\\000\\000\\000\\002ok\\177\\377\\377\\377'; exec sleep 600")) {
+            Umh<String, String> umh = UmhFlux.spec(liar)
+                    .codec(Framing.lengthPrefixed(1 << 20), Codecs.utf8(), Codecs.utf8())
+                    .stopGrace(java.time.Duration.ofMillis(100))
+                    .spawn();
+            StepVerifier.create(umh.inbound())
+                    .expectNext("ok")
+                    .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(HelperFailedException.class)
+                            .hasMessageContaining("offset 6").hasMessageContaining("2147483647 bytes"))
+                    .verify(TestHelpers.TIMEOUT);
+            ExitStatus status = umh.exit().block(TestHelpers.TIMEOUT);
+            assertThat(status.isSuccess()).as("stopped: %s", status).isFalse();
+        }
+    }
+
+    @Test
+    void invalidUtf8LineFailsAfterTheGoodLines() {
+        try (Blob bad = TestHelpers.script("bad", "printf 'fine\\n\\377\\376\\n'")) {
+            Umh<String, String> umh = UmhFlux.spec(bad).lines(1024).spawn();
+            StepVerifier.create(umh.inbound())
+                    .expectNext("fine")
+                    .expectErrorSatisfies(e -> assertThat(e).hasMessageContaining("frame at offset 5"))
+                    .verify(TestHelpers.TIMEOUT);
+        }
+    }
+
+    @Test
+    void frameCutShortAtExitIsAnError() {
+        try (Blob cut = TestHelpers.script("cut", "printf '\\000\\000\\000\\012abc'")) {
+            Umh<String, String> umh = UmhFlux.spec(cut)
+                    .codec(Framing.lengthPrefixed(1024), Codecs.utf8(), Codecs.utf8()).spawn();
+            StepVerifier.create(umh.inbound())
+                    .expectErrorSatisfies(e -> assertThat(e).hasMessageContaining("ended inside a frame")
+                            .hasMessageContaining("7 bytes at offset 0"))
+                    .verify(TestHelpers.TIMEOUT);
+        }
+    }
+}
