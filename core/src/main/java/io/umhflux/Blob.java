@@ -82,6 +82,30 @@ public final class Blob implements AutoCloseable {
         return loader().name(fileName(Path.of(resource))).loadResource(Blob.class.getClassLoader(), resource);
     }
 
+    /**
+     * A {@code #!/bin/sh} launcher that runs {@code mainClass} with this JVM's {@code java} and class path: a
+     * JVM application running part of its own code as a separate, crash-isolated, killable helper. Arguments
+     * given at spawn are passed to {@code main}.
+     *
+     * @param jvmOptions options for the helper's JVM, like {@code "-Xmx64m"}
+     */
+    public static Blob javaMain(Class<?> mainClass, String... jvmOptions) {
+        Objects.requireNonNull(mainClass, "mainClass");
+        StringBuilder script = new StringBuilder("#!/bin/sh\nexec ")
+                .append(shellQuote(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        for (String option : jvmOptions) {
+            script.append(' ').append(shellQuote(option));
+        }
+        script.append(" -cp ").append(shellQuote(System.getProperty("java.class.path")))
+                .append(' ').append(shellQuote(mainClass.getName())).append(" \"$@\"\n");
+        return loader().name(mainClass.getSimpleName()).load(script.toString().getBytes(
+                java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    private static String shellQuote(String s) {
+        return "'" + s.replace("'", "'\\''") + "'";
+    }
+
     /** A loader with the defaults; set a name, a pinned hash or fallback directories on it. */
     public static Loader loader() {
         return Loader.DEFAULT;

@@ -1,0 +1,97 @@
+package io.umhflux.codec.kryo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.umhflux.Blob;
+import io.umhflux.ExitStatus;
+import io.umhflux.HelperFailedException;
+import io.umhflux.Umh;
+import io.umhflux.UmhFlux;
+import io.umhflux.UmhSpec;
+import io.umhflux.codec.Framing;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.test.StepVerifier;
+
+/** A Java class as the helper: the SDK's side of the pipes, typed with Kryo (RELIABILITY.md case 13). */
+class JavaHelperTest {
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    private static Blob helper;
+    private static UmhSpec<Point, Point> spec;
+
+    @BeforeAll
+    static void load() {
+        helper = Blob.javaMain(DoublingHelperMain.class, "-Xshare:auto", "-XX:TieredStopAtLevel=1");
+        KryoCodec<Point> codec = KryoCodec.of(Point.class, Messages::register);
+        spec = UmhFlux.spec(helper).codec(Framing.lengthPrefixed(1 << 20), codec, codec);
+    }
+
+    @AfterAll
+    static void close() {
+        helper.close();
+    }
+
+    @Test
+    void javaHelperEchoesTypedMessages() {
+        Umh<Point, Point> umh = spec.spawn();
+        List<Point> sent = IntStream.range(0, 10_000).mapToObj(i -> new Point(i, -i)).toList();
+        umh.outbound().send(Flux.fromIterable(sent)).subscribe();
+        StepVerifier.create(umh.inbound())
+                .expectNextSequence(sent.stream().map(p -> new Point(p.x() * 2, p.y() * 2)).toList())
+                .verifyComplete();
+        assertThat(umh.exit().block(TIMEOUT)).isEqualTo(ExitStatus.exited(0));
+    }
+
+    @Test
+    void helperFailureArrivesWithItsStderrAfterEarlierReplies() {
+        Umh<Point, Point> umh = spec.spawn();
+        umh.outbound().send(Flux.just(new Point(1, 1), new Point(-1, -1), new Point(2, 2))).subscribe(v -> { },
+                e -> { });
+        StepVerifier.create(umh.inbound())
+                .expectNext(new Point(2, 2))
+                .expectErrorSatisfies(e -> {
+                    assertThat(e).isInstanceOf(HelperFailedException.class).hasMessageContaining("exited with code 1");
+                    ExitStatus s = ((HelperFailedException) e).exitStatus();
+                    assertThat(s).isNotNull();
+                    assertThat(String.join("\n", s.stderrTail())).contains("poison point");
+                })
+                .verify(TIMEOUT);
+    }
+
+    @Test
+    void helperExitsWithinFiveSecondsOfItsOwnerBeingKilled() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process owner = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                OwnerMain.class.getName()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        long pid;
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(owner.getInputStream(),
+                StandardCharsets.UTF_8))) {
+            pid = Long.parseLong(out.readLine().trim());
+            assertThat(Files.exists(Path.of("/proc/" + pid))).isTrue();
+            owner.destroyForcibly(); // SIGKILL: no shutdown hook runs
+            assertThat(owner.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> goneOrZombie(pid));
+    }
+
+    private static boolean goneOrZombie(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+        } catch (java.io.IOException gone) {
+            return true;
+        }
+    }
+}
