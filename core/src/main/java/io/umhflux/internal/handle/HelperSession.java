@@ -38,6 +38,8 @@ import reactor.core.publisher.Sinks;
 public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, OutboundPipe.Owner {
     private final HelperProcess process;
     private final IoEventLoop loop;
+    /** Where stdout is read and decoded: the next loop of the group, so decoding overlaps encoding. */
+    private final IoEventLoop readLoop;
     private final SessionConfig<I, O> config;
     private final InboundPipe<I> inbound;
     private final OutboundPipe<O> outboundPipe;
@@ -47,18 +49,20 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
     private final AtomicBoolean stopRequested = new AtomicBoolean();
     private volatile @Nullable ExitStatus status;
 
+    private volatile @Nullable FrameException frameError; // set on the read loop
+
     // event loop only
     private @Nullable ExitStatus rawStatus;
-    private @Nullable FrameException frameError;
     private final List<Runnable> onStatus = new ArrayList<>(1);
     /** A loop may terminate without closing its handles (a zero quiet period can skip that): close them here. */
     private final GenericFutureListener<Future<Object>> loopTerminated = f -> onLoopTerminated();
 
-    private HelperSession(HelperProcess process, SessionConfig<I, O> config) {
+    private HelperSession(HelperProcess process, IoEventLoop readLoop, SessionConfig<I, O> config) {
         this.process = process;
         this.loop = process.eventLoop();
+        this.readLoop = readLoop;
         this.config = config;
-        this.inbound = new InboundPipe<>(loop, process.stdout(), config.decoder().get(), config.allocator(),
+        this.inbound = new InboundPipe<>(readLoop, process.stdout(), config.decoder().get(), config.allocator(),
                 config.readSize(), this);
         this.outboundPipe = new OutboundPipe<>(loop, process.stdin(), config.encoder().get(), config.allocator(),
                 config.highWaterMark(), this);
@@ -67,15 +71,22 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
         this.outbound = new Outbound();
     }
 
-    /** Wraps a freshly spawned process; its pipes start being watched at once. */
-    public static <I, O> HelperSession<I, O> start(HelperProcess process, SessionConfig<I, O> config) {
-        HelperSession<I, O> session = new HelperSession<>(process, config);
+    /**
+     * Wraps a freshly spawned process; its pipes start being watched at once. Everything but stdout lives on
+     * the process's loop; stdout is read on {@code readLoop} (which may be the same loop).
+     */
+    public static <I, O> HelperSession<I, O> start(HelperProcess process, IoEventLoop readLoop,
+            SessionConfig<I, O> config) {
+        HelperSession<I, O> session = new HelperSession<>(process, readLoop, config);
         LiveHelpers.add(session);
         session.inbound.register();
         session.outboundPipe.register();
         session.stderr.register();
         process.onExit().whenComplete((s, e) -> session.onLoop(() -> session.reaped(s, e)));
         session.loop.terminationFuture().addListener(session.loopTerminated);
+        if (readLoop != session.loop) {
+            readLoop.terminationFuture().addListener(session.loopTerminated);
+        }
         return session;
     }
 
@@ -246,6 +257,7 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
         }
         LiveHelpers.remove(this);
         loop.terminationFuture().removeListener(loopTerminated);
+        readLoop.terminationFuture().removeListener(loopTerminated);
     }
 
     private HelperFailedException endOrStopped() {
@@ -268,7 +280,7 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
 
     @Override
     public void inboundEof() {
-        finishIfDone();
+        onLoop(this::finishIfDone);
     }
 
     @Override

@@ -29,8 +29,10 @@ import reactor.core.publisher.Operators;
  * demand is remembered ({@link #readReady}) instead of waking the loop again and again; demand then reads
  * straight away. This is reactor-netty's {@code FluxReceive} idea with epoll's edge semantics.
  *
- * <p>Threading: {@link #request}, {@link #cancel} and {@link #subscribe} may be called from any thread and
- * hop onto the event loop; every other field is touched only on the loop, which is why they are plain.
+ * <p>Threading: {@link #request}, {@link #cancel}, {@link #subscribe}, {@link #helperEnded} and
+ * {@link #fail} may be called from any thread and hop onto the event loop; every other field is touched
+ * only on the loop, which is why they are plain. The loop may be another one than the helper's other
+ * pipes use: decoding stdout and encoding stdin then run in parallel, as a reader and a writer thread do.
  *
  * <p>Termination: after end-of-file, once every whole message was delivered and the owner reported the
  * helper's end ({@link #helperEnded}). A frame error or an owner failure ends it at once; either way every
@@ -63,8 +65,9 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
     private @Nullable I pending;
     private long demand;
     private long offset;
-    private boolean readReady = true;
-    private boolean eof;
+    // read by the owner from its own loop, which may be another one
+    private volatile boolean readReady = true;
+    private volatile boolean eof;
     private boolean ended;
     private boolean terminated;
     private @Nullable Throwable failure;
@@ -147,14 +150,20 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         }
     }
 
-    /** The helper's end is known (its status or a failure is ready at the owner); on the loop. */
+    /** The helper's end is known (its status or a failure is ready at the owner); any thread. */
     public void helperEnded() {
-        ended = true;
-        drainOnLoop();
+        Loops.execute(loop, () -> {
+            ended = true;
+            drainOnLoop();
+        });
     }
 
-    /** Ends the inbound with {@code error} at once (after what was already delivered); on the loop. */
+    /** Ends the inbound with {@code error} at once (after what was already delivered); any thread. */
     public void fail(Throwable error) {
+        Loops.execute(loop, () -> failOnLoop(error));
+    }
+
+    private void failOnLoop(Throwable error) {
         if (failure == null) {
             failure = error;
         }
@@ -166,7 +175,10 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         drainOnLoop();
     }
 
-    /** Whether stdout is open and empty: the owner's drain timer uses this to tell a stall from a slow reader. */
+    /**
+     * Whether stdout is open and empty: the owner's drain timer uses this to tell a stall from a slow reader.
+     * Any thread (the two flags are volatile).
+     */
     public boolean waitingForBytes() {
         return !eof && !readReady;
     }
@@ -189,8 +201,12 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
     /** The loop shuts down (or refused the registration): nothing more will be read. */
     @Override
     public void close() {
-        fail(new IllegalStateException("the event loop of this helper shut down"));
-        closeFd();
+        if (loop.inEventLoop() || loop.isShuttingDown()) {
+            failOnLoop(new IllegalStateException("the event loop of this helper shut down"));
+            closeFd();
+        } else {
+            Loops.execute(loop, this::close);
+        }
     }
 
     private void drainOnLoop() {

@@ -41,7 +41,8 @@ import reactor.util.context.Context;
  */
 public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     private static final int BATCH_BYTES = 64 * 1024;
-    private static final int MAX_REQUEST = 64;
+    /** The most messages asked for at once; small messages are then encoded a thousand to a write. */
+    private static final int MAX_REQUEST = 1024;
 
     private final IoEventLoop loop;
     private final FileDescriptor fd;
@@ -63,7 +64,8 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     private @Nullable MonoSink<Void> sink;
     private long queuedBytes;
     private long outstanding;
-    private double averageSize = 1024;
+    private long averageSize = 1024;
+    private long lastSize;
     private boolean writable = true;
     private boolean upstreamDone;
     private boolean finished;
@@ -239,8 +241,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                 }
                 closeBatch();
                 queue.add(buf);
-                queuedBytes += buf.readableBytes();
-                averageSize = averageSize * 0.9 + buf.readableBytes() * 0.1;
+                noteSize(buf.readableBytes());
             } else {
                 ByteBuf b = batch;
                 if (b == null) {
@@ -249,9 +250,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                 }
                 int before = b.writerIndex();
                 encoder.encode(message, b);
-                int size = b.writerIndex() - before;
-                queuedBytes += size;
-                averageSize = averageSize * 0.9 + size * 0.1;
+                noteSize(b.writerIndex() - before);
                 if (b.writerIndex() >= BATCH_BYTES) {
                     closeBatch();
                 }
@@ -263,6 +262,12 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             }
             failNow(new IllegalArgumentException("cannot encode outbound message " + message + ": " + e, e));
         }
+    }
+
+    private void noteSize(int size) {
+        queuedBytes += size;
+        lastSize = size;
+        averageSize = accepted <= 1 ? size : (averageSize * 7 + size) / 8;
     }
 
     private void closeBatch() {
@@ -282,8 +287,13 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         if (s == null || upstreamDone || finished || outstanding > 0 || queuedBytes >= highWaterMark) {
             return;
         }
-        long room = highWaterMark - queuedBytes;
-        long n = Math.max(1, Math.min(MAX_REQUEST, (long) (room / Math.max(1, averageSize))));
+        long n;
+        if (accepted == 0) {
+            n = 1; // learn the size of a message before asking for many
+        } else {
+            long room = highWaterMark - queuedBytes;
+            n = Math.max(1, Math.min(MAX_REQUEST, room / Math.max(1, Math.max(averageSize, lastSize))));
+        }
         outstanding += n;
         inRequest = true;
         try {
@@ -293,7 +303,12 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         }
     }
 
-    /** Writes what is queued until done or {@code EAGAIN}, then asks for more or finishes. */
+    /**
+     * Writes what is queued until done or {@code EAGAIN}; once all was written, asks the publisher for more
+     * (as many as fit under the high-water mark, at most {@link #MAX_REQUEST}), and if it answers
+     * synchronously writes that too. Small messages are thus encoded many to a buffer and written many to a
+     * {@code writev}; each write wakes the helper, so few large writes beat many small ones.
+     */
     private void flush() {
         while (true) {
             if (finished) {
@@ -318,7 +333,6 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         }
     }
 
-    /** One {@code writev}; returns false when the pipe is full or writing failed. */
     private boolean writeOnce() {
         if (!fd.isOpen()) {
             // closed by a stop on this loop: never write to a descriptor number that may be reused
