@@ -45,15 +45,18 @@ java -jar "$jar" SpawnBenchmark "${jmh_opts[@]}" -jvmArgsAppend "-Dumh.bench.tin
 cat "$raw/spawn_c.txt"
 
 echo "== raw bytes echoed through cat (64 MiB per op)"
-java -jar "$jar" 'EchoBenchmark' "${jmh_opts[@]}" -p chunk=4096,65536,1048576 -p pipeSize=0 \
+java -jar "$jar" 'benchmarks\.EchoBenchmark\.' "${jmh_opts[@]}" -p chunk=4096,65536,1048576 -p pipeSize=0 \
   -rf json -rff "$raw/echo.json" | tail -n 8
-java -jar "$jar" 'EchoBenchmark.umhFlux' "${jmh_opts[@]}" -p chunk=65536 -p pipeSize=1048576 \
+java -jar "$jar" 'benchmarks\.EchoBenchmark\.umhFlux' "${jmh_opts[@]}" -p chunk=65536 -p pipeSize=1048576 \
   -rf json -rff "$raw/echo_bigpipe.json" | tail -n 3
 : > "$raw/echo_c.txt"
 for chunk in 4096 65536 1048576; do
   "$build/echo_baseline" /bin/cat "$chunk" $((64 << 20)) "$c_rounds" | sed "s/^/chunk=$chunk /" >> "$raw/echo_c.txt"
 done
 cat "$raw/echo_c.txt"
+
+echo "== Kryo messages echoed through cat (length-prefixed frames)"
+java -jar "$jar" 'benchmarks\.TypedEchoBenchmark\.' "${jmh_opts[@]}" -rf json -rff "$raw/typed.json" | tail -n 6
 
 echo "== 1,000 concurrent streaming cat helpers (1 MiB each)"
 java -cp "$jar" io.umhflux.benchmarks.ManyHelpers 1000 1 | tee "$raw/many.json"

@@ -78,6 +78,18 @@ def main(raw, out):
                 "ours": round(ours, 2), "peer": round(c, 2), "unit": "GB/s", "ratio": round(ours / c, 2),
                 "target": ">= 1.2", "met": ours / c >= 1.2,
             })
+    typed_json = os.path.join(raw, "typed.json")
+    if os.path.exists(typed_json):
+        typed = jmh_params(typed_json)
+        for size, count, goal in (("small", 200_000, 1.0), ("large", 1_000, None)):
+            key = (("size", size),)
+            ours = count / typed[("umhFlux", key)] * 1000.0
+            pb = count / typed[("processBuilder", key)] * 1000.0
+            records.append({
+                "name": "Kryo %s messages echoed through cat, vs ProcessBuilder + Kryo" % size,
+                "ours": round(ours), "peer": round(pb), "unit": "messages/s", "ratio": round(ours / pb, 2),
+                "target": ">= %.1f" % goal if goal else "(none)", "met": ours / pb >= goal if goal else True,
+            })
     many = os.path.join(raw, "many.json")
     if os.path.exists(many):
         with open(many) as f:

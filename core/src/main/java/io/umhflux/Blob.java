@@ -87,16 +87,29 @@ public final class Blob implements AutoCloseable {
      * JVM application running part of its own code as a separate, crash-isolated, killable helper. Arguments
      * given at spawn are passed to {@code main}.
      *
+     * <p>The class path is this JVM's {@code java.class.path}; where classes come from elsewhere (an
+     * application server, {@code mvn exec:java}), use {@link #javaMain(Class, String, String...)}.
+     *
      * @param jvmOptions options for the helper's JVM, like {@code "-Xmx64m"}
      */
     public static Blob javaMain(Class<?> mainClass, String... jvmOptions) {
+        return javaMain(mainClass, System.getProperty("java.class.path"), jvmOptions);
+    }
+
+    /**
+     * As {@link #javaMain(Class, String...)}, with the helper's class path given.
+     *
+     * @param classPath the helper JVM's {@code -cp}
+     */
+    public static Blob javaMain(Class<?> mainClass, String classPath, String... jvmOptions) {
         Objects.requireNonNull(mainClass, "mainClass");
+        Objects.requireNonNull(classPath, "classPath");
         StringBuilder script = new StringBuilder("#!/bin/sh\nexec ")
                 .append(shellQuote(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         for (String option : jvmOptions) {
             script.append(' ').append(shellQuote(option));
         }
-        script.append(" -cp ").append(shellQuote(System.getProperty("java.class.path")))
+        script.append(" -cp ").append(shellQuote(classPath))
                 .append(' ').append(shellQuote(mainClass.getName())).append(" \"$@\"\n");
         return loader().name(mainClass.getSimpleName()).load(script.toString().getBytes(
                 java.nio.charset.StandardCharsets.UTF_8));
