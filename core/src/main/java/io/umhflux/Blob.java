@@ -88,12 +88,12 @@ public final class Blob implements AutoCloseable {
      * given at spawn are passed to {@code main}.
      *
      * <p>The class path is this JVM's {@code java.class.path}; where classes come from elsewhere (an
-     * application server, {@code mvn exec:java}), use {@link #javaMain(Class, String, String...)}.
+     * application server, {@code mvn exec:java}), use {@link #javaMainOnClassPath(String, Class, String...)}.
      *
      * @param jvmOptions options for the helper's JVM, like {@code "-Xmx64m"}
      */
     public static Blob javaMain(Class<?> mainClass, String... jvmOptions) {
-        return javaMain(mainClass, System.getProperty("java.class.path"), jvmOptions);
+        return javaMainOnClassPath(System.getProperty("java.class.path"), mainClass, jvmOptions);
     }
 
     /**
@@ -101,7 +101,7 @@ public final class Blob implements AutoCloseable {
      *
      * @param classPath the helper JVM's {@code -cp}
      */
-    public static Blob javaMain(Class<?> mainClass, String classPath, String... jvmOptions) {
+    public static Blob javaMainOnClassPath(String classPath, Class<?> mainClass, String... jvmOptions) {
         Objects.requireNonNull(mainClass, "mainClass");
         Objects.requireNonNull(classPath, "classPath");
         StringBuilder script = new StringBuilder("#!/bin/sh\nexec ")
