@@ -27,15 +27,6 @@ import reactor.test.StepVerifier;
 /** RELIABILITY.md cases 10, 13, 14, 15 and 23, and helpers on reactor-netty's loops. */
 class HandleLifecycleTest {
 
-    private static boolean goneOrZombie(long pid) {
-        try {
-            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
-            return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
-        } catch (java.io.IOException gone) {
-            return true;
-        }
-    }
-
     @Test
     void cancellingTheInboundKillsTheHelperAndItsGrandchild() {
         try (Blob sh = TestHelpers.sh()) {
@@ -47,7 +38,7 @@ class HandleLifecycleTest {
             reading.dispose();
             ExitStatus status = umh.exit().block(TestHelpers.TIMEOUT);
             assertThat(status.isSuccess()).as("cat exits on stdin EOF, the first step of the stop").isTrue();
-            await().atMost(Duration.ofSeconds(10)).until(() -> goneOrZombie(grandchild));
+            await().atMost(Duration.ofSeconds(10)).until(() -> TestHelpers.goneOrZombie(grandchild));
             assertThat(TestHelpers.alive(umh.pid())).isFalse();
             TestHelpers.assertNoZombies();
         }
@@ -56,14 +47,14 @@ class HandleLifecycleTest {
     @Test
     void normalJvmExitStopsLiveHelpers() throws Exception {
         long helper = runChildJvm("exit", false);
-        await().atMost(Duration.ofSeconds(10)).until(() -> goneOrZombie(helper));
+        await().atMost(Duration.ofSeconds(10)).until(() -> TestHelpers.goneOrZombie(helper));
     }
 
     @Test
     void jvmKilledWithSigkillLeavesTheHelperAtStdinEof() throws Exception {
         long helper = runChildJvm("wait", true);
         // cat reads stdin: the JVM's death closes the pipe's write end, cat sees EOF and exits
-        await().atMost(Duration.ofSeconds(5)).until(() -> goneOrZombie(helper));
+        await().atMost(Duration.ofSeconds(5)).until(() -> TestHelpers.goneOrZombie(helper));
     }
 
     private static long runChildJvm(String mode, boolean sigkill) throws Exception {

@@ -79,18 +79,9 @@ class LifecycleTest {
                 assertThat(p.stop(Duration.ofSeconds(5)).get(20, java.util.concurrent.TimeUnit.SECONDS)
                         .isSuccess()).isTrue();
                 await().atMost(Duration.ofSeconds(10)).until(() -> !TestHelpers.alive(grandchild)
-                        || isZombie(grandchild));
+                        || TestHelpers.goneOrZombie(grandchild));
                 p.closePipes();
             }
-        }
-    }
-
-    private static boolean isZombie(long pid) {
-        try {
-            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
-            return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
-        } catch (java.io.IOException gone) {
-            return true;
         }
     }
 

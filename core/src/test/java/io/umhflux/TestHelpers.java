@@ -128,6 +128,16 @@ final class TestHelpers {
         assertThat(children('Z')).as("zombie children of this JVM").isEmpty();
     }
 
+    /** Whether {@code pid} is gone, or a zombie waiting for a parent other than us. */
+    static boolean goneOrZombie(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+        } catch (IOException gone) {
+            return true;
+        }
+    }
+
     static boolean alive(long pid) {
         return Files.exists(Path.of("/proc/" + pid));
     }
