@@ -314,16 +314,13 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         ByteBuf buf = alloc.directBuffer(readSize);
         int n;
         try {
-            n = buf.hasMemoryAddress()
-                    ? fd.readAddress(buf.memoryAddress(), buf.writerIndex(), buf.capacity())
-                    : readNio(buf.internalNioBuffer(0, buf.capacity()));
+            n = PipeReads.read(fd, buf);
         } catch (IOException e) {
             buf.release();
             failure = e;
             return;
         }
         if (n > 0) {
-            buf.writerIndex(n);
             cumulation = cumulation == null ? buf
                     : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(alloc, cumulation, buf);
             return;
@@ -335,10 +332,6 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             eof = true;
             owner.inboundEof();
         }
-    }
-
-    private int readNio(java.nio.ByteBuffer nio) throws IOException {
-        return fd.read(nio, nio.position(), nio.limit());
     }
 
     private void endOfStream(CoreSubscriber<? super I> a) {

@@ -108,9 +108,7 @@ public final class StderrPipe implements EpollIoHandle {
         try {
             for (int i = 0; i < MAX_READS_PER_TURN; i++) {
                 buf.clear();
-                int n = buf.hasMemoryAddress()
-                        ? fd.readAddress(buf.memoryAddress(), 0, buf.capacity())
-                        : readNio(buf.internalNioBuffer(0, buf.capacity()));
+                int n = PipeReads.read(fd, buf);
                 if (n == 0) {
                     return; // EAGAIN: the next EPOLLIN edge brings us back
                 }
@@ -118,7 +116,6 @@ public final class StderrPipe implements EpollIoHandle {
                     finish();
                     return;
                 }
-                buf.writerIndex(n);
                 split(buf);
             }
             Loops.submit(loop, this::readAvailable); // more may wait: yield to the other helpers first
@@ -128,10 +125,6 @@ public final class StderrPipe implements EpollIoHandle {
         } finally {
             buf.release();
         }
-    }
-
-    private int readNio(java.nio.ByteBuffer nio) throws IOException {
-        return fd.read(nio, nio.position(), nio.limit());
     }
 
     private void split(ByteBuf in) {

@@ -1,0 +1,33 @@
+package io.umhflux.internal.pipe;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.unix.FileDescriptor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/** One non-blocking {@code read(2)} from a pipe into a Netty buffer, shared by the stdout and stderr readers. */
+final class PipeReads {
+    private PipeReads() {
+    }
+
+    /**
+     * Reads into the writable bytes of {@code buf}, moving its writer index.
+     *
+     * @return the bytes read, 0 when the pipe is empty (EAGAIN), -1 at end of file
+     * @throws IOException for any other error (EINTR is retried by Netty's native read)
+     */
+    static int read(FileDescriptor fd, ByteBuf buf) throws IOException {
+        int from = buf.writerIndex();
+        int n;
+        if (buf.hasMemoryAddress()) {
+            n = fd.readAddress(buf.memoryAddress(), from, buf.capacity());
+        } else {
+            ByteBuffer nio = buf.internalNioBuffer(from, buf.writableBytes());
+            n = fd.read(nio, nio.position(), nio.limit());
+        }
+        if (n > 0) {
+            buf.writerIndex(from + n);
+        }
+        return n;
+    }
+}
