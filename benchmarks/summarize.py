@@ -90,6 +90,13 @@ def main(raw, out):
                 "ours": round(ours), "peer": round(pb), "unit": "messages/s", "ratio": round(ours / pb, 2),
                 "target": ">= %.1f" % goal if goal else "(none)", "met": ours / pb >= goal if goal else True,
             })
+            if ("nuProcess", key) in typed:
+                nu = count / typed[("nuProcess", key)] * 1000.0
+                records.append({
+                    "name": "Kryo %s messages echoed through cat, vs NuProcess + Kryo" % size,
+                    "ours": round(ours), "peer": round(nu), "unit": "messages/s", "ratio": round(ours / nu, 2),
+                    "target": ">= 2.0" if goal else "(none)", "met": ours / nu >= 2.0 if goal else True,
+                })
     many = os.path.join(raw, "many.json")
     if os.path.exists(many):
         with open(many) as f:

@@ -9,9 +9,14 @@ import io.umhflux.UmhFlux;
 import io.umhflux.UmhSpec;
 import io.umhflux.codec.Framing;
 import io.umhflux.codec.kryo.KryoCodec;
+import com.zaxxer.nuprocess.NuAbstractProcessHandler;
+import com.zaxxer.nuprocess.NuProcess;
+import com.zaxxer.nuprocess.NuProcessBuilder;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -31,8 +36,8 @@ import reactor.core.publisher.Flux;
  * Kryo messages echoed through {@code cat}: {@code count} messages per operation, one fresh {@code cat} per
  * operation. umh-flux (length-prefixed {@link KryoCodec} frames) against a hand-written JDK
  * {@code ProcessBuilder} loop (writer thread with a 64 KiB Kryo {@code Output}, reader with a 64 KiB
- * {@code Input}, Kryo's own self-delimiting stream). {@code run.sh} turns ms/op into messages per second.
- * (The NuProcess 3.0.0 peer is not here yet: a first callback-driven version echoed nothing and was removed.)
+ * {@code Input}, Kryo's own self-delimiting stream) and NuProcess 3.0.0 with the same length-prefixed frames
+ * encoded and decoded in its callbacks. {@code run.sh} turns ms/op into messages per second.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -117,9 +122,134 @@ public class TypedEchoBenchmark {
         return received;
     }
 
+    @Benchmark
+    public long nuProcess() throws Exception {
+        Handler handler = new Handler(message, count);
+        NuProcess p = new NuProcessBuilder(handler, "/bin/cat").start();
+        p.wantWrite();
+        handler.done.get(5, TimeUnit.MINUTES);
+        p.waitFor(1, TimeUnit.MINUTES);
+        if (handler.received.get() != count) {
+            throw new IllegalStateException("NuProcess echoed " + handler.received.get() + " of " + count
+                    + "; cat exit " + handler.exitCode + "; failure " + handler.failure);
+        }
+        return handler.received.get();
+    }
+
     private void check(long received) {
         if (received != count) {
             throw new IllegalStateException("echoed " + received + " of " + count);
+        }
+    }
+
+    /**
+     * NuProcess callbacks: encodes length-prefixed Kryo frames into a staging buffer about 64 KiB at a time
+     * and copies them into stdin as it takes them; decodes what comes back across chunk boundaries.
+     */
+    private static final class Handler extends NuAbstractProcessHandler {
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+        final AtomicLong received = new AtomicLong();
+        volatile int exitCode = -1;
+        volatile Throwable failure;
+        private final Kryo writeKryo = kryo();
+        private final Kryo readKryo = kryo();
+        private final Output staged = new Output(1 << 17, -1);
+        private final Input input = new Input();
+        private final Object message;
+        private final int count;
+        private int sent;
+        private int stagedOut;
+        private byte[] pending = new byte[1 << 17];
+        private int pendingLength;
+        private NuProcess process;
+
+        Handler(Object message, int count) {
+            this.message = message;
+            this.count = count;
+        }
+
+        @Override
+        public void onStart(NuProcess nuProcess) {
+            process = nuProcess;
+        }
+
+        @Override
+        public boolean onStdinReady(ByteBuffer buffer) {
+            try {
+                while (buffer.hasRemaining()) {
+                    if (stagedOut == staged.position()) {
+                        if (sent == count) {
+                            break;
+                        }
+                        staged.reset();
+                        stagedOut = 0;
+                        while (sent < count && staged.position() < 64 * 1024) {
+                            int lengthAt = staged.position();
+                            staged.writeInt(0);
+                            writeKryo.writeClassAndObject(staged, message);
+                            int length = staged.position() - lengthAt - 4;
+                            byte[] b = staged.getBuffer(); // big-endian, as umh-flux frames (Kryo's writeInt is not)
+                            b[lengthAt] = (byte) (length >>> 24);
+                            b[lengthAt + 1] = (byte) (length >>> 16);
+                            b[lengthAt + 2] = (byte) (length >>> 8);
+                            b[lengthAt + 3] = (byte) length;
+                            sent++;
+                        }
+                    }
+                    int n = Math.min(buffer.remaining(), staged.position() - stagedOut);
+                    buffer.put(staged.getBuffer(), stagedOut, n);
+                    stagedOut += n;
+                }
+                buffer.flip();
+                if (sent == count && stagedOut == staged.position()) {
+                    process.closeStdin(false);
+                    return false;
+                }
+                return true;
+            } catch (RuntimeException e) {
+                failure = e;
+                done.completeExceptionally(e);
+                throw e;
+            }
+        }
+
+        @Override
+        public void onStdout(ByteBuffer buffer, boolean closed) {
+            try {
+                int n = buffer.remaining();
+                if (pending.length < pendingLength + n) {
+                    pending = java.util.Arrays.copyOf(pending, Math.max(pending.length * 2, pendingLength + n));
+                }
+                buffer.get(pending, pendingLength, n);
+                pendingLength += n;
+                int at = 0;
+                while (pendingLength - at >= 4) {
+                    int length = ((pending[at] & 0xff) << 24) | ((pending[at + 1] & 0xff) << 16)
+                            | ((pending[at + 2] & 0xff) << 8) | (pending[at + 3] & 0xff);
+                    if (pendingLength - at - 4 < length) {
+                        break;
+                    }
+                    input.setBuffer(pending, at + 4, length);
+                    readKryo.readClassAndObject(input);
+                    received.incrementAndGet();
+                    at += 4 + length;
+                }
+                System.arraycopy(pending, at, pending, 0, pendingLength - at);
+                pendingLength -= at;
+                if (closed) {
+                    done.complete(null);
+                }
+            } catch (RuntimeException e) {
+                failure = e;
+                done.completeExceptionally(e);
+                throw e;
+            }
+        }
+
+        @Override
+        public void onExit(int statusCode) {
+            exitCode = statusCode;
+            done.complete(null);
         }
     }
 }
