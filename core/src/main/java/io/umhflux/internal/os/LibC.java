@@ -72,8 +72,6 @@ public interface LibC {
 
     int sigemptyset(Pointer sigset);
 
-    int sigfillset(Pointer sigset);
-
     int sigaddset(Pointer sigset, int signal);
 
     int pthread_sigmask(int how, Pointer set, Pointer oldSet);
@@ -86,9 +84,6 @@ public interface LibC {
 
     @SaveError
     int waitid(int idType, int id, Pointer siginfo, int options);
-
-    @SaveError
-    int waitpid(int pid, @Out int[] status, int options);
 
     @SaveError
     int kill(int pid, int signal);

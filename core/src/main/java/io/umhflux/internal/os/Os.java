@@ -1,6 +1,5 @@
 package io.umhflux.internal.os;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import jnr.constants.platform.Errno;
 import jnr.ffi.LibraryLoader;
@@ -152,10 +151,5 @@ public final class Os {
         }
         int err = errno();
         return err == EINTR ? 0 : err;
-    }
-
-    /** Reads the little-endian {@code int} at {@code offset} of {@code buf}, as C lays out structs here. */
-    public static int intAt(ByteBuffer buf, int offset) {
-        return buf.order(java.nio.ByteOrder.nativeOrder()).getInt(offset);
     }
 }
