@@ -37,7 +37,15 @@ class HygieneTest {
         try (ServerSocket listening = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
                 Blob cat = TestHelpers.cat()) {
             HelperProcess p = TestHelpers.spawn(launcher, cat, Environment.inherit(), null);
-            assertThat(fdsOf(p.pid())).containsExactly("0", "1", "2");
+            // one line through cat first: then it is in its read loop, past the dynamic loader (which opens
+            // libc as fd 3 for a moment while cat starts)
+            try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(TestHelpers.in(p.stdout()),
+                    StandardCharsets.UTF_8)); var out = TestHelpers.out(p.stdin())) {
+                out.write("ping\n".getBytes(StandardCharsets.UTF_8));
+                out.flush();
+                assertThat(in.readLine()).isEqualTo("ping");
+                assertThat(fdsOf(p.pid())).containsExactly("0", "1", "2");
+            }
             assertThat(listening.isBound()).isTrue();
             p.stop(Duration.ofSeconds(5));
             assertThat(TestHelpers.awaitExit(p).isSuccess()).isTrue();

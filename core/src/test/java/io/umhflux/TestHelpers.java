@@ -93,12 +93,31 @@ final class TestHelpers {
         }
     }
 
-    static long openFds() {
+    /**
+     * The descriptors open in this JVM now. Compare sets, not counts: a helper of an earlier test may still
+     * be closing its pipes on an event loop (stderr after its drain timeout, say), which lowers the count
+     * while a test runs; what a test must show is that it left no NEW descriptor open.
+     */
+    static java.util.Set<String> openFds() {
         try (var s = Files.list(Path.of("/proc/self/fd"))) {
-            return s.count();
+            return s.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toSet());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The descriptors open now that were not in {@code before}. */
+    static java.util.Set<String> newFds(java.util.Set<String> before) {
+        java.util.Set<String> now = new java.util.HashSet<>(openFds());
+        now.removeAll(before);
+        return now;
+    }
+
+    /** This JVM's children now that were not in {@code before}. */
+    static List<Long> newChildren(List<Long> before) {
+        List<Long> now = new ArrayList<>(children('*'));
+        now.removeAll(before);
+        return now;
     }
 
     /** The pids of this JVM's children in state {@code state} ('Z' for zombies), or in any state for '*'. */
