@@ -2,9 +2,11 @@
  * umh-flux: run an executable from its own bytes as a helper process and talk to it through reactive,
  * backpressured streams.
  *
- * <p>Only {@code io.umhflux} is exported; everything under {@code io.umhflux.internal} is machinery that
- * may change in any release. The internal native interface is opened to jnr-ffi, which generates its
- * implementation at run time.
+ * <p>{@code io.umhflux} and {@code io.umhflux.codec} are the API; everything under {@code io.umhflux.internal}
+ * is machinery that may change in any release. (The C bindings in {@code internal.os} are exported too,
+ * because jnr-ffi generates their implementation in an unnamed module at run time.) On the module path, run
+ * with {@code --add-modules ALL-MODULE-PATH}: Netty's native epoll jar and jnr-ffi's ASM are found only by
+ * reflection, so nothing else makes the module system resolve them.
  */
 module io.umhflux {
     requires transitive reactor.core;
@@ -15,7 +17,7 @@ module io.umhflux {
     requires io.netty.codec;
     requires io.netty.transport.unix.common;
     requires io.netty.transport.classes.epoll;
-    requires org.jnrproject.ffi;
+    requires transitive org.jnrproject.ffi;
     requires org.jnrproject.posix;
     requires org.jnrproject.constants;
     requires org.slf4j;
@@ -24,5 +26,8 @@ module io.umhflux {
     exports io.umhflux;
     exports io.umhflux.codec;
 
-    opens io.umhflux.internal.os to org.jnrproject.ffi;
+    // jnr-ffi implements the native interface in a class of its own class loader (an unnamed module), which
+    // must see the interface: a qualified export cannot name an unnamed module, so this internal package is
+    // exported to all. It holds only the C bindings; nothing in it is API.
+    exports io.umhflux.internal.os;
 }
