@@ -180,9 +180,9 @@ class BackpressureTest {
                     .writerIndex(8192));
             StepVerifier.create(umh.outbound().send(lots))
                     .expectErrorSatisfies(e -> {
-                        assertThat(e).isInstanceOf(HelperFailedException.class)
-                                .hasMessageContaining("stopped reading its stdin")
-                                .hasMessageContaining("EPIPE");
+                        // EPIPE on a write, or the helper's end noticed first: either way its status comes along
+                        assertThat(e).isInstanceOf(HelperFailedException.class);
+                        assertThat(e.getMessage()).containsAnyOf("EPIPE", "ended while the send was still open");
                         ExitStatus s = ((HelperFailedException) e).exitStatus();
                         assertThat(s).isEqualTo(ExitStatus.exited(7).withStderrTail(List.of("bye")));
                     })

@@ -130,4 +130,24 @@ class UmhFluxEchoTest {
             assertThat(pids).hasSize(3).doesNotHaveDuplicates();
         }
     }
+
+    @Test
+    void emptyBuffersInASendAreSkipped() {
+        Umh<ByteBuf, ByteBuf> umh = UmhFlux.spawn(cat);
+        StepVerifier.create(umh.outbound().send(Flux.just(Unpooled.EMPTY_BUFFER, text("x"), Unpooled.buffer(0))))
+                .verifyComplete();
+        StepVerifier.create(umh.inbound().map(b -> b.toString(StandardCharsets.UTF_8))).expectNext("x")
+                .verifyComplete();
+    }
+
+    @Test
+    void aSendStillOpenWhenTheHelperEndsFailsWithItsStatus() {
+        try (Blob quick = TestHelpers.script("quick", "exit 3")) {
+            Umh<ByteBuf, ByteBuf> umh = UmhFlux.spawn(quick);
+            StepVerifier.create(umh.outbound().send(Flux.never()))
+                    .expectErrorSatisfies(e -> assertThat(((HelperFailedException) e).exitStatus())
+                            .isEqualTo(ExitStatus.exited(3)))
+                    .verify(TestHelpers.TIMEOUT);
+        }
+    }
 }

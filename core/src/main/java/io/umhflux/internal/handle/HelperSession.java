@@ -56,6 +56,7 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
     private final List<Runnable> onStatus = new ArrayList<>(1);
     /** A loop may terminate without closing its handles (a zero quiet period can skip that): close them here. */
     private final GenericFutureListener<Future<Object>> loopTerminated = f -> onLoopTerminated();
+    private final GenericFutureListener<Future<Object>> readLoopTerminated = f -> closeInbound();
 
     private HelperSession(HelperProcess process, IoEventLoop readLoop, SessionConfig<I, O> config) {
         this.process = process;
@@ -85,7 +86,7 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
         process.onExit().whenComplete((s, e) -> session.onLoop(() -> session.reaped(s, e)));
         session.loop.terminationFuture().addListener(session.loopTerminated);
         if (readLoop != session.loop) {
-            readLoop.terminationFuture().addListener(session.loopTerminated);
+            readLoop.terminationFuture().addListener(session.readLoopTerminated);
         }
         return session;
     }
@@ -174,8 +175,15 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
         return stopRequested.get() || status != null;
     }
 
-    private void onLoopTerminated() {
+    private void closeInbound() {
         inbound.close();
+    }
+
+    /** Runs after the session's loop terminated: nothing else runs on it any more. */
+    private void onLoopTerminated() {
+        if (readLoop == loop) {
+            inbound.close();
+        }
         outboundPipe.close();
         stderr.close();
         process.loopTerminated();
@@ -220,6 +228,10 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
         }
         onStatus.clear();
         inbound.helperEnded();
+        // a send still open now can never be written: end it with the helper's end
+        outboundPipe.abort(new HelperFailedException(name(), pid(), "it ended while the send was still open",
+                s, null));
+        LiveHelpers.remove(this); // reaped: nothing left for the shutdown hook to stop
         if (!inbound.isEof()) {
             watchStdoutDrain();
         }
@@ -257,7 +269,7 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
         }
         LiveHelpers.remove(this);
         loop.terminationFuture().removeListener(loopTerminated);
-        readLoop.terminationFuture().removeListener(loopTerminated);
+        readLoop.terminationFuture().removeListener(readLoopTerminated);
     }
 
     private HelperFailedException endOrStopped() {

@@ -198,15 +198,16 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         drainOnLoop();
     }
 
-    /** The loop shuts down (or refused the registration): nothing more will be read. */
+    /**
+     * The loop shuts down (or refused the registration): nothing more will be read. On the loop, or after it
+     * terminated (never concurrently with a drain still queued on it).
+     */
     @Override
     public void close() {
-        if (loop.inEventLoop() || loop.isShuttingDown()) {
+        Loops.execute(loop, () -> {
             failOnLoop(new IllegalStateException("the event loop of this helper shut down"));
             closeFd();
-        } else {
-            Loops.execute(loop, this::close);
-        }
+        });
     }
 
     private void drainOnLoop() {
@@ -390,6 +391,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         }
     }
 
+    /** Closes stdout (each path ends here once); for the owner that is the end of stdout too. */
     private void closeFd() {
         IoRegistration r = registration;
         if (r != null) {
@@ -401,6 +403,10 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             if (failure == null) {
                 failure = e;
             }
+        }
+        if (!eof) {
+            eof = true; // cancelled, failed or shut down: nothing more will be read
+            owner.inboundEof();
         }
     }
 }

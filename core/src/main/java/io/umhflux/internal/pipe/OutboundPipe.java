@@ -156,6 +156,10 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
 
     @Override
     public void onSubscribe(Subscription s) {
+        if (!loop.inEventLoop()) {
+            Loops.execute(loop, () -> onSubscribe(s)); // some publishers call it from their own thread
+            return;
+        }
         if (finished || upstream != null) {
             s.cancel();
             return;
@@ -232,6 +236,10 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         try {
             if (encoder.passThrough()) {
                 ByteBuf buf = (ByteBuf) message;
+                if (!buf.isReadable()) {
+                    buf.release(); // nothing to write; queued, it would look like a full pipe to writev
+                    return;
+                }
                 if (!buf.isDirect()) {
                     // writev takes native addresses: copy a heap buffer once
                     ByteBuf direct = alloc.directBuffer(buf.readableBytes());
@@ -351,17 +359,20 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                 break;
             }
         }
+        if (v.count() == 0) {
+            // the head buffer cannot be described as iovecs: fail rather than spin or stall
+            failNow(new IllegalArgumentException("cannot write " + queue.peekFirst() + " with writev"));
+            return false;
+        }
         long written;
         try {
-            written = v.count() == 1
-                    ? writeSingle(queue.peekFirst())
-                    : fd.writevAddresses(v.memoryAddress(0), v.count());
+            written = fd.writevAddresses(v.memoryAddress(0), v.count());
         } catch (IOException e) {
             writeFailed(e);
             return false;
         }
         if (written == 0) {
-            writable = false;
+            writable = false; // EAGAIN (the queue holds no empty buffer, so 0 bytes means a full pipe)
             return false;
         }
         queuedBytes -= written;
@@ -377,16 +388,6 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             }
         }
         return true;
-    }
-
-    private long writeSingle(ByteBuf b) throws IOException {
-        return b.hasMemoryAddress()
-                ? fd.writeAddress(b.memoryAddress(), b.readerIndex(), b.writerIndex())
-                : writeNio(b.internalNioBuffer(b.readerIndex(), b.readableBytes()));
-    }
-
-    private long writeNio(java.nio.ByteBuffer nio) throws IOException {
-        return fd.write(nio, nio.position(), nio.limit());
     }
 
     private void writeFailed(IOException e) {

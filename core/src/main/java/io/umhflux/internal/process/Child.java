@@ -39,6 +39,7 @@ final class Child {
     private @Nullable FileDescriptor pidfd;
     private boolean reaped;
     private boolean killGroupAtExit;
+    private boolean pidfdWaits = true;
 
     Child(int pid, String name, @Nullable FileDescriptor pidfd) {
         this.pid = pid;
@@ -137,16 +138,19 @@ final class Child {
 
     private boolean waitid(int flags) {
         LibC c = Os.libc();
-        FileDescriptor fd = pidfd;
         while (true) {
             siginfo.putInt(SI_PID_OFFSET, 0);
-            int rc = fd != null
-                    ? c.waitid(Os.P_PIDFD, fd.intValue(), siginfo, Os.WEXITED | flags)
+            int rc = pidfdWaits && pidfd != null
+                    ? c.waitid(Os.P_PIDFD, pidfd.intValue(), siginfo, Os.WEXITED | flags)
                     : c.waitid(P_PID, pid, siginfo, Os.WEXITED | flags);
             if (rc == 0) {
                 return siginfo.getInt(SI_PID_OFFSET) != 0;
             }
             int err = Os.errno();
+            if (err == Os.EINVAL && pidfdWaits && pidfd != null) {
+                pidfdWaits = false; // Linux 5.3 has pidfd_open but not waitid(P_PIDFD); the pid is ours until reaped
+                continue;
+            }
             if (err != Os.EINTR) {
                 throw new IllegalStateException("waitid for helper '" + name + "' (pid " + pid + "): "
                         + Os.describe(err) + (err == Os.ECHILD ? " - something else in this JVM reaped it" : ""));
