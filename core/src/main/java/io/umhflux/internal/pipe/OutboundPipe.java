@@ -72,6 +72,8 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     private boolean inRequest;
     private boolean flushScheduled;
     private long accepted;
+    /** Why the pipe ended before a send began, for a send that comes later. */
+    private @Nullable Throwable endCause;
 
     /** Told about the outbound side's life; called on the event loop. */
     public interface Owner {
@@ -119,7 +121,10 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         Loops.submit(loop, () -> {
             this.sink = sink;
             if (finished) {
-                finish(new IllegalStateException("the helper's stdin is closed (stopped, failed, or loop gone)"));
+                Throwable why = endCause;
+                sink.error(why != null ? why
+                        : new IllegalStateException("the helper's stdin is closed (stopped, failed, or loop gone)"));
+                this.sink = null;
                 return;
             }
             messages.subscribe(this);
@@ -415,6 +420,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         if (finished) {
             return;
         }
+        endCause = cause;
         Subscription s = upstream;
         upstream = null;
         if (s != null) {
