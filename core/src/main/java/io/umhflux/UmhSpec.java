@@ -91,11 +91,9 @@ public final class UmhSpec<I, O> {
         Objects.requireNonNull(framing, "framing");
         Objects.requireNonNull(inbound, "inbound");
         Objects.requireNonNull(outbound, "outbound");
-        SessionConfig<I, O> s = session;
         return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize,
-                new SessionConfig<I2, O2>(() -> FramedCodec.decoder(framing, inbound),
-                        () -> FramedCodec.encoder(framing, outbound), s.allocator(), s.stopGrace(), s.drainTimeout(),
-                        s.tailLines(), s.maxStderrLine(), s.highWaterMark(), s.readSize()));
+                session.<I2, O2>withCodecs(() -> FramedCodec.decoder(framing, inbound),
+                        () -> FramedCodec.encoder(framing, outbound)));
     }
 
     /**
@@ -171,9 +169,7 @@ public final class UmhSpec<I, O> {
     /** @param grace between stdin close, SIGTERM and SIGKILL when stopping; default 1 s */
     public UmhSpec<I, O> stopGrace(Duration grace) {
         requirePositive(grace, "grace");
-        SessionConfig<I, O> s = session;
-        return with(new SessionConfig<>(s.decoder(), s.encoder(), s.allocator(), grace, s.drainTimeout(),
-                s.tailLines(), s.maxStderrLine(), s.highWaterMark(), s.readSize()));
+        return with(session.withStopGrace(grace));
     }
 
     /**
@@ -182,9 +178,7 @@ public final class UmhSpec<I, O> {
      */
     public UmhSpec<I, O> drainTimeout(Duration timeout) {
         requirePositive(timeout, "timeout");
-        SessionConfig<I, O> s = session;
-        return with(new SessionConfig<>(s.decoder(), s.encoder(), s.allocator(), s.stopGrace(), timeout,
-                s.tailLines(), s.maxStderrLine(), s.highWaterMark(), s.readSize()));
+        return with(session.withDrainTimeout(timeout));
     }
 
     /** @param lines how many last stderr lines an {@link ExitStatus} carries; default 20 */
@@ -192,9 +186,7 @@ public final class UmhSpec<I, O> {
         if (lines < 0) {
             throw new IllegalArgumentException("lines must be >= 0: " + lines);
         }
-        SessionConfig<I, O> s = session;
-        return with(new SessionConfig<>(s.decoder(), s.encoder(), s.allocator(), s.stopGrace(), s.drainTimeout(),
-                lines, s.maxStderrLine(), s.highWaterMark(), s.readSize()));
+        return with(session.withTailLines(lines));
     }
 
     /**
@@ -205,9 +197,7 @@ public final class UmhSpec<I, O> {
         if (bytes < 1) {
             throw new IllegalArgumentException("high-water mark must be positive: " + bytes);
         }
-        SessionConfig<I, O> s = session;
-        return with(new SessionConfig<>(s.decoder(), s.encoder(), s.allocator(), s.stopGrace(), s.drainTimeout(),
-                s.tailLines(), s.maxStderrLine(), bytes, s.readSize()));
+        return with(session.withHighWaterMark(bytes));
     }
 
     /** @param bytes the most one read from stdout takes; default 64 KiB */
@@ -215,17 +205,13 @@ public final class UmhSpec<I, O> {
         if (bytes < 1) {
             throw new IllegalArgumentException("read size must be positive: " + bytes);
         }
-        SessionConfig<I, O> s = session;
-        return with(new SessionConfig<>(s.decoder(), s.encoder(), s.allocator(), s.stopGrace(), s.drainTimeout(),
-                s.tailLines(), s.maxStderrLine(), s.highWaterMark(), bytes));
+        return with(session.withReadSize(bytes));
     }
 
     /** @param allocator where pipe buffers come from; default Netty's default allocator (pooling) */
     public UmhSpec<I, O> allocator(ByteBufAllocator allocator) {
         Objects.requireNonNull(allocator, "allocator");
-        SessionConfig<I, O> s = session;
-        return with(new SessionConfig<>(s.decoder(), s.encoder(), allocator, s.stopGrace(), s.drainTimeout(),
-                s.tailLines(), s.maxStderrLine(), s.highWaterMark(), s.readSize()));
+        return with(session.withAllocator(allocator));
     }
 
     private static void requirePositive(Duration d, String name) {

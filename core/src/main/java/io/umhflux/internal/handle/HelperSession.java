@@ -317,11 +317,6 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
     // ---- OutboundPipe.Owner
 
     @Override
-    public void stdinClosed() {
-        // nothing to do: the helper sees end of file
-    }
-
-    @Override
     public void writeFailed(IOException error, Consumer<Throwable> then) {
         Runnable answer = () -> then.accept(new HelperFailedException(name(), pid(),
                 "it stopped reading its stdin while we were writing (" + error.getMessage() + ")", status, error));

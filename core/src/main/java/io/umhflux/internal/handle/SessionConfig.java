@@ -21,4 +21,41 @@ public record SessionConfig<I, O>(Supplier<? extends FrameDecoder<I>> decoder,
         Supplier<? extends FrameEncoder<O>> encoder, ByteBufAllocator allocator,
         Duration stopGrace, Duration drainTimeout, int tailLines, int maxStderrLine, long highWaterMark,
         int readSize) {
+
+    public SessionConfig<I, O> withAllocator(ByteBufAllocator value) {
+        return new SessionConfig<>(decoder, encoder, value, stopGrace, drainTimeout, tailLines, maxStderrLine,
+                highWaterMark, readSize);
+    }
+
+    public SessionConfig<I, O> withStopGrace(Duration value) {
+        return new SessionConfig<>(decoder, encoder, allocator, value, drainTimeout, tailLines, maxStderrLine,
+                highWaterMark, readSize);
+    }
+
+    public SessionConfig<I, O> withDrainTimeout(Duration value) {
+        return new SessionConfig<>(decoder, encoder, allocator, stopGrace, value, tailLines, maxStderrLine,
+                highWaterMark, readSize);
+    }
+
+    public SessionConfig<I, O> withTailLines(int value) {
+        return new SessionConfig<>(decoder, encoder, allocator, stopGrace, drainTimeout, value, maxStderrLine,
+                highWaterMark, readSize);
+    }
+
+    public SessionConfig<I, O> withHighWaterMark(long value) {
+        return new SessionConfig<>(decoder, encoder, allocator, stopGrace, drainTimeout, tailLines, maxStderrLine,
+                value, readSize);
+    }
+
+    public SessionConfig<I, O> withReadSize(int value) {
+        return new SessionConfig<>(decoder, encoder, allocator, stopGrace, drainTimeout, tailLines, maxStderrLine,
+                highWaterMark, value);
+    }
+
+    /** The same limits with other codecs (and message types). */
+    public <I2, O2> SessionConfig<I2, O2> withCodecs(Supplier<? extends FrameDecoder<I2>> newDecoder,
+            Supplier<? extends FrameEncoder<O2>> newEncoder) {
+        return new SessionConfig<>(newDecoder, newEncoder, allocator, stopGrace, drainTimeout, tailLines,
+                maxStderrLine, highWaterMark, readSize);
+    }
 }

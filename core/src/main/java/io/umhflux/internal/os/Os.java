@@ -22,7 +22,6 @@ public final class Os {
     public static final int F_GETFL = 3;
     public static final int F_SETFL = 4;
     public static final int F_SETPIPE_SZ = 1031;
-    public static final int F_GETPIPE_SZ = 1032;
     public static final int F_ADD_SEALS = 1033;
     public static final int F_GET_SEALS = 1034;
     public static final int F_SEAL_SEAL = 0x1;
@@ -34,7 +33,6 @@ public final class Os {
     public static final int MFD_ALLOW_SEALING = 0x2;
     public static final int MFD_EXEC = 0x10;
 
-    public static final short POSIX_SPAWN_SETPGROUP = 0x02;
     public static final short POSIX_SPAWN_SETSIGDEF = 0x04;
     public static final short POSIX_SPAWN_SETSIGMASK = 0x08;
     public static final short POSIX_SPAWN_SETSID = 0x80;
@@ -52,19 +50,16 @@ public final class Os {
     public static final int SIGPIPE = 13;
     public static final int SIGTERM = 15;
     public static final int SIG_BLOCK = 0;
-    public static final int SIG_SETMASK = 2;
 
     public static final int ST_NOEXEC = 8;
 
     public static final int EINTR = 4;
     public static final int ENOENT = 2;
     public static final int ESRCH = 3;
-    public static final int EAGAIN = 11;
     public static final int EACCES = 13;
     public static final int EPERM = 1;
     public static final int EINVAL = 22;
     public static final int ENOSYS = 38;
-    public static final int ETXTBSY = 26;
     public static final int ENOTDIR = 20;
     public static final int ECHILD = 10;
 

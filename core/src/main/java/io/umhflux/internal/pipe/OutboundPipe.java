@@ -77,9 +77,6 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
 
     /** Told about the outbound side's life; called on the event loop. */
     public interface Owner {
-        /** The helper's stdin is closed now (all was written, or the helper is gone). */
-        void stdinClosed();
-
         /**
          * Writing failed ({@code EPIPE}: the helper closed its stdin or exited). The owner answers when it
          * knows the helper's end, with the error to give the sender.
@@ -472,15 +469,11 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         if (r != null) {
             Loops.cancel(r);
         }
-        boolean wasOpen = fd.isOpen();
         try {
             fd.close();
         } catch (IOException e) {
             // the descriptor was ours alone; nothing waits on a close error of a pipe's write end
             Operators.onErrorDropped(e, Context.empty());
-        }
-        if (wasOpen) {
-            owner.stdinClosed();
         }
     }
 
