@@ -10,6 +10,7 @@
  */
 module io.umhflux {
     requires transitive reactor.core;
+    requires reactor.pool;
     requires transitive org.reactivestreams;
     requires io.netty.common;
     requires transitive io.netty.buffer;

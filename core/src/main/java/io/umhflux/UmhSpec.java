@@ -17,6 +17,9 @@ import io.umhflux.internal.pipe.FramedCodec;
 import io.umhflux.internal.process.EventLoops;
 import io.umhflux.internal.process.HelperProcess;
 import io.umhflux.internal.process.Launcher;
+import io.umhflux.internal.supervise.PooledClient;
+import io.umhflux.internal.supervise.RequestPipeline;
+import io.umhflux.internal.supervise.SupervisedClient;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -70,7 +73,7 @@ public final class UmhSpec<I, O> {
             Supplier<? extends FrameEncoder<O>> encoder) {
         return new UmhSpec<>(blob, blob.name(), List.of(), Environment.inherit(), null, EventLoops.shared(), 0,
                 new SessionConfig<>(decoder, encoder, ByteBufAllocator.DEFAULT, Duration.ofSeconds(1),
-                        Duration.ofSeconds(2), 20, 8192, 256 * 1024, 64 * 1024));
+                        Duration.ofSeconds(2), 20, 8192, 256 * 1024, 64 * 1024, UmhMetrics.none(), 1, null));
     }
 
     private UmhSpec<I, O> with(SessionConfig<I, O> s) {
@@ -214,6 +217,30 @@ public final class UmhSpec<I, O> {
         return with(session.withAllocator(allocator));
     }
 
+    /** @param metrics hooks told of spawns, exits, restarts, requests and bytes; default none */
+    public UmhSpec<I, O> metrics(UmhMetrics metrics) {
+        Objects.requireNonNull(metrics, "metrics");
+        return with(session.withMetrics(metrics));
+    }
+
+    /**
+     * @param requests how many requests a {@linkplain #connect() client} of one helper writes before the first
+     *     answer arrives (pipelining); the rest wait in order. Default 1. A {@linkplain #pool pool} gives each
+     *     helper one request at a time.
+     */
+    public UmhSpec<I, O> maxInFlight(int requests) {
+        if (requests < 1) {
+            throw new IllegalArgumentException("max in flight must be at least 1: " + requests);
+        }
+        return with(session.withMaxInFlight(requests));
+    }
+
+    /** @param timeout how long a client's request may wait for its answer; default no limit */
+    public UmhSpec<I, O> requestTimeout(Duration timeout) {
+        requirePositive(timeout, "timeout");
+        return with(session.withRequestTimeout(timeout));
+    }
+
     private static void requirePositive(Duration d, String name) {
         Objects.requireNonNull(d, name);
         if (d.isNegative() || d.isZero()) {
@@ -256,6 +283,39 @@ public final class UmhSpec<I, O> {
     public Flux<I> exchange(Publisher<? extends O> messages) {
         Objects.requireNonNull(messages, "messages");
         return using(umh -> Flux.merge(umh.outbound().send(messages).then(Mono.<I>empty()), umh.inbound()));
+    }
+
+    /**
+     * Spawns one helper now and serves requests over it ({@link UmhClient}): each request one message to its
+     * stdin, each response the next message from its stdout. When the helper ends, the client is done:
+     * requests fail with the helper's end. See {@link #supervise(Restart)} for one that starts it again.
+     *
+     * @throws SpawnException when the kernel refuses to start it
+     */
+    public UmhClient<I, O> connect() {
+        return RequestPipeline.start(spawn(), session.maxInFlight(), session.requestTimeout(), session.metrics());
+    }
+
+    /**
+     * Serves requests over one helper that is started again whenever it ends (crash, OOM kill, an
+     * administrator's kill, or an exit nobody asked for), after the {@code policy}'s backoff, until its budget
+     * is spent. Requests made while a new helper is on its way wait for it; those in flight on the helper that
+     * ended fail with its {@link ExitStatus}. Built on {@link #using} and Reactor's {@code retryWhen}. The first
+     * helper starts now.
+     */
+    public UmhClient<I, O> supervise(Restart policy) {
+        Objects.requireNonNull(policy, "policy");
+        return new SupervisedClient<>(blob.name(), this::using, policy, session.maxInFlight(),
+                session.requestTimeout(), session.metrics());
+    }
+
+    /**
+     * A pool of helpers on reactor-pool, started lazily as requests come, each serving one request at a
+     * time; see {@link PoolSpec} for eviction, idle timeout, dispatch and retries.
+     */
+    public UmhClient<I, O> pool(PoolSpec pool) {
+        Objects.requireNonNull(pool, "pool");
+        return new PooledClient<>(blob.name(), this::spawn, pool, session.requestTimeout(), session.metrics());
     }
 
     @Override

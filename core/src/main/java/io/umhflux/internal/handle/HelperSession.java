@@ -80,6 +80,7 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
             SessionConfig<I, O> config) {
         HelperSession<I, O> session = new HelperSession<>(process, readLoop, config);
         LiveHelpers.add(session);
+        config.metrics().spawned(process.name(), process.pid());
         session.inbound.register();
         session.outboundPipe.register();
         session.stderr.register();
@@ -235,6 +236,7 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
         if (!inbound.isEof()) {
             watchStdoutDrain();
         }
+        config.metrics().exited(name(), s);
         exitSink.tryEmitValue(s);
         finishIfDone();
     }
@@ -296,6 +298,11 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
     }
 
     @Override
+    public void bytesRead(int bytes) {
+        config.metrics().bytesIn(process.name(), bytes);
+    }
+
+    @Override
     public Throwable failureFor(FrameException error) {
         return new HelperFailedException(name(), pid(), "bad frame on stdout: " + error.getMessage(), status, error);
     }
@@ -315,6 +322,11 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
     }
 
     // ---- OutboundPipe.Owner
+
+    @Override
+    public void bytesWritten(long bytes) {
+        config.metrics().bytesOut(process.name(), bytes);
+    }
 
     @Override
     public void writeFailed(IOException error, Consumer<Throwable> then) {

@@ -85,6 +85,9 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         /** End of file on stdout. */
         void inboundEof();
 
+        /** {@code bytes} were read from stdout (for metrics). */
+        void bytesRead(int bytes);
+
         /** The error to end with when the helper's end was bad. */
         Throwable failureFor(FrameException error);
 
@@ -322,6 +325,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             return;
         }
         if (n > 0) {
+            owner.bytesRead(n);
             cumulation = cumulation == null ? buf
                     : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(alloc, cumulation, buf);
             return;

@@ -82,6 +82,9 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
          * knows the helper's end, with the error to give the sender.
          */
         void writeFailed(IOException error, java.util.function.Consumer<Throwable> then);
+
+        /** {@code bytes} were written to stdin (for metrics). */
+        void bytesWritten(long bytes);
     }
 
     public OutboundPipe(IoEventLoop loop, FileDescriptor fd, FrameEncoder<O> encoder, ByteBufAllocator alloc,
@@ -378,6 +381,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             return false;
         }
         queuedBytes -= written;
+        owner.bytesWritten(written);
         while (written > 0) {
             ByteBuf head = queue.peekFirst();
             int readable = head.readableBytes();

@@ -1,0 +1,135 @@
+package io.umhflux.internal.supervise;
+
+import io.umhflux.HelperFailedException;
+import io.umhflux.PoolSpec;
+import io.umhflux.Umh;
+import io.umhflux.UmhClient;
+import io.umhflux.UmhEvent;
+import io.umhflux.UmhMetrics;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.pool.InstrumentedPool;
+import reactor.pool.PoolBuilder;
+import reactor.pool.PooledRef;
+import reactor.util.retry.Retry;
+
+/**
+ * Helpers on reactor-pool: each request borrows one helper for its round trip. reactor-pool starts helpers
+ * lazily up to the size, queues requests while all are busy, evicts a helper that ended (checked when it is
+ * handed out, and in the background) or idled too long, and stops the helpers it evicts.
+ */
+public final class PooledClient<I, O> implements UmhClient<I, O> {
+    private final String name;
+    private final InstrumentedPool<RequestPipeline<I, O>> pool;
+    private final Events events;
+    private final int retries;
+    private final AtomicInteger active = new AtomicInteger();
+    private final Sinks.Empty<Void> drained = Sinks.empty();
+    private volatile boolean closed;
+    /** Every helper the pool holds, busy or idle: {@link #dispose()} stops them all at once. */
+    private final Set<RequestPipeline<I, O>> live = ConcurrentHashMap.newKeySet();
+
+    /**
+     * @param name the blob name, for events and errors
+     * @param spawn starts one helper (on the calling thread: a spawn takes well under a millisecond)
+     */
+    public PooledClient(String name, Supplier<Umh<I, O>> spawn, PoolSpec spec, @Nullable Duration timeout,
+            UmhMetrics metrics) {
+        this.name = name;
+        this.events = new Events(metrics);
+        this.retries = spec.retries();
+        long idleMillis = spec.idleTimeout().toMillis();
+        Duration sweep = Duration.ofMillis(Math.max(10, Math.min(1000, idleMillis / 2)));
+        // one request per helper at a time: the pool's exclusivity is the in-flight limit
+        PoolBuilder<RequestPipeline<I, O>, ?> builder = PoolBuilder
+                .from(Mono.fromSupplier(() -> {
+                    RequestPipeline<I, O> p = RequestPipeline.start(spawn.get(), 1, timeout, events);
+                    live.add(p);
+                    return p;
+                }))
+                .sizeBetween(0, spec.size())
+                .evictionPredicate((p, meta) -> !p.accepts() || meta.idleTime() >= idleMillis)
+                .evictInBackground(sweep)
+                .destroyHandler(this::stop);
+        builder = spec.dispatch() == PoolSpec.Dispatch.ROUND_ROBIN ? builder.idleResourceReuseLruOrder()
+                : builder.idleResourceReuseMruOrder();
+        this.pool = builder.buildPool();
+    }
+
+    private Mono<Void> stop(RequestPipeline<?, ?> p) {
+        live.remove(p);
+        p.closing(); // its end is expected from now on
+        return p.umh().stop().then();
+    }
+
+    @Override
+    public Mono<I> exchange(O request) {
+        Mono<I> once = Mono.usingWhen(pool.acquire(), ref -> ref.poolable().exchange(request),
+                PooledRef::release, PooledClient::afterError, PooledRef::release);
+        Mono<I> call = retries == 0 ? once
+                : once.retryWhen(Retry.max(retries).filter(e -> e instanceof HelperFailedException));
+        return Mono.defer(() -> {
+            if (closed) {
+                return Mono.error(new IllegalStateException("the pool of helper '" + name + "' is closed"));
+            }
+            active.incrementAndGet();
+            return call.doFinally(signal -> {
+                if (active.decrementAndGet() == 0 && closed) {
+                    drained.tryEmitEmpty();
+                }
+            });
+        });
+    }
+
+    /** A helper that ended, or missed a deadline (it may be stuck), is thrown away; others go back. */
+    private static Mono<Void> afterError(PooledRef<? extends RequestPipeline<?, ?>> ref, Throwable error) {
+        if (error instanceof TimeoutException || !ref.poolable().accepts()) {
+            return ref.invalidate();
+        }
+        return ref.release();
+    }
+
+    @Override
+    public int inFlight() {
+        return active.get();
+    }
+
+    @Override
+    public Flux<UmhEvent> events() {
+        return events.flux();
+    }
+
+    /** @return helpers running now, busy or idle */
+    public int helpers() {
+        return pool.metrics().allocatedSize();
+    }
+
+    @Override
+    public Mono<Void> close() {
+        return Mono.defer(() -> {
+            closed = true;
+            Mono<Void> quiet = active.get() == 0 ? Mono.empty() : drained.asMono();
+            return quiet.then(pool.disposeLater()).then(Mono.fromRunnable(events::complete));
+        });
+    }
+
+    @Override
+    public void dispose() {
+        closed = true;
+        live.forEach(RequestPipeline::dispose);
+        pool.disposeLater().subscribe(null, e -> { }, events::complete);
+    }
+
+    @Override
+    public boolean isDisposed() {
+        return pool.isDisposed();
+    }
+}

@@ -1,0 +1,142 @@
+package io.umhflux.internal.supervise;
+
+import io.umhflux.Restart;
+import io.umhflux.RestartsExhaustedException;
+import io.umhflux.Umh;
+import io.umhflux.UmhClient;
+import io.umhflux.UmhEvent;
+import io.umhflux.UmhMetrics;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.util.retry.Retry;
+
+/**
+ * One helper at a time, started again when it ends, as the kernel's user-mode driver code restarts its
+ * helper. Built on the cold {@code spec.using(..)}: each subscription spawns a helper and emits its pipeline,
+ * which errors when the helper ends; {@code retryWhen} with the {@link Restart} policy subscribes again after
+ * the backoff, until the budget is spent.
+ *
+ * <p>Requests go to the newest live pipeline; while a new helper is on its way they wait for it.
+ */
+public final class SupervisedClient<I, O> implements UmhClient<I, O> {
+    private final String name;
+    private final Restart policy;
+    private final Events events;
+    private final Sinks.Many<RequestPipeline<I, O>> lives = Sinks.many().replay().latest();
+    private final Disposable supervision;
+    private volatile boolean closed;
+    private volatile @Nullable RequestPipeline<I, O> current;
+
+    /**
+     * @param name the blob name, for events and errors
+     * @param lifecycle subscribing spawns one helper, runs the function on it and stops it when the function's
+     *     publisher ends (the cold {@code UmhSpec.using})
+     */
+    public SupervisedClient(String name,
+            Function<Function<Umh<I, O>, Flux<RequestPipeline<I, O>>>, Flux<RequestPipeline<I, O>>> lifecycle,
+            Restart policy, int maxInFlight, @Nullable Duration timeout, UmhMetrics metrics) {
+        this.name = name;
+        this.policy = policy;
+        this.events = new Events(metrics);
+        Flux<RequestPipeline<I, O>> live = lifecycle.apply(umh -> {
+            RequestPipeline<I, O> p = RequestPipeline.start(umh, maxInFlight, timeout, events);
+            return Mono.just(p).concatWith(p.ended().then(Mono.empty()));
+        });
+        this.supervision = live
+                .retryWhen(Retry.from(failures -> failures.concatMap(this::restartOrGiveUp)))
+                .subscribe(this::emitLive, this::gaveUp, this::ended);
+    }
+
+    private void emitLive(RequestPipeline<I, O> p) {
+        current = p;
+        synchronized (lives) {
+            lives.tryEmitNext(p);
+        }
+    }
+
+    private final ArrayDeque<Long> restartTimes = new ArrayDeque<>(); // the retry's companion: one at a time
+
+    private Mono<Long> restartOrGiveUp(Retry.RetrySignal signal) {
+        Throwable failure = signal.failure();
+        if (closed) {
+            return Mono.error(failure);
+        }
+        long now = System.nanoTime();
+        long window = policy.window().toNanos();
+        while (!restartTimes.isEmpty() && now - restartTimes.peekFirst() >= window) {
+            restartTimes.pollFirst();
+        }
+        if (restartTimes.size() >= policy.maxRestarts()) {
+            return Mono.error(new RestartsExhaustedException(name, restartTimes.size(), policy, failure));
+        }
+        restartTimes.addLast(now);
+        int restart = restartTimes.size();
+        Duration delay = policy.backoffFor(restart);
+        events.emit(new UmhEvent.Restarting(name, restart, delay, failure));
+        return Mono.delay(delay);
+    }
+
+    private void gaveUp(Throwable error) {
+        if (error instanceof RestartsExhaustedException) {
+            events.emit(new UmhEvent.GaveUp(name, (RestartsExhaustedException) error));
+        }
+        synchronized (lives) {
+            lives.tryEmitError(error);
+        }
+        events.complete();
+    }
+
+    private void ended() {
+        synchronized (lives) {
+            lives.tryEmitError(new IllegalStateException("the client of helper '" + name + "' is closed"));
+        }
+        events.complete();
+    }
+
+    @Override
+    public Mono<I> exchange(O request) {
+        return lives.asFlux()
+                .filter(RequestPipeline::accepts)
+                .next()
+                .switchIfEmpty(Mono.error(() -> new IllegalStateException("the client of helper '" + name
+                        + "' is closed")))
+                .flatMap(p -> p.exchange(request));
+    }
+
+    @Override
+    public int inFlight() {
+        RequestPipeline<I, O> p = current;
+        return p == null ? 0 : p.inFlight();
+    }
+
+    @Override
+    public Flux<UmhEvent> events() {
+        return events.flux();
+    }
+
+    @Override
+    public Mono<Void> close() {
+        closed = true;
+        RequestPipeline<I, O> p = current;
+        // a restart still on its way is cancelled with the supervision, which stops its helper
+        return (p == null ? Mono.<Void>empty() : p.close()).then(Mono.fromRunnable(this::dispose));
+    }
+
+    @Override
+    public void dispose() {
+        closed = true;
+        supervision.dispose(); // cancels the using(..): its helper is stopped
+        ended();
+    }
+
+    @Override
+    public boolean isDisposed() {
+        return supervision.isDisposed();
+    }
+}
