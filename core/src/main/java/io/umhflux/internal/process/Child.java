@@ -104,10 +104,20 @@ final class Child {
      * @return whether the child is reaped now (by this call or before)
      */
     boolean pollExit() {
+        return pollExit(() -> { });
+    }
+
+    /**
+     * As {@link #pollExit()}, running {@code beforeClose} after the reap and before the pidfd is closed and
+     * {@link #exit()} completes: what completes the exit may spawn a helper at once, whose new pidfd can take
+     * the old one's number, so a registration of the old pidfd must be cancelled first.
+     */
+    boolean pollExit(Runnable beforeClose) {
         ExitStatus status;
         RuntimeException failure = null;
         synchronized (this) {
             if (reaped) {
+                beforeClose.run(); // reaped elsewhere: the pidfd is closed, its registration must go too
                 return true;
             }
             try {
@@ -126,6 +136,7 @@ final class Child {
                 failure = e;
             }
             reaped = true;
+            beforeClose.run();
             closePidfd();
         }
         if (failure != null) {

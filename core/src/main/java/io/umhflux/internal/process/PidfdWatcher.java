@@ -39,9 +39,7 @@ final class PidfdWatcher implements EpollIoHandle {
 
     @Override
     public void handle(IoRegistration registration, IoEvent event) {
-        if (child.pollExit()) {
-            Loops.cancel(registration);
-        }
+        child.pollExit(() -> Loops.cancel(registration));
     }
 
     /**
