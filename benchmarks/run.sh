@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs the umh-flux benchmarks side by side with their peers and writes benchmarks/results/summary.{json,md}.
+# Runs the umh-flux benchmarks side by side with their peers and writes benchmarks/results/summary.{json,md}
+# and the charts in benchmarks/results/charts/*.png.
 #
 #   benchmarks/run.sh            full run
-#   benchmarks/run.sh --quick    fewer, shorter iterations (a few minutes on 2 cores)
+#   benchmarks/run.sh --quick    fewer, shorter iterations (about 10 minutes on 2 cores)
 #
 # Builds what it needs: the JMH jar (Maven) and the C baselines (gcc). Ratios are computed from ONE run, on
 # one machine, because absolute numbers are noise on a shared 2-core box.
@@ -13,14 +14,27 @@ quick=0
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "unknown option: $arg" >&2; exit 2 ;;
   esac
 done
 
 build="$here/build"
 raw="$here/results/raw"
-mkdir -p "$build" "$raw"
+charts="$here/results/charts"
+mkdir -p "$build" "$raw" "$charts"
+
+# What the numbers were measured on, for the summary and the charts
+{
+  echo "date: $(date -u +%Y-%m-%d)"
+  echo "mode: $([ "$quick" = 1 ] && echo quick || echo full)"
+  echo "cores: $(nproc)"
+  echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+  echo "memory: $(awk '/^MemTotal:/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
+  echo "kernel: $(uname -r)"
+  echo "jdk: $(java -version 2>&1 | sed -n 2p)"
+  echo "limits: ulimit -n $(ulimit -n), ulimit -u $(ulimit -u), kernel.pid_max $(cat /proc/sys/kernel/pid_max)"
+} > "$raw/machine.txt"
 
 command -v gcc >/dev/null || { echo "gcc is required for the C baselines (apt-get install gcc)" >&2; exit 1; }
 gcc -O2 -static -o "$build/tiny" "$here/c/tiny.c" 2>/dev/null || gcc -O2 -o "$build/tiny" "$here/c/tiny.c"
@@ -63,3 +77,7 @@ java -cp "$jar" io.umhflux.benchmarks.ManyHelpers 1000 1 | tee "$raw/many.json"
 
 python3 "$here/summarize.py" "$raw" "$here/results"
 cat "$here/results/summary.md"
+
+echo "== charts"
+java -Djava.awt.headless=true -cp "$jar" io.umhflux.benchmarks.Charts "$raw" "$charts" \
+  || echo "charts: failed with exit status $? (the summary above is complete)" >&2
