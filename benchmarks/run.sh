@@ -2,7 +2,7 @@
 # Runs the umh-flux benchmarks side by side with their peers and writes benchmarks/results/summary.{json,md}
 # and the charts in benchmarks/results/charts/*.png.
 #
-#   benchmarks/run.sh            full run
+#   benchmarks/run.sh            full run; the scale test goes on past 1,000 helpers until spawning is refused
 #   benchmarks/run.sh --quick    fewer, shorter iterations (about 10 minutes on 2 cores)
 #
 # Builds what it needs: the JMH jar (Maven) and the C baselines (gcc). Ratios are computed from ONE run, on
@@ -47,9 +47,13 @@ jar="$here/target/benchmarks.jar"
 if [ "$quick" = 1 ]; then
   jmh_opts=(-f 1 -wi 2 -w 1 -i 3 -r 1)
   c_iterations=300; c_rounds=3
+  helper_counts=(10 100 500 1000)
 else
   jmh_opts=(-f 2 -wi 3 -w 2 -i 5 -r 2)
   c_iterations=1000; c_rounds=5
+  # doubling past 1,000 until the system refuses a helper (descriptors, processes or memory); on a 20,000-fd
+  # limit that happens near 5,000 (4 descriptors per helper), well before kernel.pid_max
+  helper_counts=(10 100 500 1000 2000 4000 8000 16000 32000)
 fi
 
 echo "== spawn + exit of a tiny executable"
@@ -72,8 +76,23 @@ cat "$raw/echo_c.txt"
 echo "== Kryo messages echoed through cat (length-prefixed frames)"
 java -jar "$jar" 'benchmarks\.TypedEchoBenchmark\.' "${jmh_opts[@]}" -rf json -rff "$raw/typed.json" | tail -n 6
 
-echo "== 1,000 concurrent streaming cat helpers (1 MiB each)"
-java -cp "$jar" io.umhflux.benchmarks.ManyHelpers 1000 1 | tee "$raw/many.json"
+echo "== concurrent streaming cat helpers (1 MiB each): ${helper_counts[*]}"
+# one JVM per count; many.json is the 1,000 line (the design's target), many_scale.jsonl has them all
+rm -f "$raw/many.json"
+: > "$raw/many_scale.jsonl"
+for n in "${helper_counts[@]}"; do
+  if ! line=$(java -cp "$jar" io.umhflux.benchmarks.ManyHelpers "$n" 1 | tail -n 1); then
+    echo "ManyHelpers $n failed; the scale test stops here" >&2
+    printf '{"helpers":%d,"spawned":0,"limit":"crashed","error":"ManyHelpers exited with a failure, see the log"}\n' \
+      "$n" >> "$raw/many_scale.jsonl"
+    break
+  fi
+  echo "$line" | tee -a "$raw/many_scale.jsonl"
+  if [ "$n" = 1000 ]; then echo "$line" > "$raw/many.json"; fi
+  case "$line" in
+    *'"limit"'*) echo "spawning was refused at $n helpers: the scale test stops here"; break ;;
+  esac
+done
 
 python3 "$here/summarize.py" "$raw" "$here/results"
 cat "$here/results/summary.md"

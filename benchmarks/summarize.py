@@ -43,6 +43,29 @@ def record(name, ours, peer, unit, ratio, goal=None, at_most=False, digits=2, ta
             "target": text, "met": met}
 
 
+def scale_notes(raw):
+    """Lines on the scale test of many_scale.jsonl: the most helpers that streamed, and where spawning stopped."""
+    path = os.path.join(raw, "many_scale.jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        runs = [json.loads(line) for line in f if line.startswith("{")]
+    done = [m for m in runs if "limit" not in m]
+    notes = []
+    if done:
+        most = max(done, key=lambda m: m["helpers"])
+        notes.append("Scale: %s concurrent streaming helpers ran (most: %d, %d JVM threads, %.1f MiB peak heap)."
+                     % (", ".join(str(m["helpers"]) for m in done), most["helpers"], most["threads_max"],
+                        most["heap_max_mib"]))
+    for m in runs:
+        if "limit" in m:
+            notes.append("Scale: asked for %d helpers, spawning was refused after %d were alive; limit reached: "
+                         "%s (`%s`)." % (m["helpers"], m.get("spawned", 0), m["limit"], m.get("error", "")))
+    if done and not any("limit" in m for m in runs):
+        notes.append("Scale: no limit was reached up to %d helpers." % max(m["helpers"] for m in done))
+    return notes
+
+
 def main(raw, out):
     records = []
     spawn_json = os.path.join(raw, "spawn.json")
@@ -106,6 +129,9 @@ def main(raw, out):
         for r in records:
             f.write("| {name} | {ours} | {peer} | {unit} | {ratio} | {target} | {met} |\n".format(
                 **{**r, "met": "met" if r["met"] else "NOT met"}))
+        notes = scale_notes(raw)
+        if notes:
+            f.write("\n" + "\n\n".join(notes) + "\n")
 
 
 if __name__ == "__main__":

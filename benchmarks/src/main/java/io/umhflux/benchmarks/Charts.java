@@ -257,8 +257,8 @@ final class Charts {
         JsonObject refused = null;
         long threadsLimit = 0;
         for (JsonObject run : runs) {
-            if (run.has("limit")) {
-                refused = run;
+            if (run.has("limit")) { // a refused or crashed run: no streaming was measured
+                refused = run.get("spawned").getAsLong() > 0 ? run : null;
                 continue;
             }
             threads.add(run.get("helpers").getAsDouble(), run.get("threads_max").getAsDouble());
