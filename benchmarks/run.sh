@@ -40,17 +40,18 @@ command -v gcc >/dev/null || { echo "gcc is required for the C baselines (apt-ge
 gcc -O2 -static -o "$build/tiny" "$here/c/tiny.c" 2>/dev/null || gcc -O2 -o "$build/tiny" "$here/c/tiny.c"
 gcc -O2 -o "$build/spawn_baseline" "$here/c/spawn_baseline.c"
 gcc -O2 -pthread -o "$build/echo_baseline" "$here/c/echo_baseline.c"
+gcc -O2 -o "$build/pingpong_baseline" "$here/c/pingpong_baseline.c"
 
 (cd "$top" && mvn -B -q install -DskipTests)
 jar="$here/target/benchmarks.jar"
 
 if [ "$quick" = 1 ]; then
   jmh_opts=(-f 1 -wi 2 -w 1 -i 3 -r 1)
-  c_iterations=300; c_rounds=3
+  c_iterations=300; c_rounds=3; pingpong_iterations=5000
   helper_counts=(10 100 500 1000)
 else
   jmh_opts=(-f 2 -wi 3 -w 2 -i 5 -r 2)
-  c_iterations=1000; c_rounds=5
+  c_iterations=1000; c_rounds=5; pingpong_iterations=20000
   # doubling past 1,000 until the system refuses a helper (descriptors, processes or memory); on a 20,000-fd
   # limit that happens near 5,000 (4 descriptors per helper), well before kernel.pid_max
   helper_counts=(10 100 500 1000 2000 4000 8000 16000 32000)
@@ -75,6 +76,18 @@ cat "$raw/echo_c.txt"
 
 echo "== Kryo messages echoed through cat (length-prefixed frames)"
 java -jar "$jar" 'benchmarks\.TypedEchoBenchmark\.' "${jmh_opts[@]}" -rf json -rff "$raw/typed.json" | tail -n 6
+
+echo "== ping-pong: one 32-byte length-prefixed message, wait for its echo, repeat"
+"$build/pingpong_baseline" "$pingpong_iterations" "$c_rounds" 32 > "$raw/pingpong_c.txt"
+cat "$raw/pingpong_c.txt"
+# The JMH side, once there: a PingPongBenchmark whose umhFlux method is one round trip (summarize.py reads
+# pingpong.json for it and compares with the C baseline)
+if java -jar "$jar" -l | grep -q '\.PingPongBenchmark\.'; then
+  java -jar "$jar" 'benchmarks\.PingPongBenchmark\.' "${jmh_opts[@]}" -rf json -rff "$raw/pingpong.json" | tail -n 4
+else
+  rm -f "$raw/pingpong.json"
+  echo "(no JMH PingPongBenchmark yet: the C baseline alone)"
+fi
 
 echo "== concurrent streaming cat helpers (1 MiB each): ${helper_counts[*]}"
 # one JVM per count; many.json is the 1,000 line (the design's target), many_scale.jsonl has them all

@@ -25,6 +25,16 @@ def jmh_params(path):
             for r in rows}
 
 
+def nanos(score, unit):
+    """A JMH score as nanoseconds per operation, from an average time (ns/op ...) or a throughput (ops/s ...)."""
+    scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+    if unit.endswith("/op"):
+        return score * scale[unit[:-3]]
+    if unit.startswith("ops/"):
+        return scale[unit[4:]] / score
+    raise ValueError("unknown JMH unit " + unit)
+
+
 def c_baseline(path, key, prefix=""):
     with open(path) as f:
         values = [float(line.split()[-1]) for line in f if line.startswith(prefix) and key in line]
@@ -68,6 +78,7 @@ def scale_notes(raw):
 
 def main(raw, out):
     records = []
+    notes = []
     spawn_json = os.path.join(raw, "spawn.json")
     if os.path.exists(spawn_json):
         spawn = jmh(spawn_json)
@@ -120,6 +131,19 @@ def main(raw, out):
                               at_most=True, target="<= 2 x cores + 8"))
         records.append(record("%d concurrent streaming helpers: peak used heap" % m["helpers"], m["heap_max_mib"],
                               64, "MiB", m["heap_max_mib"] / 64, 1.0, at_most=True, target="bounded (<= 64 MiB)"))
+    pingpong_c = os.path.join(raw, "pingpong_c.txt")
+    if os.path.exists(pingpong_c):
+        c_us = c_baseline(pingpong_c, "ns_per_roundtrip") / 1000.0
+        pingpong_json = os.path.join(raw, "pingpong.json")
+        ours = jmh(pingpong_json).get("umhFlux") if os.path.exists(pingpong_json) else None
+        if ours:
+            ours_us = nanos(*ours) / 1000.0
+            records.append(record("ping-pong round trip, 32 B message, time relative to C over pipes", ours_us,
+                                  c_us, "us/round trip", ours_us / c_us, 1.5, at_most=True, digits=1))
+        else:
+            notes.append("Ping-pong: C over pipes takes %.1f us per round trip (32 B message); the umh-flux side "
+                         "(a JMH PingPongBenchmark) is not measured yet." % c_us)
+    notes += scale_notes(raw)
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(records, f, indent=2)
@@ -129,7 +153,6 @@ def main(raw, out):
         for r in records:
             f.write("| {name} | {ours} | {peer} | {unit} | {ratio} | {target} | {met} |\n".format(
                 **{**r, "met": "met" if r["met"] else "NOT met"}))
-        notes = scale_notes(raw)
         if notes:
             f.write("\n" + "\n\n".join(notes) + "\n")
 
