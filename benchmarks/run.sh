@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the umh-flux benchmarks side by side with their peers and writes benchmarks/results/summary.{json,md}
-# and the charts in benchmarks/results/charts/*.png.
+# Runs the umh-flux benchmarks side by side with their peers and writes benchmarks/results/summary.{json,md},
+# the charts in benchmarks/results/charts/*.png and the results section of BENCHMARKS.md.
 #
 #   benchmarks/run.sh            full run; the scale test goes on past 1,000 helpers until spawning is refused
 #   benchmarks/run.sh --quick    fewer, shorter iterations (about 10 minutes on 2 cores)
@@ -107,7 +107,7 @@ for n in "${helper_counts[@]}"; do
   esac
 done
 
-python3 "$here/summarize.py" "$raw" "$here/results"
+python3 "$here/summarize.py" "$raw" "$here/results" "$top/BENCHMARKS.md"
 cat "$here/results/summary.md"
 
 echo "== charts"

@@ -2,11 +2,19 @@
 """Turns the raw JMH and C baseline results of one run.sh run into summary.json and summary.md.
 
 One record per performance target of shared/DESIGN.md: name, ours, peer, ratio, target, met.
+
+usage: summarize.py RAW_DIR OUT_DIR [MARKDOWN_FILE]
+With MARKDOWN_FILE (run.sh passes BENCHMARKS.md), the part between its BEGIN and END marker lines below is
+replaced by the machine of the run (raw/machine.txt) and summary.md.
 """
 import json
 import os
+import re
 import statistics
 import sys
+
+BEGIN = "<!-- results:begin (written by benchmarks/summarize.py from the latest run.sh; edits here are lost) -->"
+END = "<!-- results:end -->"
 
 
 def jmh(path):
@@ -157,5 +165,35 @@ def main(raw, out):
             f.write("\n" + "\n\n".join(notes) + "\n")
 
 
+def machine_line(raw):
+    """One sentence on the run and the machine, from the machine.txt that run.sh writes ('key: value' lines)."""
+    path = os.path.join(raw, "machine.txt")
+    if not os.path.exists(path):
+        return "Machine: not recorded (no machine.txt in the raw results)."
+    with open(path) as f:
+        m = dict(line.rstrip("\n").split(": ", 1) for line in f if ": " in line)
+    g = lambda key: m.get(key, "?")
+    return ("Latest run: `benchmarks/run.sh%s` on %s; %s cores (%s), %s memory, Linux %s, %s; %s."
+            % (" --quick" if g("mode") == "quick" else "", g("date"), g("cores"), g("cpu"), g("memory"),
+               g("kernel"), g("jdk"), g("limits")))
+
+
+def update_markdown(path, raw, summary_md):
+    """Replaces the text between the BEGIN and END lines of path; leaves the file alone without them."""
+    with open(path) as f:
+        text = f.read()
+    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
+    if not pattern.search(text):
+        print("summarize.py: no results markers in %s, left as it was" % path, file=sys.stderr)
+        return
+    with open(summary_md) as f:
+        table = f.read()
+    section = "%s\n%s\n\n%s%s" % (BEGIN, machine_line(raw), table, END)
+    with open(path, "w") as f:
+        f.write(pattern.sub(lambda _: section, text))
+
+
 if __name__ == "__main__":
     main(sys.argv[1], sys.argv[2])
+    if len(sys.argv) > 3:
+        update_markdown(sys.argv[3], sys.argv[1], os.path.join(sys.argv[2], "summary.md"))
