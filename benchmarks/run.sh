@@ -32,7 +32,7 @@ mkdir -p "$build" "$raw" "$charts"
   echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
   echo "memory: $(awk '/^MemTotal:/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
   echo "kernel: $(uname -r)"
-  echo "jdk: $(java -version 2>&1 | sed -n 2p)"
+  echo "jdk: $(java -version 2>&1 | sed -n '2s/.*(build \(.*\))$/OpenJDK \1/p')"
   echo "limits: ulimit -n $(ulimit -n), ulimit -u $(ulimit -u), kernel.pid_max $(cat /proc/sys/kernel/pid_max)"
 } > "$raw/machine.txt"
 
@@ -75,7 +75,7 @@ done
 cat "$raw/echo_c.txt"
 
 echo "== Kryo messages echoed through cat (length-prefixed frames)"
-java -jar "$jar" 'benchmarks\.TypedEchoBenchmark\.' "${jmh_opts[@]}" -rf json -rff "$raw/typed.json" | tail -n 6
+java -jar "$jar" 'benchmarks\.TypedEchoBenchmark\.' "${jmh_opts[@]}" -rf json -rff "$raw/typed.json" | tail -n 8
 
 echo "== ping-pong: one 32-byte length-prefixed message, wait for its echo, repeat"
 "$build/pingpong_baseline" "$pingpong_iterations" "$c_rounds" 32 > "$raw/pingpong_c.txt"
