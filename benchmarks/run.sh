@@ -33,6 +33,7 @@ mkdir -p "$build" "$raw" "$charts"
   echo "memory: $(awk '/^MemTotal:/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
   echo "kernel: $(uname -r)"
   echo "jdk: $(java -version 2>&1 | sed -n '2s/.*(build \(.*\))$/OpenJDK \1/p')"
+  echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (load average over 1, 5, 15 minutes, at the start)"
   echo "limits: ulimit -n $(ulimit -n), ulimit -u $(ulimit -u), kernel.pid_max $(cat /proc/sys/kernel/pid_max)"
 } > "$raw/machine.txt"
 

@@ -173,9 +173,9 @@ def machine_line(raw):
     with open(path) as f:
         m = dict(line.rstrip("\n").split(": ", 1) for line in f if ": " in line)
     g = lambda key: m.get(key, "?")
-    return ("Latest run: `benchmarks/run.sh%s` on %s; %s cores (%s), %s memory, Linux %s, %s; %s."
+    return ("Latest run: `benchmarks/run.sh%s` on %s; %s cores (%s), %s memory, Linux %s, %s; %s; %s."
             % (" --quick" if g("mode") == "quick" else "", g("date"), g("cores"), g("cpu"), g("memory"),
-               g("kernel"), g("jdk"), g("limits")))
+               g("kernel"), g("jdk"), g("limits"), g("load")))
 
 
 def update_markdown(path, raw, summary_md):
