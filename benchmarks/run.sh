@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs the umh-flux benchmarks side by side with their peers and writes benchmarks/results/summary.{json,md}.
+# Runs the umh-flux benchmarks side by side with their peers and writes benchmarks/results/summary.{json,md},
+# the charts in benchmarks/results/charts/*.png and the results section of BENCHMARKS.md.
 #
-#   benchmarks/run.sh            full run
-#   benchmarks/run.sh --quick    fewer, shorter iterations (a few minutes on 2 cores)
+#   benchmarks/run.sh            full run; the scale test goes on past 1,000 helpers until spawning is refused
+#   benchmarks/run.sh --quick    fewer, shorter iterations (about 2 minutes on 2 cores, more when busy)
 #
 # Builds what it needs: the JMH jar (Maven) and the C baselines (gcc). Ratios are computed from ONE run, on
 # one machine, because absolute numbers are noise on a shared 2-core box.
@@ -13,29 +14,48 @@ quick=0
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "unknown option: $arg" >&2; exit 2 ;;
   esac
 done
 
 build="$here/build"
 raw="$here/results/raw"
-mkdir -p "$build" "$raw"
+charts="$here/results/charts"
+mkdir -p "$build" "$raw" "$charts"
+
+# What the numbers were measured on, for the summary and the charts
+{
+  echo "date: $(date -u +%Y-%m-%d)"
+  echo "mode: $([ "$quick" = 1 ] && echo quick || echo full)"
+  echo "cores: $(nproc)"
+  echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+  echo "memory: $(awk '/^MemTotal:/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
+  echo "kernel: $(uname -r)"
+  echo "jdk: $(java -version 2>&1 | sed -n '2s/.*(build \(.*\))$/OpenJDK \1/p')"
+  echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (load average over 1, 5, 15 minutes, at the start)"
+  echo "limits: ulimit -n $(ulimit -n), ulimit -u $(ulimit -u), kernel.pid_max $(cat /proc/sys/kernel/pid_max)"
+} > "$raw/machine.txt"
 
 command -v gcc >/dev/null || { echo "gcc is required for the C baselines (apt-get install gcc)" >&2; exit 1; }
 gcc -O2 -static -o "$build/tiny" "$here/c/tiny.c" 2>/dev/null || gcc -O2 -o "$build/tiny" "$here/c/tiny.c"
 gcc -O2 -o "$build/spawn_baseline" "$here/c/spawn_baseline.c"
 gcc -O2 -pthread -o "$build/echo_baseline" "$here/c/echo_baseline.c"
+gcc -O2 -o "$build/pingpong_baseline" "$here/c/pingpong_baseline.c"
 
 (cd "$top" && mvn -B -q install -DskipTests)
 jar="$here/target/benchmarks.jar"
 
 if [ "$quick" = 1 ]; then
   jmh_opts=(-f 1 -wi 2 -w 1 -i 3 -r 1)
-  c_iterations=300; c_rounds=3
+  c_iterations=300; c_rounds=3; pingpong_iterations=5000
+  helper_counts=(10 100 500 1000)
 else
   jmh_opts=(-f 2 -wi 3 -w 2 -i 5 -r 2)
-  c_iterations=1000; c_rounds=5
+  c_iterations=1000; c_rounds=5; pingpong_iterations=20000
+  # doubling past 1,000 until the system refuses a helper (descriptors, processes or memory); on a 20,000-fd
+  # limit that happens near 5,000 (4 descriptors per helper), well before kernel.pid_max
+  helper_counts=(10 100 500 1000 2000 4000 8000 16000 32000)
 fi
 
 echo "== spawn + exit of a tiny executable"
@@ -56,10 +76,41 @@ done
 cat "$raw/echo_c.txt"
 
 echo "== Kryo messages echoed through cat (length-prefixed frames)"
-java -jar "$jar" 'benchmarks\.TypedEchoBenchmark\.' "${jmh_opts[@]}" -rf json -rff "$raw/typed.json" | tail -n 6
+java -jar "$jar" 'benchmarks\.TypedEchoBenchmark\.' "${jmh_opts[@]}" -rf json -rff "$raw/typed.json" | tail -n 8
 
-echo "== 1,000 concurrent streaming cat helpers (1 MiB each)"
-java -cp "$jar" io.umhflux.benchmarks.ManyHelpers 1000 1 | tee "$raw/many.json"
+echo "== ping-pong: one 32-byte length-prefixed message, wait for its echo, repeat"
+"$build/pingpong_baseline" "$pingpong_iterations" "$c_rounds" 32 > "$raw/pingpong_c.txt"
+cat "$raw/pingpong_c.txt"
+# The JMH side, once there: a PingPongBenchmark whose umhFlux method is one round trip (summarize.py reads
+# pingpong.json for it and compares with the C baseline)
+if java -jar "$jar" -l | grep -q '\.PingPongBenchmark\.'; then
+  java -jar "$jar" 'benchmarks\.PingPongBenchmark\.' "${jmh_opts[@]}" -rf json -rff "$raw/pingpong.json" | tail -n 4
+else
+  rm -f "$raw/pingpong.json"
+  echo "(no JMH PingPongBenchmark yet: the C baseline alone)"
+fi
 
-python3 "$here/summarize.py" "$raw" "$here/results"
+echo "== concurrent streaming cat helpers (1 MiB each): ${helper_counts[*]}"
+# one JVM per count; many.json is the 1,000 line (the design's target), many_scale.jsonl has them all
+rm -f "$raw/many.json"
+: > "$raw/many_scale.jsonl"
+for n in "${helper_counts[@]}"; do
+  if ! line=$(java -cp "$jar" io.umhflux.benchmarks.ManyHelpers "$n" 1 | tail -n 1); then
+    echo "ManyHelpers $n failed; the scale test stops here" >&2
+    printf '{"helpers":%d,"spawned":0,"limit":"crashed","error":"ManyHelpers exited with a failure, see the log"}\n' \
+      "$n" >> "$raw/many_scale.jsonl"
+    break
+  fi
+  echo "$line" | tee -a "$raw/many_scale.jsonl"
+  if [ "$n" = 1000 ]; then echo "$line" > "$raw/many.json"; fi
+  case "$line" in
+    *'"limit"'*) echo "spawning was refused at $n helpers: the scale test stops here"; break ;;
+  esac
+done
+
+python3 "$here/summarize.py" "$raw" "$here/results" "$top/BENCHMARKS.md"
 cat "$here/results/summary.md"
+
+echo "== charts"
+java -Djava.awt.headless=true -cp "$jar" io.umhflux.benchmarks.Charts "$raw" "$charts" \
+  || echo "charts: failed with exit status $? (the summary above is complete)" >&2

@@ -2,11 +2,19 @@
 """Turns the raw JMH and C baseline results of one run.sh run into summary.json and summary.md.
 
 One record per performance target of shared/DESIGN.md: name, ours, peer, ratio, target, met.
+
+usage: summarize.py RAW_DIR OUT_DIR [MARKDOWN_FILE]
+With MARKDOWN_FILE (run.sh passes BENCHMARKS.md), the part between its BEGIN and END marker lines below is
+replaced by the machine of the run (raw/machine.txt) and summary.md.
 """
 import json
 import os
+import re
 import statistics
 import sys
+
+BEGIN = "<!-- results:begin (written by benchmarks/summarize.py from the latest run.sh; edits here are lost) -->"
+END = "<!-- results:end -->"
 
 
 def jmh(path):
@@ -23,6 +31,16 @@ def jmh_params(path):
         rows = json.load(f)
     return {(r["benchmark"].rsplit(".", 1)[1], tuple(sorted(r.get("params", {}).items()))): r["primaryMetric"]["score"]
             for r in rows}
+
+
+def nanos(score, unit):
+    """A JMH score as nanoseconds per operation, from an average time (ns/op ...) or a throughput (ops/s ...)."""
+    scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+    if unit.endswith("/op"):
+        return score * scale[unit[:-3]]
+    if unit.startswith("ops/"):
+        return scale[unit[4:]] / score
+    raise ValueError("unknown JMH unit " + unit)
 
 
 def c_baseline(path, key, prefix=""):
@@ -43,8 +61,32 @@ def record(name, ours, peer, unit, ratio, goal=None, at_most=False, digits=2, ta
             "target": text, "met": met}
 
 
+def scale_notes(raw):
+    """Lines on the scale test of many_scale.jsonl: the most helpers that streamed, and where spawning stopped."""
+    path = os.path.join(raw, "many_scale.jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        runs = [json.loads(line) for line in f if line.startswith("{")]
+    done = [m for m in runs if "limit" not in m]
+    notes = []
+    if done:
+        most = max(done, key=lambda m: m["helpers"])
+        notes.append("Scale: %s concurrent streaming helpers ran (most: %d, %d JVM threads, %.1f MiB peak heap)."
+                     % (", ".join(str(m["helpers"]) for m in done), most["helpers"], most["threads_max"],
+                        most["heap_max_mib"]))
+    for m in runs:
+        if "limit" in m:
+            notes.append("Scale: asked for %d helpers, spawning was refused after %d were alive; limit reached: "
+                         "%s (`%s`)." % (m["helpers"], m.get("spawned", 0), m["limit"], m.get("error", "")))
+    if done and not any("limit" in m for m in runs):
+        notes.append("Scale: no limit was reached up to %d helpers." % max(m["helpers"] for m in done))
+    return notes
+
+
 def main(raw, out):
     records = []
+    notes = []
     spawn_json = os.path.join(raw, "spawn.json")
     if os.path.exists(spawn_json):
         spawn = jmh(spawn_json)
@@ -97,6 +139,19 @@ def main(raw, out):
                               at_most=True, target="<= 2 x cores + 8"))
         records.append(record("%d concurrent streaming helpers: peak used heap" % m["helpers"], m["heap_max_mib"],
                               64, "MiB", m["heap_max_mib"] / 64, 1.0, at_most=True, target="bounded (<= 64 MiB)"))
+    pingpong_c = os.path.join(raw, "pingpong_c.txt")
+    if os.path.exists(pingpong_c):
+        c_us = c_baseline(pingpong_c, "ns_per_roundtrip") / 1000.0
+        pingpong_json = os.path.join(raw, "pingpong.json")
+        ours = jmh(pingpong_json).get("umhFlux") if os.path.exists(pingpong_json) else None
+        if ours:
+            ours_us = nanos(*ours) / 1000.0
+            records.append(record("ping-pong round trip, 32 B message, time relative to C over pipes", ours_us,
+                                  c_us, "us/round trip", ours_us / c_us, 1.5, at_most=True, digits=1))
+        else:
+            notes.append("Ping-pong: C over pipes takes %.1f us per round trip (32 B message); the umh-flux side "
+                         "(a JMH PingPongBenchmark) is not measured yet." % c_us)
+    notes += scale_notes(raw)
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(records, f, indent=2)
@@ -106,7 +161,39 @@ def main(raw, out):
         for r in records:
             f.write("| {name} | {ours} | {peer} | {unit} | {ratio} | {target} | {met} |\n".format(
                 **{**r, "met": "met" if r["met"] else "NOT met"}))
+        if notes:
+            f.write("\n" + "\n\n".join(notes) + "\n")
+
+
+def machine_line(raw):
+    """One sentence on the run and the machine, from the machine.txt that run.sh writes ('key: value' lines)."""
+    path = os.path.join(raw, "machine.txt")
+    if not os.path.exists(path):
+        return "Machine: not recorded (no machine.txt in the raw results)."
+    with open(path) as f:
+        m = dict(line.rstrip("\n").split(": ", 1) for line in f if ": " in line)
+    g = lambda key: m.get(key, "?")
+    return ("Latest run: `benchmarks/run.sh%s` on %s; %s cores (%s), %s memory, Linux %s, %s; %s; %s."
+            % (" --quick" if g("mode") == "quick" else "", g("date"), g("cores"), g("cpu"), g("memory"),
+               g("kernel"), g("jdk"), g("limits"), g("load")))
+
+
+def update_markdown(path, raw, summary_md):
+    """Replaces the text between the BEGIN and END lines of path; leaves the file alone without them."""
+    with open(path) as f:
+        text = f.read()
+    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
+    if not pattern.search(text):
+        print("summarize.py: no results markers in %s, left as it was" % path, file=sys.stderr)
+        return
+    with open(summary_md) as f:
+        table = f.read()
+    section = "%s\n%s\n\n%s%s" % (BEGIN, machine_line(raw), table, END)
+    with open(path, "w") as f:
+        f.write(pattern.sub(lambda _: section, text))
 
 
 if __name__ == "__main__":
     main(sys.argv[1], sys.argv[2])
+    if len(sys.argv) > 3:
+        update_markdown(sys.argv[3], sys.argv[1], os.path.join(sys.argv[2], "summary.md"))
