@@ -255,11 +255,18 @@ public final class UmhSpec<I, O> {
      * @throws IllegalStateException when the blob was closed
      */
     public Umh<I, O> spawn() {
+        return spawn(true);
+    }
+
+    /**
+     * @param overlap read and decode stdout on the next loop of the group, so that decoding overlaps encoding
+     *     as a reader and a writer thread would (measured: ~15% more small Kryo messages streamed); a request
+     *     and its response, which never overlap, are faster on one loop (no hop between threads)
+     */
+    private Umh<I, O> spawn(boolean overlap) {
         Platform.requireSupported("spawn a helper");
         IoEventLoop loop = eventLoopGroup.next();
-        // stdout is read and decoded on the next loop of the group (where it has several), so that decoding
-        // overlaps encoding as a reader and a writer thread would (measured: ~15% more small Kryo messages)
-        IoEventLoop readLoop = eventLoopGroup.next();
+        IoEventLoop readLoop = overlap ? eventLoopGroup.next() : loop;
         HelperProcess process = Launcher.standard().launch(BlobAccess.loaded(blob),
                 new Launcher.Request(argv0, args, environment.toEnvp(), workingDirectory, pipeSize), loop);
         return HelperSession.start(process, readLoop, session);
@@ -272,7 +279,11 @@ public final class UmhSpec<I, O> {
      */
     public <T> Flux<T> using(Function<? super Umh<I, O>, ? extends Publisher<T>> body) {
         Objects.requireNonNull(body, "body");
-        return Flux.usingWhen(Mono.fromCallable(this::spawn), body,
+        return using(true, body);
+    }
+
+    private <T> Flux<T> using(boolean overlap, Function<? super Umh<I, O>, ? extends Publisher<T>> body) {
+        return Flux.usingWhen(Mono.fromCallable(() -> spawn(overlap)), body,
                 umh -> umh.stop().then(), (umh, error) -> umh.stop().then(), umh -> umh.stop().then());
     }
 
@@ -293,7 +304,7 @@ public final class UmhSpec<I, O> {
      * @throws SpawnException when the kernel refuses to start it
      */
     public UmhClient<I, O> connect() {
-        return RequestPipeline.start(spawn(), session.maxInFlight(), session.requestTimeout(), session.metrics());
+        return RequestPipeline.start(spawn(false), session.maxInFlight(), session.requestTimeout(), session.metrics());
     }
 
     /**
@@ -305,7 +316,7 @@ public final class UmhSpec<I, O> {
      */
     public UmhClient<I, O> supervise(Restart policy) {
         Objects.requireNonNull(policy, "policy");
-        return new SupervisedClient<>(blob.name(), this::using, policy, session.maxInFlight(),
+        return new SupervisedClient<>(blob.name(), body -> using(false, body), policy, session.maxInFlight(),
                 session.requestTimeout(), session.metrics());
     }
 
@@ -315,7 +326,7 @@ public final class UmhSpec<I, O> {
      */
     public UmhClient<I, O> pool(PoolSpec pool) {
         Objects.requireNonNull(pool, "pool");
-        return new PooledClient<>(blob.name(), this::spawn, pool, session.requestTimeout(), session.metrics());
+        return new PooledClient<>(blob.name(), () -> spawn(false), pool, session.requestTimeout(), session.metrics());
     }
 
     @Override
