@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -289,11 +290,29 @@ public final class UmhSpec<I, O> {
 
     /**
      * Cold: every subscription spawns a fresh helper, sends it {@code messages} and emits what it writes.
-     * Errors if the helper fails; cancelling stops it.
+     * Errors if the helper fails, or if the send failed (the publisher's error, or the helper closed its stdin
+     * before it had everything) even when the helper then exited 0; cancelling stops it. The helper's output
+     * goes straight to the subscriber, so raw {@code ByteBuf}s are released after {@code onNext} as with
+     * {@link Umh#inbound()}.
      */
     public Flux<I> exchange(Publisher<? extends O> messages) {
         Objects.requireNonNull(messages, "messages");
-        return using(umh -> Flux.merge(umh.outbound().send(messages).then(Mono.<I>empty()), umh.inbound()));
+        return using(umh -> {
+            // no merge: its queue would hold buffers that the inbound releases once onNext returns
+            AtomicReference<Throwable> sendError = new AtomicReference<>();
+            return umh.inbound()
+                    .doOnSubscribe(s -> umh.outbound().send(messages).subscribe(null, e -> {
+                        sendError.compareAndSet(null, e);
+                        if (!(e instanceof HelperFailedException)) {
+                            umh.dispose(); // the publisher failed: the helper gets no more input
+                        }
+                    }))
+                    // the send's failure is known before the inbound ends: the helper's end waits for it
+                    .onErrorMap(e -> sendError.get() != null && !(sendError.get() instanceof HelperFailedException)
+                            ? sendError.get() : e)
+                    .concatWith(Mono.defer(() -> sendError.get() == null ? Mono.empty()
+                            : Mono.error(sendError.get())));
+        });
     }
 
     /**

@@ -41,6 +41,38 @@ class UmhFluxEchoTest {
         assertThat(umh.exit().block(TestHelpers.TIMEOUT)).isEqualTo(ExitStatus.exited(0));
     }
 
+    /** A subscriber with little demand gets every raw chunk live, none already released (issue 7's finding). */
+    @Test
+    void coldExchangeHandsOutLiveBuffersToASlowSubscriber() {
+        byte[] data = new byte[4 << 20];
+        new java.util.Random(7).nextBytes(data);
+        java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+        Flux<ByteBuf> chunks = Flux.range(0, 64).map(i -> Unpooled.wrappedBuffer(data, i << 16, 1 << 16));
+        StepVerifier.create(UmhFlux.spec(cat).exchange(chunks).map(b -> {
+            byte[] part = new byte[b.readableBytes()];
+            b.readBytes(part);
+            got.write(part, 0, part.length);
+            return part.length;
+        }), 0)
+                .expectSubscription()
+                .thenRequest(1)
+                .expectNextCount(1)
+                .thenAwait(Duration.ofMillis(200))
+                .thenRequest(Long.MAX_VALUE)
+                .thenConsumeWhile(n -> true)
+                .verifyComplete();
+        assertThat(Arrays.equals(got.toByteArray(), data)).as("4 MiB echoed intact").isTrue();
+    }
+
+    @Test
+    void aPublisherErrorEndsTheColdExchangeWithThatError() {
+        Flux<ByteBuf> failing = Flux.just(text("a\n")).concatWith(Flux.error(new IllegalStateException("no more")));
+        // "a" may or may not come back before the helper is stopped; the error must be the publisher's
+        StepVerifier.create(UmhFlux.spec(cat).exchange(failing).then())
+                .expectErrorMessage("no more")
+                .verify(TestHelpers.TIMEOUT);
+    }
+
     @Test
     void megabytesEchoInOrder() {
         int chunks = 256;
