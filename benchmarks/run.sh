@@ -78,17 +78,14 @@ cat "$raw/echo_c.txt"
 echo "== Kryo messages echoed through cat (length-prefixed frames)"
 java -jar "$jar" 'benchmarks\.TypedEchoBenchmark\.' "${jmh_opts[@]}" -rf json -rff "$raw/typed.json" | tail -n 8
 
-echo "== ping-pong: one 32-byte length-prefixed message, wait for its echo, repeat"
-"$build/pingpong_baseline" "$pingpong_iterations" "$c_rounds" 32 > "$raw/pingpong_c.txt"
+echo "== ping-pong: one 32-byte length-prefixed message through cat, wait for its echo, repeat"
+# the same echo peer on both sides: /bin/cat (the C parent spawns it as the JMH side does)
+"$build/pingpong_baseline" "$pingpong_iterations" "$c_rounds" 32 /bin/cat > "$raw/pingpong_c.txt"
 cat "$raw/pingpong_c.txt"
-# The JMH side, once there: a PingPongBenchmark whose umhFlux method is one round trip (summarize.py reads
-# pingpong.json for it and compares with the C baseline)
-if java -jar "$jar" -l | grep -q '\.PingPongBenchmark\.'; then
-  java -jar "$jar" 'benchmarks\.PingPongBenchmark\.' "${jmh_opts[@]}" -rf json -rff "$raw/pingpong.json" | tail -n 4
-else
-  rm -f "$raw/pingpong.json"
-  echo "(no JMH PingPongBenchmark yet: the C baseline alone)"
-fi
+java -jar "$jar" 'benchmarks\.PingPongBenchmark\.' "${jmh_opts[@]}" -rf json -rff "$raw/pingpong.json" | tail -n 4
+
+echo "== request throughput of a pool of 1, 2 and 4 cat helpers"
+java -jar "$jar" 'benchmarks\.PoolBenchmark\.' "${jmh_opts[@]}" -rf json -rff "$raw/pool.json" | tail -n 4
 
 echo "== concurrent streaming cat helpers (1 MiB each): ${helper_counts[*]}"
 # one JVM per count; many.json is the 1,000 line (the design's target), many_scale.jsonl has them all

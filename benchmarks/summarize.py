@@ -140,17 +140,30 @@ def main(raw, out):
         records.append(record("%d concurrent streaming helpers: peak used heap" % m["helpers"], m["heap_max_mib"],
                               64, "MiB", m["heap_max_mib"] / 64, 1.0, at_most=True, target="bounded (<= 64 MiB)"))
     pingpong_c = os.path.join(raw, "pingpong_c.txt")
-    if os.path.exists(pingpong_c):
+    pingpong_json = os.path.join(raw, "pingpong.json")
+    if os.path.exists(pingpong_c) and os.path.exists(pingpong_json):
         c_us = c_baseline(pingpong_c, "ns_per_roundtrip") / 1000.0
-        pingpong_json = os.path.join(raw, "pingpong.json")
-        ours = jmh(pingpong_json).get("umhFlux") if os.path.exists(pingpong_json) else None
-        if ours:
-            ours_us = nanos(*ours) / 1000.0
-            records.append(record("ping-pong round trip, 32 B message, time relative to C over pipes", ours_us,
-                                  c_us, "us/round trip", ours_us / c_us, 1.5, at_most=True, digits=1))
-        else:
-            notes.append("Ping-pong: C over pipes takes %.1f us per round trip (32 B message); the umh-flux side "
-                         "(a JMH PingPongBenchmark) is not measured yet." % c_us)
+        pp = jmh(pingpong_json)
+        for method, how in (("umhFlux", "caller thread blocks for each answer"),
+                            ("umhFluxOnLoop", "requests chained on the event loop")):
+            if method in pp:
+                ours_us = nanos(*pp[method]) / 1000.0
+                records.append(record("ping-pong round trip through cat, 32 B message (%s), time vs C over pipes"
+                                      % how, ours_us, c_us, "us/round trip", ours_us / c_us, 1.5, at_most=True,
+                                      digits=1))
+        if "processBuilder" in pp:
+            pb_us = nanos(*pp["processBuilder"]) / 1000.0
+            notes.append("Ping-pong through cat: ProcessBuilder with blocking streams takes %.1f us per round "
+                         "trip, C %.1f us." % (pb_us, c_us))
+    pool_json = os.path.join(raw, "pool.json")
+    if os.path.exists(pool_json):
+        scores = jmh_params(pool_json)
+        by_size = {dict(params)["helpers"]: score for (method, params), score in scores.items()}
+        one = by_size.get("1")
+        for n in sorted(by_size, key=int):
+            records.append(record("pool of %s cat helper(s): requests/s (32 B request/response)" % n, by_size[n],
+                                  one, "requests/s", by_size[n] / one, digits=None,
+                                  target="(scaling vs 1 helper)"))
     notes += scale_notes(raw)
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "summary.json"), "w") as f:
