@@ -73,6 +73,27 @@ class UmhFluxEchoTest {
                 .verify(TestHelpers.TIMEOUT);
     }
 
+    /**
+     * A short read empties the pipe and waits for the next edge; a writer that writes and closes at once must
+     * still end the inbound at once (the hang-up is the last edge), not after the drain timeout.
+     */
+    @Test
+    void lastWriteAndCloseTogetherStillEndTheInbound() {
+        try (Blob twice = TestHelpers.script("twice", "printf x; sleep 0.01; printf y")) {
+            UmhSpec<ByteBuf, ByteBuf> spec = UmhFlux.spec(twice).drainTimeout(Duration.ofSeconds(30));
+            for (int i = 0; i < 30; i++) {
+                Umh<ByteBuf, ByteBuf> umh = spec.spawn();
+                umh.outbound().close().subscribe();
+                long start = System.nanoTime();
+                String out = umh.inbound().map(b -> b.toString(StandardCharsets.UTF_8)).reduce("", String::concat)
+                        .block(TestHelpers.TIMEOUT);
+                assertThat(out).isEqualTo("xy");
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).as("round %d", i)
+                        .isLessThan(Duration.ofSeconds(10));
+            }
+        }
+    }
+
     @Test
     void megabytesEchoInOrder() {
         int chunks = 256;

@@ -6,6 +6,7 @@ import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.epoll.EpollIoHandle;
+import io.netty.channel.epoll.EpollIoEvent;
 import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -56,6 +57,10 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
     private final AtomicBoolean subscribed = new AtomicBoolean();
     private final Runnable drainTask = this::drainOnLoop;
     private volatile boolean cancelled;
+    /** EPOLLHUP, as {@code <sys/epoll.h>} has it (Netty names no constant for it). */
+    private static final int EPOLLHUP = 0x010;
+    /** The writer closed its end (loop only): read on until end of file. */
+    private boolean hangup;
     private volatile long requested;
 
     // event loop only
@@ -197,6 +202,9 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
 
     @Override
     public void handle(IoRegistration registration, IoEvent event) {
+        if ((((EpollIoEvent) event).ops().value() & EPOLLHUP) != 0) {
+            hangup = true;
+        }
         readReady = true;
         drainOnLoop();
     }
@@ -325,9 +333,10 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             return;
         }
         if (n > 0) {
-            if (n < readSize) {
-                // a short read emptied the pipe: the next write into it is an EPOLLIN edge again, so the read
-                // that would only say EAGAIN is saved (one system call less per message in a ping-pong)
+            if (n < readSize && !hangup) {
+                // a short read emptied the pipe: the next write into it, or the writer's close, is an edge
+                // again, so the read that would only say EAGAIN is saved (one system call per message in a
+                // ping-pong). Not after a hang-up was reported: no edge follows that, only end of file.
                 readReady = false;
             }
             owner.bytesRead(n);
