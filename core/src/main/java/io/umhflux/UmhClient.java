@@ -10,7 +10,7 @@ import reactor.core.publisher.Mono;
  * (one helper, started again when it ends) or {@link UmhSpec#pool} (several on reactor-pool).
  *
  * <pre>{@code
- * UmhClient<String, String> upper = UmhFlux.spec(Blob.of(Path.of("/usr/bin/tr"))).args("a-z", "A-Z")
+ * UmhClient<String, String> upper = UmhFlux.spec(Blob.of(Path.of("/bin/sed"))).args("-u", "s/[a-z]/\\U&/g")
  *         .lines(1024).maxInFlight(64).requestTimeout(Duration.ofSeconds(2))
  *         .supervise(Restart.backoff(Duration.ofMillis(50), Duration.ofSeconds(5)));
  * upper.exchange("hello").subscribe(System.out::println);   // HELLO

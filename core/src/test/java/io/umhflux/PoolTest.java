@@ -51,6 +51,18 @@ class PoolTest {
         }
     }
 
+    /** The README's example, as written there. */
+    @Test
+    void theReadmeExampleAnswers() {
+        try (Blob sed = Blob.of(Path.of("/bin/sed"))) {
+            UmhClient<String, String> upper = UmhFlux.spec(sed).args("-u", "s/[a-z]/\\U&/g")
+                    .lines(1024).requestTimeout(Duration.ofSeconds(2))
+                    .pool(PoolSpec.of(4).idleTimeout(Duration.ofMinutes(1)).idempotent(1));
+            assertThat(upper.exchange("hello").block(T)).isEqualTo("HELLO");
+            upper.close().block(T);
+        }
+    }
+
     @Test
     void mostRecentlyUsedKeepsOneHelperBusy() {
         try (Blob echo = TestHelpers.script("pid-echo", PID_ECHO)) {
