@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
@@ -150,11 +151,12 @@ class SupervisionTest {
     void theBudgetGivesUpCleanly() {
         try (Blob broken = TestHelpers.script("broken", "echo 'bad config' >&2; exit 3")) {
             List<Long> before = TestHelpers.children('*');
-            List<UmhEvent> events = new CopyOnWriteArrayList<>();
-            UmhClient<String, String> client = lines(broken)
+            UmhMetrics.Counters counters = UmhMetrics.counting();
+            // the first helper starts (and may fail) before anyone can subscribe to the events: count with
+            // the metrics hooks, which see everything
+            UmhClient<String, String> client = lines(broken).metrics(counters)
                     .supervise(Restart.backoff(Duration.ofMillis(10), Duration.ofMillis(40)).budget(2,
                             Duration.ofMinutes(1)));
-            client.events().subscribe(events::add);
             StepVerifier.create(client.exchange("hello"))
                     .expectErrorSatisfies(e -> {
                         // the first helper may fail this request itself, or it waits for one that gives up
@@ -164,15 +166,35 @@ class SupervisionTest {
                         assertThat(((HelperFailedException) end).exitStatus().stderrTail()).contains("bad config");
                     })
                     .verify(T);
-            await().atMost(T).until(() -> events.stream().anyMatch(e -> e instanceof UmhEvent.GaveUp));
+            await().atMost(T).until(() -> counters.exits().getOrDefault("exit 3", 0L) == 3L);
             StepVerifier.create(client.exchange("again"))
                     .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(RestartsExhaustedException.class)
                             .hasMessageContaining("broken").hasMessageContaining("2 restart(s)")
                             .hasRootCauseInstanceOf(HelperFailedException.class))
                     .verify(T);
-            assertThat(events.stream().filter(e -> e instanceof UmhEvent.Restarting).count()).isEqualTo(2);
-            assertThat(events.stream().filter(e -> e instanceof UmhEvent.Exited).count()).isEqualTo(3);
+            // and the event stream has ended with GaveUp: a late subscriber is told it completed
+            StepVerifier.create(client.events()).verifyComplete();
+            assertThat(counters.restarts()).isEqualTo(2);
+            assertThat(counters.spawns()).isEqualTo(3);
+            assertThat(counters.exits()).containsOnly(Map.entry("exit 3", 3L));
             await().atMost(T).until(() -> TestHelpers.newChildren(before).isEmpty());
+        }
+    }
+
+    @Test
+    void eventsTellStartedExitedRestartingAndGaveUpInOrder() {
+        // a helper that fails once it is asked something, so the events can be watched from its start
+        try (Blob broken = TestHelpers.script("broken", "read l; echo 'bad request' >&2; exit 3")) {
+            List<UmhEvent> events = new CopyOnWriteArrayList<>();
+            UmhClient<String, String> client = lines(broken)
+                    .supervise(Restart.backoff(Duration.ofMillis(10), Duration.ofMillis(40)).budget(1,
+                            Duration.ofMinutes(1)));
+            client.events().subscribe(events::add);
+            StepVerifier.create(client.exchange("one")).expectError(HelperFailedException.class).verify(T);
+            StepVerifier.create(client.exchange("two")).expectError(HelperFailedException.class).verify(T);
+            await().atMost(T).until(() -> events.stream().anyMatch(e -> e instanceof UmhEvent.GaveUp));
+            assertThat(events).extracting(e -> e.getClass().getSimpleName())
+                    .containsExactly("Exited", "Restarting", "Started", "Exited", "GaveUp");
         }
     }
 }

@@ -67,7 +67,8 @@ public final class PooledClient<I, O> implements UmhClient<I, O> {
     private Mono<Void> stop(RequestPipeline<?, ?> p) {
         live.remove(p);
         p.closing(); // its end is expected from now on
-        return p.umh().stop().then();
+        // done once its Exited event is out: a close() that waits for this never completes events() before it
+        return p.umh().stop().then(p.ended().onErrorResume(e -> Mono.empty()));
     }
 
     @Override
