@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
@@ -42,7 +43,8 @@ public final class Demo {
     static final String USAGE = String.join("\n",
             "usage: Demo [--messages N] [--helpers N] [--no-kill]",
             "       Demo --serve [--port N]",
-            "  --messages N  checksum requests to stream through the pool (default " + Options.MESSAGES + ")",
+            String.format(Locale.ROOT, "  --messages N  checksum requests to stream through the pool (default %,d)",
+                    Options.MESSAGES),
             "  --helpers N   helpers in the pool (default " + Options.HELPERS + ")",
             "  --no-kill     do not kill a helper halfway",
             "  --serve       run the HTTP example instead: POST /upper streams a body through tr a-z A-Z",
@@ -61,7 +63,7 @@ public final class Demo {
      * @param kill whether to kill a helper halfway
      */
     record Options(int messages, int helpers, boolean kill) {
-        static final int MESSAGES = 750_000;
+        static final int MESSAGES = 1_000_000;
         static final int HELPERS = 4;
 
         Options {
@@ -105,14 +107,15 @@ public final class Demo {
         boolean kill = true;
         boolean serve = false;
         int port = 8080;
+        Options options;
         try {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
-                    case "--messages" -> messages = Integer.parseInt(value(args, ++i));
-                    case "--helpers" -> helpers = Integer.parseInt(value(args, ++i));
+                    case "--messages" -> messages = number(args, ++i);
+                    case "--helpers" -> helpers = number(args, ++i);
                     case "--no-kill" -> kill = false;
                     case "--serve" -> serve = true;
-                    case "--port" -> port = Integer.parseInt(value(args, ++i));
+                    case "--port" -> port = number(args, ++i);
                     case "--help", "-h" -> {
                         out.println(USAGE);
                         return 0;
@@ -120,23 +123,28 @@ public final class Demo {
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             }
-            if (serve) {
-                serve(port, out);
-                return 0;
-            }
-            run(new Options(messages, helpers, kill), out, terminal);
-            return 0;
+            options = new Options(messages, helpers, kill);
         } catch (IllegalArgumentException e) {
             err.println(e.getMessage() + "\n" + USAGE);
             return 2;
         }
+        if (serve) {
+            serve(port, out);
+        } else {
+            run(options, out, terminal);
+        }
+        return 0;
     }
 
-    private static String value(String[] args, int i) {
+    private static int number(String[] args, int i) {
         if (i >= args.length) {
             throw new IllegalArgumentException(args[i - 1] + " needs a value");
         }
-        return args[i];
+        try {
+            return Integer.parseInt(args[i]);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(args[i - 1] + " needs a number, not " + args[i], e);
+        }
     }
 
     private static void serve(int port, PrintStream out) {
@@ -194,35 +202,8 @@ public final class Demo {
                 .requestTimeout(REQUEST_TIMEOUT)
                 .stopGrace(Duration.ofMillis(500))
                 .pool(PoolSpec.of(options.helpers()).idempotent(2)); // a request on a killed helper goes again
-        Set<Long> running = ConcurrentHashMap.newKeySet();
-        Queue<String> notes = new ConcurrentLinkedQueue<>();
-        AtomicLong killed = new AtomicLong();
-        AtomicLong replacements = new AtomicLong();
-        // one event at a time: the pool tells them in order. A replacement may start before the exit of the
-        // helper it replaces is told (the pool evicts a helper as soon as its end is seen); say it after.
-        List<String> early = new ArrayList<>();
-        Disposable watching = pool.events().subscribe(e -> {
-            if (e instanceof UmhEvent.Started s) {
-                running.add(s.pid());
-                if (killed.get() != 0) {
-                    replacements.incrementAndGet();
-                    String note = "helper pid " + s.pid() + " started in its place";
-                    if (running.contains(killed.get())) {
-                        early.add(note);
-                    } else {
-                        notes.add(note);
-                    }
-                }
-            } else if (e instanceof UmhEvent.Exited x) {
-                running.remove(x.pid());
-                if (!x.status().isSuccess()) {
-                    notes.add("helper pid " + x.pid() + " ended: " + x.status());
-                }
-                if (x.pid() == killed.get()) {
-                    notes.addAll(early);
-                }
-            }
-        });
+        HelperWatch watch = new HelperWatch();
+        Disposable watching = pool.events().subscribe(watch);
         LongAdder answered = new LongAdder();
         LongAdder lost = new LongAdder();
         LongAdder mismatches = new LongAdder();
@@ -236,7 +217,7 @@ public final class Demo {
             Flux.range(0, options.messages())
                     .doOnNext(i -> {
                         if (i == killAt) {
-                            killOne(running, killed, notes);
+                            watch.killOne();
                         }
                     })
                     .flatMap(i -> {
@@ -259,11 +240,11 @@ public final class Demo {
                         done.countDown();
                     }, done::countDown);
             while (!done.await(200, TimeUnit.MILLISECONDS)) {
-                showNotes(notes, progress, answered.sum() + lost.sum());
+                watch.showNotes(progress, answered.sum() + lost.sum());
                 progress.show(answered.sum() + lost.sum());
             }
             Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
-            showNotes(notes, progress, answered.sum() + lost.sum());
+            watch.showNotes(progress, answered.sum() + lost.sum());
             progress.finish(answered.sum() + lost.sum());
             Throwable e = broken.get();
             if (e != null) {
@@ -275,32 +256,13 @@ public final class Demo {
             }
             pool.close().block(Duration.ofSeconds(30)); // the helpers exit 0 at the end of their input
             return new Summary(helper.name(), options.messages(), answered.sum(), lost.sum(), mismatches.sum(),
-                    killed.get(), replacements.get(), counters, elapsed);
+                    watch.killed.get(), watch.replacements.get(), counters, elapsed);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
         } finally {
             pool.dispose();
             watching.dispose();
-        }
-    }
-
-    /** Kills a running helper with SIGKILL, as an OOM killer or an administrator would. */
-    private static void killOne(Set<Long> running, AtomicLong killed, Queue<String> notes) {
-        for (long pid : running) {
-            killed.set(pid); // before the kill: the helper started after it is its replacement
-            if (ProcessHandle.of(pid).map(ProcessHandle::destroyForcibly).orElse(false)) {
-                notes.add("killed helper pid " + pid + " with SIGKILL");
-                return;
-            }
-            killed.set(0);
-        }
-        notes.add("no helper was running to be killed");
-    }
-
-    private static void showNotes(Queue<String> notes, ProgressBar progress, long done) {
-        for (String note = notes.poll(); note != null; note = notes.poll()) {
-            progress.note(note, done);
         }
     }
 
@@ -318,5 +280,63 @@ public final class Demo {
         out.format(Locale.ROOT, "  requests to helpers %,d, of which %,d failed with their helper (each sent again, "
                 + "up to twice, or counted lost above); bytes out %,d, in %,d%n", c.requests(), c.failedRequests(),
                 c.bytesOut(), c.bytesIn());
+    }
+
+    /**
+     * Follows the pool's events: which helpers run, which one was killed and which started after it, and
+     * notes for the progress bar's thread about them. The pool tells one event at a time.
+     */
+    private static final class HelperWatch implements Consumer<UmhEvent> {
+        final AtomicLong killed = new AtomicLong();
+        final AtomicLong replacements = new AtomicLong();
+        private final Set<Long> running = ConcurrentHashMap.newKeySet();
+        private final Queue<String> notes = new ConcurrentLinkedQueue<>();
+        /** Replacements that started before the killed helper's exit was told: told after it. */
+        private final List<String> early = new ArrayList<>();
+
+        @Override
+        public void accept(UmhEvent event) {
+            if (event instanceof UmhEvent.Started s) {
+                running.add(s.pid());
+                if (killed.get() != 0) {
+                    replacements.incrementAndGet();
+                    String note = "helper pid " + s.pid() + " started in its place";
+                    if (running.contains(killed.get())) {
+                        early.add(note); // the pool evicts a helper as soon as it sees its end, before the event
+                    } else {
+                        notes.add(note);
+                    }
+                }
+            } else if (event instanceof UmhEvent.Exited x) {
+                running.remove(x.pid());
+                if (!x.status().isSuccess()) {
+                    notes.add("helper pid " + x.pid() + " ended: " + x.status());
+                }
+                if (x.pid() == killed.get()) {
+                    notes.addAll(early);
+                }
+            }
+        }
+
+        /** Kills a running helper with SIGKILL, as an OOM killer or an administrator would. */
+        void killOne() {
+            for (long pid : running) {
+                // before the kill, which the helper's exit event may follow at once on another thread
+                killed.set(pid);
+                notes.add("killing helper pid " + pid + " with SIGKILL");
+                if (ProcessHandle.of(pid).map(ProcessHandle::destroyForcibly).orElse(false)) {
+                    return;
+                }
+                notes.add("(it had ended already)");
+                killed.set(0);
+            }
+            notes.add("no helper was running to be killed");
+        }
+
+        void showNotes(ProgressBar progress, long done) {
+            for (String note = notes.poll(); note != null; note = notes.poll()) {
+                progress.note(note, done);
+            }
+        }
     }
 }

@@ -41,7 +41,7 @@ class DemoTest {
         assertThat(s.counters().requests()).isEqualTo(20_000 + s.counters().failedRequests());
         assertThat(s.counters().failedRequests()).isLessThanOrEqualTo(1);
         assertThat(output())
-                .contains("killed helper pid " + s.killedPid() + " with SIGKILL")
+                .contains("killing helper pid " + s.killedPid() + " with SIGKILL")
                 .contains("helper pid " + s.killedPid() + " ended: killed by SIGKILL (9)")
                 .contains("started in its place")
                 .contains("100%  20,000/20,000 messages")
@@ -83,6 +83,9 @@ class DemoTest {
         assertThat(Demo.execute(new String[] {"--messages"}, out, new PrintStream(err, true, StandardCharsets.UTF_8),
                 false)).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("--messages needs a value");
+        assertThat(Demo.execute(new String[] {"--helpers", "many"}, out,
+                new PrintStream(err, true, StandardCharsets.UTF_8), false)).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--helpers needs a number, not many");
         assertThat(output()).isEmpty();
     }
 
