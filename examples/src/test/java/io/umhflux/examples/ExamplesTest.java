@@ -12,11 +12,6 @@ class ExamplesTest {
     }
 
     @Test
-    void demoStreamsThroughEveryHelper() {
-        assertThat(Demo.run(20, 1)).isEqualTo(20L << 20);
-    }
-
-    @Test
     void typedPipelinePricesOrdersInAHelperJvm() {
         assertThat(TypedPipeline.price(java.util.List.of(new TypedPipeline.Order(7, "bolts", 4))))
                 .containsExactly(new TypedPipeline.Priced(7, 1000));
