@@ -116,9 +116,9 @@ class HttpServiceTest {
             client.abort();
 
             ExitStatus status = helper.exit().block(Duration.ofSeconds(5));
-            System.out.println("after the disconnect: " + status);
-            assertThat(status).as("killed while it still had input, not exited").isNotNull()
-                    .matches(s -> !s.isSuccess());
+            // usually SIGPIPE (its stdout's reader is gone); exit 0 when the stop's closing of its stdin came
+            // first and it had nothing left to write: either way it is gone within the stop grace
+            assertThat(status).as("the helper's end, within 5 s of the disconnect").isNotNull();
             assertThat(Path.of("/proc", Long.toString(pid))).as("helper %d reaped", pid).doesNotExist();
             await().atMost(Duration.ofSeconds(5)).until(() -> !service.livePids().contains(pid));
             assertThat(client.upload().get(10, TimeUnit.SECONDS)).isLessThan(1L << 30);
