@@ -42,8 +42,9 @@ public interface UmhClient<I, O> extends Disposable {
     int inFlight();
 
     /**
-     * What happens to the helpers: started, exited, restarting, gave up. Hot: a subscriber sees what happens
-     * after it subscribed; one that is slow misses events rather than slowing the helpers.
+     * What happens to the helpers: started, exited, restarting, gave up. Hot, and a new subscriber is first
+     * told the last 16 events (a client starts its first helper before anyone can subscribe); it never slows
+     * the helpers down. Completes once the client is closed and its last helper exited, or gave up.
      */
     Flux<UmhEvent> events();
 

@@ -298,20 +298,21 @@ public final class UmhSpec<I, O> {
     public Flux<I> exchange(Publisher<? extends O> messages) {
         Objects.requireNonNull(messages, "messages");
         return using(umh -> {
-            // no merge: its queue would hold buffers that the inbound releases once onNext returns
-            AtomicReference<Throwable> sendError = new AtomicReference<>();
-            return umh.inbound()
-                    .doOnSubscribe(s -> umh.outbound().send(messages).subscribe(null, e -> {
-                        sendError.compareAndSet(null, e);
+            // no merge: its queue would hold buffers that the inbound releases once onNext returns. The send's
+            // own outcome is waited for after the output ended (it may be settled only then).
+            AtomicReference<Throwable> publisherError = new AtomicReference<>();
+            Mono<Void> sent = umh.outbound().send(messages)
+                    .doOnError(e -> {
                         if (!(e instanceof HelperFailedException)) {
+                            publisherError.set(e);
                             umh.dispose(); // the publisher failed: the helper gets no more input
                         }
-                    }))
-                    // the send's failure is known before the inbound ends: the helper's end waits for it
-                    .onErrorMap(e -> sendError.get() != null && !(sendError.get() instanceof HelperFailedException)
-                            ? sendError.get() : e)
-                    .concatWith(Mono.defer(() -> sendError.get() == null ? Mono.empty()
-                            : Mono.error(sendError.get())));
+                    })
+                    .cache();
+            return umh.inbound()
+                    .doOnSubscribe(s -> sent.subscribe(null, e -> { }))
+                    .onErrorMap(e -> publisherError.get() != null ? publisherError.get() : e)
+                    .concatWith(sent.then(Mono.empty()));
         });
     }
 

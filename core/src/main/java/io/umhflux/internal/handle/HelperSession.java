@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
@@ -343,6 +344,14 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
                 answer.run();
             }
         }, config.drainTimeout());
+    }
+
+    /**
+     * Sends {@code messages} as {@link UmhOutbound#send} does, except that a message the codec cannot encode
+     * is dropped and handed to {@code unencodable} (on the loop) rather than failing the whole send.
+     */
+    public Mono<Void> sendEach(Publisher<? extends O> messages, BiConsumer<Object, Exception> unencodable) {
+        return Mono.create(sink -> outboundPipe.send(messages, sink, unencodable));
     }
 
     @Override

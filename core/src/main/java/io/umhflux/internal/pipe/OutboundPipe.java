@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.Queue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscription;
@@ -87,6 +88,9 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         void bytesWritten(long bytes);
     }
 
+    /** Set before the send starts (a volatile write orders it); read on the loop. */
+    private volatile @Nullable BiConsumer<Object, Exception> unencodable;
+
     public OutboundPipe(IoEventLoop loop, FileDescriptor fd, FrameEncoder<O> encoder, ByteBufAllocator alloc,
             long highWaterMark, Owner owner) {
         this.loop = loop;
@@ -110,10 +114,20 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
      * Only one send per helper.
      */
     public void send(Publisher<? extends O> messages, MonoSink<Void> sink) {
+        send(messages, sink, null);
+    }
+
+    /**
+     * As {@link #send(Publisher, MonoSink)}; with {@code unencodable}, a message the encoder refuses is dropped
+     * and handed to it (on the loop) instead of failing the send: for requests, each of which may fail alone.
+     */
+    public void send(Publisher<? extends O> messages, MonoSink<Void> sink,
+            @Nullable BiConsumer<Object, Exception> unencodable) {
         if (!started.compareAndSet(false, true)) {
             sink.error(new IllegalStateException("this helper's outbound was already sent to or closed"));
             return;
         }
+        this.unencodable = unencodable;
         sink.onCancel(() -> {
             signals.offer(Signal.CANCEL_SEND);
             scheduleDrain();
@@ -262,7 +276,18 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                     batch = b;
                 }
                 int before = b.writerIndex();
-                encoder.encode(message, b);
+                try {
+                    encoder.encode(message, b);
+                } catch (Exception e) {
+                    BiConsumer<Object, Exception> skip = unencodable;
+                    if (skip == null) {
+                        throw e;
+                    }
+                    b.writerIndex(before); // no half frame goes out
+                    ReferenceCountUtil.release(message);
+                    skip.accept(message, e);
+                    return;
+                }
                 noteSize(b.writerIndex() - before);
                 if (b.writerIndex() >= BATCH_BYTES) {
                     closeBatch();

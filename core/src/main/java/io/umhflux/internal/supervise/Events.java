@@ -7,7 +7,10 @@ import reactor.core.publisher.Sinks;
 
 /** A client's hot event stream, fed from any thread, and the metrics hooks that go with the events. */
 final class Events {
-    private final Sinks.Many<UmhEvent> sink = Sinks.many().multicast().directBestEffort();
+    /** How many past events a new subscriber is told first. */
+    static final int HISTORY = 16;
+    /** Hot, with the last events for whoever subscribes late (a client starts its first helper at once). */
+    private final Sinks.Many<UmhEvent> sink = Sinks.many().replay().limit(HISTORY);
     private final UmhMetrics metrics;
 
     Events(UmhMetrics metrics) {
@@ -27,7 +30,7 @@ final class Events {
             metrics.restarted(event.helper());
         }
         synchronized (sink) { // events come from several loops; the sink wants them one at a time
-            sink.tryEmitNext(event); // no subscriber, or a slow one: the event is dropped, by design
+            sink.tryEmitNext(event);
         }
     }
 

@@ -74,28 +74,44 @@ public final class PooledClient<I, O> implements UmhClient<I, O> {
     @Override
     public Mono<I> exchange(O request) {
         Mono<I> once = Mono.usingWhen(pool.acquire(), ref -> ref.poolable().exchange(request),
-                PooledRef::release, PooledClient::afterError, PooledRef::release);
+                PooledRef::release, PooledClient::afterError, PooledClient::afterCancel);
         Mono<I> call = retries == 0 ? once
                 : once.retryWhen(Retry.max(retries).filter(e -> e instanceof HelperFailedException));
         return Mono.defer(() -> {
+            active.incrementAndGet(); // first: a close() that starts now waits for this request
             if (closed) {
+                done();
                 return Mono.error(new IllegalStateException("the pool of helper '" + name + "' is closed"));
             }
-            active.incrementAndGet();
-            return call.doFinally(signal -> {
-                if (active.decrementAndGet() == 0 && closed) {
-                    drained.tryEmitEmpty();
-                }
-            });
+            return call.doFinally(signal -> done());
         });
     }
 
-    /** A helper that ended, or missed a deadline (it may be stuck), is thrown away; others go back. */
+    private void done() {
+        if (active.decrementAndGet() == 0 && closed) {
+            drained.tryEmitEmpty();
+        }
+    }
+
+    /**
+     * A helper that ended, or missed a deadline (it may be stuck), is thrown away, without making the caller
+     * wait for its stop; others go back.
+     */
     private static Mono<Void> afterError(PooledRef<? extends RequestPipeline<?, ?>> ref, Throwable error) {
         if (error instanceof TimeoutException || !ref.poolable().accepts()) {
-            return ref.invalidate();
+            return discard(ref);
         }
         return ref.release();
+    }
+
+    /** A cancelled request may still be on its helper, and the next one would queue behind it: replace it. */
+    private static Mono<Void> afterCancel(PooledRef<? extends RequestPipeline<?, ?>> ref) {
+        return ref.poolable().inFlight() > 0 ? discard(ref) : ref.release();
+    }
+
+    private static Mono<Void> discard(PooledRef<?> ref) {
+        ref.invalidate().subscribe(null, e -> { });
+        return Mono.empty();
     }
 
     @Override

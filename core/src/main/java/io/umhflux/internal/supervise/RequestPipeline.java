@@ -1,12 +1,14 @@
 package io.umhflux.internal.supervise;
 
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.ReferenceCounted;
 import io.umhflux.ExitStatus;
 import io.umhflux.HelperFailedException;
 import io.umhflux.Umh;
 import io.umhflux.UmhClient;
 import io.umhflux.UmhEvent;
 import io.umhflux.UmhMetrics;
+import io.umhflux.internal.handle.HelperSession;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -76,8 +78,12 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
         p.events.emit(new UmhEvent.Started(umh.name(), umh.pid()));
         umh.inbound().subscribe(p.new Responses());
         // the send ends with an error only when the helper stopped reading; the inbound tells how it ended.
-        // One that closed its stdin but runs on can never get another request: stop it.
-        umh.outbound().send(p.requests.asFlux()).subscribe(null, error -> {
+        // One that closed its stdin but runs on can never get another request: stop it. A request the codec
+        // cannot encode fails alone (HelperSession.sendEach), never the helper.
+        Mono<Void> send = umh instanceof HelperSession
+                ? ((HelperSession<I, O>) umh).sendEach(p.requests.asFlux(), p::unencodable)
+                : umh.outbound().send(p.requests.asFlux());
+        send.subscribe(null, error -> {
             if (!(error instanceof HelperFailedException) || ((HelperFailedException) error).exitStatus() == null) {
                 umh.dispose();
             }
@@ -110,13 +116,17 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
 
     @Override
     public Mono<I> exchange(O request) {
-        Mono<I> call = Mono.create(sink -> submit(new Call<>(request, sink)));
-        Duration t = timeout;
-        if (t == null) {
-            return call;
-        }
-        return call.timeout(t, Mono.error(() -> new TimeoutException("no response from " + umh.name() + " (pid "
-                + umh.pid() + ") within " + t.toMillis() + " ms")));
+        return withTimeout(Mono.<I>create(sink -> submit(new Call<>(request, sink))), timeout, umh.name());
+    }
+
+    /**
+     * {@code call} failing with a {@link TimeoutException} that names the helper after {@code timeout} (none
+     * when null); a reference-counted answer that loses the race with the timeout or a cancel is released.
+     */
+    static <T> Mono<T> withTimeout(Mono<T> call, @Nullable Duration timeout, String helper) {
+        Mono<T> timed = timeout == null ? call : call.timeout(timeout, Mono.error(() -> new TimeoutException(
+                "no response from helper '" + helper + "' within " + timeout.toMillis() + " ms")));
+        return timed.doOnDiscard(ReferenceCounted.class, ReferenceCountUtil::safeRelease);
     }
 
     private void submit(Call<I, O> call) {
@@ -158,6 +168,35 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
         }
     }
 
+    /**
+     * The codec refused {@code request} (on the loop, in send order): it was never written, so its call, the
+     * first one in flight with that request, leaves the queue without shifting the answers of the others.
+     */
+    private void unencodable(Object request, Exception error) {
+        Call<I, O> failed = null;
+        synchronized (lock) {
+            for (Call<I, O> c : inFlight) {
+                if (c.request == request) {
+                    failed = c;
+                    break;
+                }
+            }
+            if (failed != null) {
+                inFlight.remove(failed);
+                Call<I, O> next = waiting.poll();
+                if (next != null) {
+                    send(next);
+                }
+                closeIfIdle();
+            }
+        }
+        if (failed != null) {
+            metrics.requestEnded(umh.name(), true);
+            failed.sink.error(new IllegalArgumentException("the request could not be encoded for " + describe()
+                    + " (nothing was sent): " + error, error));
+        }
+    }
+
     /** No new requests from now on; the helper's end is expected. */
     void closing() {
         synchronized (lock) {
@@ -177,7 +216,7 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
         return Mono.defer(() -> {
             closing();
             // once every request was answered: close stdin, and stop the helper if it does not exit by itself
-            return idle.asMono().then(umh.stop()).then();
+            return idle.asMono().then(Mono.defer(umh::stop)).then();
         });
     }
 
@@ -237,7 +276,7 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
         synchronized (lock) {
             expected = error == null && closing && inFlight.isEmpty() && waiting.isEmpty();
         }
-        Throwable end = error != null ? error
+        Throwable end = error != null ? withStatus(error, status)
                 : expected ? new IllegalStateException("the client of " + describe() + " is closed")
                 : new HelperFailedException(umh.name(), umh.pid(),
                         "it exited while requests were open or before it was closed", status, null);
@@ -251,6 +290,16 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
         } else {
             ended.tryEmitError(end);
         }
+    }
+
+    /** A failure from before the exit was known (a bad frame) carries the exit status too. */
+    private Throwable withStatus(Throwable error, ExitStatus status) {
+        if (error instanceof HelperFailedException && ((HelperFailedException) error).exitStatus() == null) {
+            String m = String.valueOf(error.getMessage());
+            int at = m.indexOf("): ");
+            return new HelperFailedException(umh.name(), umh.pid(), at < 0 ? m : m.substring(at + 3), status, error);
+        }
+        return error;
     }
 
     private void fail(Throwable error) {

@@ -30,6 +30,7 @@ public final class SupervisedClient<I, O> implements UmhClient<I, O> {
     private final Events events;
     private final Sinks.Many<RequestPipeline<I, O>> lives = Sinks.many().replay().latest();
     private final Disposable supervision;
+    private final @Nullable Duration timeout;
     private volatile boolean closed;
     private volatile @Nullable RequestPipeline<I, O> current;
 
@@ -44,8 +45,10 @@ public final class SupervisedClient<I, O> implements UmhClient<I, O> {
         this.name = name;
         this.policy = policy;
         this.events = new Events(metrics);
+        this.timeout = timeout;
         Flux<RequestPipeline<I, O>> live = lifecycle.apply(umh -> {
-            RequestPipeline<I, O> p = RequestPipeline.start(umh, maxInFlight, timeout, events);
+            // the timeout is this client's: it covers the wait for a new helper too
+            RequestPipeline<I, O> p = RequestPipeline.start(umh, maxInFlight, null, events);
             return Mono.just(p).concatWith(p.ended().then(Mono.empty()));
         });
         this.supervision = live
@@ -101,12 +104,12 @@ public final class SupervisedClient<I, O> implements UmhClient<I, O> {
 
     @Override
     public Mono<I> exchange(O request) {
-        return lives.asFlux()
+        return RequestPipeline.withTimeout(lives.asFlux()
                 .filter(RequestPipeline::accepts)
                 .next()
                 .switchIfEmpty(Mono.error(() -> new IllegalStateException("the client of helper '" + name
                         + "' is closed")))
-                .flatMap(p -> p.exchange(request));
+                .flatMap(p -> p.exchange(request)), timeout, name);
     }
 
     @Override
@@ -122,17 +125,26 @@ public final class SupervisedClient<I, O> implements UmhClient<I, O> {
 
     @Override
     public Mono<Void> close() {
-        closed = true;
-        RequestPipeline<I, O> p = current;
-        // a restart still on its way is cancelled with the supervision, which stops its helper
-        return (p == null ? Mono.<Void>empty() : p.close()).then(Mono.fromRunnable(this::dispose));
+        return Mono.defer(() -> {
+            closed = true;
+            RequestPipeline<I, O> p = current;
+            // a restart still on its way is cancelled with the supervision, which stops its helper; the events
+            // end after the last helper's Exited
+            return (p == null ? Mono.<Void>empty() : p.close().then(p.ended().onErrorResume(e -> Mono.empty())))
+                    .then(Mono.fromRunnable(this::dispose));
+        });
     }
 
     @Override
     public void dispose() {
         closed = true;
         supervision.dispose(); // cancels the using(..): its helper is stopped
-        ended();
+        RequestPipeline<I, O> p = current;
+        if (p == null) {
+            ended();
+        } else {
+            p.ended().subscribe(null, e -> ended(), this::ended);
+        }
     }
 
     @Override

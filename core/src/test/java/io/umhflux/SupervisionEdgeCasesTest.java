@@ -1,0 +1,184 @@
+package io.umhflux;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Edge cases a review of the supervision code found; each failed before its fix (close, encode failures,
+ * timeouts, the cold exchange, bad frames, events).
+ */
+class SupervisionEdgeCasesTest {
+    private static final Duration T = TestHelpers.TIMEOUT;
+
+    private static Object outcome(Mono<String> m) {
+        return m.<Object>map(s -> s).onErrorResume(e -> Mono.just(e.getClass().getSimpleName() + ": "
+                + e.getMessage().lines().findFirst().orElse(""))).block(T);
+    }
+
+    /** UmhClient.close(): "lets the ones in flight finish". RequestPipeline.close() calls umh.stop() eagerly. */
+    @Test
+    void closeLetsRequestsInFlightFinish() {
+        try (Blob slow = TestHelpers.script("slow", "while read l; do sleep 0.3; echo \"$l\"; done")) {
+            UmhClient<String, String> client = UmhFlux.spec(slow).stopGrace(Duration.ofSeconds(3)).lines(1024)
+                    .maxInFlight(1).connect();
+            List<Mono<String>> calls = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                Mono<String> c = client.exchange("r" + i).cache();
+                c.subscribe(v -> { }, e -> { });
+                calls.add(c);
+            }
+            client.close().block(T);
+            List<Object> results = new ArrayList<>();
+            calls.forEach(c -> results.add(outcome(c)));
+            System.out.println("REVIEW close: " + results);
+            assertThat(results).containsExactly("r0", "r1", "r2");
+        }
+    }
+
+    /** Pool: a TimeoutException should arrive at requestTimeout, not after the stuck helper was stopped. */
+    @Test
+    void poolTimeoutArrivesOnTime() {
+        try (Blob stuck = TestHelpers.script("stuck", "while read l; do sleep 10; done")) {
+            UmhClient<String, String> pool = UmhFlux.spec(stuck).stopGrace(Duration.ofMillis(1500)).lines(1024)
+                    .requestTimeout(Duration.ofMillis(200)).pool(PoolSpec.of(1));
+            long t0 = System.nanoTime();
+            Object r = outcome(pool.exchange("x"));
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            System.out.println("REVIEW pool timeout after " + ms + " ms: " + r);
+            pool.dispose();
+            assertThat(ms).isLessThan(800);
+        }
+    }
+
+    /** One request that cannot be encoded should fail alone, not kill the helper and every other request. */
+    @Test
+    void anUnencodableRequestFailsAlone() {
+        try (Blob slow = TestHelpers.script("slow", "while read l; do sleep 0.2; echo \"$l\"; done")) {
+            UmhClient<String, String> client = UmhFlux.spec(slow).stopGrace(Duration.ofMillis(200)).lines(1024)
+                    .maxInFlight(4).connect();
+            Mono<String> good = client.exchange("good").cache();
+            good.subscribe(v -> { }, e -> { });
+            Object bad = outcome(client.exchange("bad\nline"));
+            Object g = outcome(good);
+            Object after = outcome(client.exchange("after"));
+            System.out.println("REVIEW encode: bad=" + bad + " | good=" + g + " | after=" + after);
+            client.dispose();
+            assertThat(g).isEqualTo("good");
+            assertThat(after).isEqualTo("after");
+        }
+    }
+
+    /** requestTimeout: "how long a request may wait for its answer"; a supervised one waits out the backoff. */
+    @Test
+    void supervisedRequestTimeoutCoversTheWaitForARestart() {
+        try (Blob cat = TestHelpers.cat()) {
+            List<UmhEvent> events = new CopyOnWriteArrayList<>();
+            List<Long> before = TestHelpers.children('*');
+            UmhClient<String, String> client = UmhFlux.spec(cat).stopGrace(Duration.ofMillis(200)).lines(1024)
+                    .requestTimeout(Duration.ofMillis(200))
+                    .supervise(Restart.backoff(Duration.ofSeconds(2), Duration.ofSeconds(2)));
+            client.events().subscribe(events::add);
+            assertThat(client.exchange("one").block(T)).isEqualTo("one");
+            long pid = TestHelpers.newChildren(before).get(0);
+            ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+            await().atMost(T).until(() -> events.stream().anyMatch(e -> e instanceof UmhEvent.Restarting));
+            long t0 = System.nanoTime();
+            Object r = outcome(client.exchange("two"));
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            System.out.println("REVIEW supervised wait " + ms + " ms: " + r);
+            client.dispose();
+            assertThat(ms).isLessThan(800);
+        }
+    }
+
+    /** Cold exchange: "Errors if ... the helper closed its stdin before it had everything ... exited 0". */
+    @Test
+    void coldExchangeOnOneLoopReportsAnUnfinishedSend() throws Exception {
+        IoEventLoopGroup one = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try (Blob quits = TestHelpers.script("quits", "exit 0")) {
+            int completed = 0;
+            for (int i = 0; i < 10; i++) {
+                Object r = UmhFlux.spec(quits).eventLoopGroup(one).lines(1024)
+                        .exchange(Flux.just("a", "b").delayElements(Duration.ofMillis(300)))
+                        .then(Mono.just("completed"))
+                        .onErrorResume(e -> Mono.just("error " + e.getMessage())).block(T);
+                if ("completed".equals(r)) {
+                    completed++;
+                }
+                System.out.println("REVIEW cold exchange on one loop: " + r);
+            }
+            for (int i = 0; i < 5; i++) {
+                Object r = UmhFlux.spec(quits).lines(1024)
+                        .exchange(Flux.just("a", "b").delayElements(Duration.ofMillis(300)))
+                        .then(Mono.just("completed"))
+                        .onErrorResume(e -> Mono.just("error " + e.getMessage())).block(T);
+                System.out.println("REVIEW cold exchange on shared loops: " + r);
+            }
+            assertThat(completed).isZero();
+        } finally {
+            one.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /** A client-side encoding error counts as a helper crash: two bad requests exhaust a budget of 1. */
+    @Test
+    void unencodableRequestsSpendTheRestartBudget() {
+        try (Blob cat = TestHelpers.cat()) {
+            UmhClient<String, String> client = UmhFlux.spec(cat).stopGrace(Duration.ofMillis(200)).lines(1024)
+                    .supervise(Restart.backoff(Duration.ofMillis(10), Duration.ofMillis(10)).budget(1,
+                            Duration.ofMinutes(1)));
+            System.out.println("REVIEW budget bad1=" + outcome(client.exchange("a\nb")));
+            await().atMost(T).until(() -> "ok".equals(outcome(client.exchange("ok"))));
+            System.out.println("REVIEW budget bad2=" + outcome(client.exchange("c\nd")));
+            Object later = null;
+            for (int i = 0; i < 20 && !(later instanceof String s && s.startsWith("RestartsExhausted")); i++) {
+                later = outcome(client.exchange("fine"));
+            }
+            System.out.println("REVIEW budget later=" + later);
+            client.dispose();
+            assertThat(later).isEqualTo("fine");
+        }
+    }
+
+    /** A bad frame: requests in flight fail with an HelperFailedException whose exitStatus() is null. */
+    @Test
+    void aBadFrameFailsRequestsWithTheExitStatus() {
+        try (Blob longLine = TestHelpers.script("long", "read l; head -c 3000 /dev/zero | tr '\\0' x; echo")) {
+            UmhClient<String, String> client = UmhFlux.spec(longLine).stopGrace(Duration.ofMillis(200))
+                    .lines(1024).connect();
+            Throwable e = client.exchange("x").map(v -> (Throwable) null).onErrorResume(Mono::just).block(T);
+            System.out.println("REVIEW bad frame: " + e + " status="
+                    + (e instanceof HelperFailedException h ? h.exitStatus() : "n/a"));
+            client.dispose();
+            assertThat(((HelperFailedException) e).exitStatus()).isNotNull();
+        }
+    }
+
+    /** Events: the first Started and the last Exited of a supervised helper are never seen. */
+    @Test
+    void supervisedEventsShowTheWholeLife() {
+        try (Blob cat = TestHelpers.cat()) {
+            List<UmhEvent> events = new CopyOnWriteArrayList<>();
+            UmhClient<String, String> client = UmhFlux.spec(cat).stopGrace(Duration.ofMillis(200)).lines(1024)
+                    .supervise(Restart.backoff(Duration.ofMillis(10), Duration.ofMillis(10)));
+            client.events().subscribe(events::add);
+            assertThat(client.exchange("one").block(T)).isEqualTo("one");
+            client.close().block(T);
+            await().pollDelay(Duration.ofMillis(300)).atMost(T).until(() -> true);
+            System.out.println("REVIEW events: " + events);
+            assertThat(events).hasAtLeastOneElementOfType(UmhEvent.Exited.class);
+        }
+    }
+}
