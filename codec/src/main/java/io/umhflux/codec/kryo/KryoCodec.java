@@ -5,6 +5,7 @@ import com.esotericsoftware.kryo.io.ByteBufferInput;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import io.netty.buffer.ByteBuf;
+import io.netty.util.internal.PlatformDependent;
 import io.umhflux.codec.Codec;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -101,7 +102,14 @@ public final class KryoCodec<T> implements Codec<T> {
             if (scratch.length < length) {
                 scratch = new byte[Math.max(length, scratch.length * 2)];
             }
-            frame.getBytes(frame.readerIndex(), scratch, 0, length);
+            if (frame.hasMemoryAddress()) {
+                // straight from the frame's memory, without getBytes()'s checks through the slice (JFR put a
+                // fifth of the decode loop's samples there; A/B in one session: 0.76x -> 0.80x of the
+                // ProcessBuilder loop, within the noise of this machine)
+                PlatformDependent.copyMemory(frame.memoryAddress() + frame.readerIndex(), scratch, 0, length);
+            } else {
+                frame.getBytes(frame.readerIndex(), scratch, 0, length);
+            }
             input.setBuffer(scratch, 0, length);
         }
         Object value = kryo.readClassAndObject(input);
