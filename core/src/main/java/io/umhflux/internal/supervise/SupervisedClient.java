@@ -33,6 +33,8 @@ public final class SupervisedClient<I, O> implements UmhClient<I, O> {
     private final @Nullable Duration timeout;
     private volatile boolean closed;
     private volatile @Nullable RequestPipeline<I, O> current;
+    /** When the restarts within the window happened; used by the retry's companion only, one at a time. */
+    private final ArrayDeque<Long> restartTimes = new ArrayDeque<>();
 
     /**
      * @param name the blob name, for events and errors
@@ -62,8 +64,6 @@ public final class SupervisedClient<I, O> implements UmhClient<I, O> {
             lives.tryEmitNext(p);
         }
     }
-
-    private final ArrayDeque<Long> restartTimes = new ArrayDeque<>(); // the retry's companion: one at a time
 
     private Mono<Long> restartOrGiveUp(Retry.RetrySignal signal) {
         Throwable failure = signal.failure();
@@ -97,9 +97,13 @@ public final class SupervisedClient<I, O> implements UmhClient<I, O> {
 
     private void ended() {
         synchronized (lives) {
-            lives.tryEmitError(new IllegalStateException("the client of helper '" + name + "' is closed"));
+            lives.tryEmitError(closedError());
         }
         events.complete();
+    }
+
+    private IllegalStateException closedError() {
+        return new IllegalStateException("the client of helper '" + name + "' is closed");
     }
 
     @Override
@@ -107,8 +111,7 @@ public final class SupervisedClient<I, O> implements UmhClient<I, O> {
         return RequestPipeline.withTimeout(lives.asFlux()
                 .filter(RequestPipeline::accepts)
                 .next()
-                .switchIfEmpty(Mono.error(() -> new IllegalStateException("the client of helper '" + name
-                        + "' is closed")))
+                .switchIfEmpty(Mono.error(this::closedError))
                 .flatMap(p -> p.exchange(request)), timeout, name);
     }
 
