@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -80,10 +81,13 @@ static size_t fill(void) {
     for (;;) {
         if (out_len > 0) {
             struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
-            int ready = poll(&p, 1, 0);
+            int ready;
+            do {
+                ready = poll(&p, 1, 0);
+            } while (ready < 0 && errno == EINTR);
             if (ready == 0) {
                 flush_out();
-            } else if (ready < 0 && errno != EINTR) {
+            } else if (ready < 0) {
                 fail(3, "cannot poll stdin: %s", strerror(errno));
             }
         }
@@ -110,6 +114,7 @@ static void crash(void) {
     struct rlimit none = { 0, 0 };
     flush_out();
     setrlimit(RLIMIT_CORE, &none);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no core even where cores are piped to a handler */
     *nowhere = 1;
     abort(); /* not reached */
 }

@@ -74,12 +74,17 @@ public final class Blob implements AutoCloseable {
     }
 
     /**
-     * Loads a resource of this library's class loader, like {@code "helpers/resize"}.
+     * Loads a resource, like {@code "helpers/resize"}, of the calling class's class loader (so a helper
+     * shipped in an application's jar is found where umh-flux sits in a parent class loader); use
+     * {@link Loader#loadResource} to name another.
      *
      * @throws BlobException when the resource is missing or cannot be placed
      */
     public static Blob fromClasspath(String resource) {
-        return loader().name(fileName(Path.of(resource))).loadResource(Blob.class.getClassLoader(), resource);
+        Class<?> caller = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE).getCallerClass();
+        ClassLoader classLoader = caller.getClassLoader();
+        return loader().name(fileName(Path.of(resource))).loadResource(
+                classLoader != null ? classLoader : ClassLoader.getSystemClassLoader(), resource);
     }
 
     /**

@@ -61,7 +61,7 @@ public final class Checksums {
 
     /** @return whether the build compiled the helper into the class path (it needs gcc) */
     public static boolean isBuilt() {
-        return Blob.class.getClassLoader().getResource(RESOURCE) != null;
+        return Checksums.class.getClassLoader().getResource(RESOURCE) != null;
     }
 
     /**

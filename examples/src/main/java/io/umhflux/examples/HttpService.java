@@ -190,13 +190,22 @@ public final class HttpService implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        server.disposeNow(Duration.ofSeconds(10));
-        Flux.fromIterable(live.values())
-                .flatMap(Umh::stop)
-                .then()
-                .block(Duration.ofSeconds(10));
-        loops.disposeLater(Duration.ZERO, Duration.ofSeconds(10)).block(Duration.ofSeconds(15));
-        tr.close();
+        try {
+            server.disposeNow(Duration.ofSeconds(10));
+        } finally {
+            try {
+                Flux.fromIterable(live.values())
+                        .flatMap(Umh::stop)
+                        .then()
+                        .block(Duration.ofSeconds(10));
+            } finally {
+                try {
+                    loops.disposeLater(Duration.ZERO, Duration.ofSeconds(10)).block(Duration.ofSeconds(15));
+                } finally {
+                    tr.close(); // whatever timed out above, the blob's memfd is not left open
+                }
+            }
+        }
     }
 
     /** Serves {@code POST /upper} on 127.0.0.1 until interrupted; {@code --port N} (default 8080). */

@@ -30,11 +30,16 @@ final class JavaChecksumHelper {
         byte[] chunk = new byte[1 << 16];
         CRC32 crc = new CRC32();
         for (long frame = 0;; frame++) {
+            int first = in.read();
+            if (first < 0) {
+                break; // end of input between frames: done
+            }
             int length;
             try {
-                length = in.readInt();
-            } catch (EOFException endOfInput) {
-                break;
+                length = (first << 24) | (in.readUnsignedByte() << 16) | (in.readUnsignedShort());
+            } catch (EOFException cutShort) {
+                cutShort(out, frame, "its length prefix");
+                return;
             }
             if (length < 0 || length > Checksums.MAX_PAYLOAD) {
                 out.flush();
@@ -45,7 +50,12 @@ final class JavaChecksumHelper {
             crc.reset();
             for (int left = length; left > 0;) {
                 int n = Math.min(left, chunk.length);
-                in.readFully(chunk, 0, n);
+                try {
+                    in.readFully(chunk, 0, n);
+                } catch (EOFException cutShort) {
+                    cutShort(out, frame, "its " + length + "-byte payload");
+                    return;
+                }
                 crc.update(chunk, 0, n);
                 left -= n;
             }
@@ -57,5 +67,12 @@ final class JavaChecksumHelper {
             }
         }
         out.flush();
+    }
+
+    /** Input ended inside a frame: the answers so far go out first, then exit 2, as the C helper does. */
+    private static void cutShort(DataOutputStream out, long frame, String what) throws IOException {
+        out.flush();
+        System.err.println("checksum: input ended inside frame " + frame + " (" + what + ")");
+        System.exit(2);
     }
 }

@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *         .connect();
  * }</pre>
  *
- * <p>Use one per registry: a second one's gauges would not be registered over the first's.
+ * <p>Make one per registry and share it between every spec and client that reports there: a second instance's
+ * in-flight gauge would not be registered over the first's, so what it counts would not be seen.
  */
 public final class MicrometerMetrics implements UmhMetrics {
     private final MeterRegistry registry;

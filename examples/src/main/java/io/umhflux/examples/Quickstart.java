@@ -1,10 +1,12 @@
 package io.umhflux.examples;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.umhflux.Blob;
 import io.umhflux.Umh;
 import io.umhflux.UmhFlux;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import reactor.core.publisher.Flux;
@@ -20,10 +22,11 @@ public final class Quickstart {
             Umh<ByteBuf, ByteBuf> umh = UmhFlux.spawn(cat);               // no file on disk is executed
             umh.outbound()
                     .send(Flux.just(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8)))  // then stdin closes
-                    .subscribe();
+                    .subscribe(null, e -> { });                           // a failure ends the inbound too
             return umh.inbound()                                          // reads only on demand
-                    .map(b -> b.toString(StandardCharsets.UTF_8))         // each ByteBuf is released after onNext
-                    .reduce("", String::concat)
+                    .map(ByteBufUtil::getBytes)                           // each ByteBuf is released after onNext
+                    .collect(ByteArrayOutputStream::new, ByteArrayOutputStream::writeBytes)
+                    .map(bytes -> bytes.toString(StandardCharsets.UTF_8)) // decode once: a character may span reads
                     .block();                                             // completes after cat exits 0
         }
     }

@@ -49,7 +49,7 @@ public final class TypedPipeline {
             Umh<Object, Object> umh = UmhFlux.spec(helper)
                     .codec(Framing.lengthPrefixed(1 << 20), kryo, kryo)  // one Kryo per direction per helper
                     .spawn();
-            umh.outbound().send(Flux.fromIterable(orders)).subscribe();
+            umh.outbound().send(Flux.fromIterable(orders)).subscribe(null, e -> { }); // failures end the inbound
             return umh.inbound().cast(Priced.class).collectList().block();
         }
     }

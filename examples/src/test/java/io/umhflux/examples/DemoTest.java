@@ -3,7 +3,13 @@ package io.umhflux.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.umhflux.Blob;
+import io.umhflux.ExitStatus;
+import io.umhflux.HelperFailedException;
+import io.umhflux.Umh;
+import io.umhflux.UmhFlux;
 import io.umhflux.examples.Checksums.Checksum;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -11,9 +17,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
+import reactor.test.StepVerifier;
 
 class DemoTest {
     private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -96,6 +104,31 @@ class DemoTest {
             List<Checksum> answers = Checksums.spec(helper).exchange(Flux.fromIterable(payloads))
                     .collectList().block(Duration.ofSeconds(60));
             assertThat(answers).containsExactlyElementsOf(payloads.stream().map(Checksum::of).toList());
+        }
+    }
+
+    /** Like the C helper: input ending inside a frame still gets every earlier answer out, then exit 2. */
+    @Test
+    void theJavaStandInAnswersEarlierFramesBeforeFailingOnACutFrame() {
+        ByteBuf input = Unpooled.buffer();
+        for (int i = 0; i < 3; i++) {
+            input.writeInt(1).writeByte('a' + i);
+        }
+        input.writeInt(10).writeBytes(new byte[] {1, 2, 3});
+        try (Blob helper = Demo.javaHelper()) {
+            Umh<ByteBuf, ByteBuf> umh = UmhFlux.spawn(helper);
+            umh.outbound().send(Flux.just(input)).subscribe(null, e -> { });
+            AtomicInteger bytes = new AtomicInteger();
+            StepVerifier.create(umh.inbound().doOnNext(b -> bytes.addAndGet(b.readableBytes())))
+                    .thenConsumeWhile(b -> true)
+                    .expectError(HelperFailedException.class)
+                    .verify(Duration.ofSeconds(60));
+            assertThat(bytes.get()).as("answer bytes before the failure").isEqualTo(3 * 12);
+            ExitStatus status = umh.exit().block(Duration.ofSeconds(60));
+            assertThat(status).isNotNull();
+            assertThat(status.code()).isEqualTo(2);
+            assertThat(status.stderrTail())
+                    .containsExactly("checksum: input ended inside frame 3 (its 10-byte payload)");
         }
     }
 }
