@@ -9,8 +9,10 @@ import io.umhflux.internal.pipe.RawChunks;
  * <pre>{@code
  * try (Blob cat = Blob.of(Path.of("/bin/cat"))) {
  *     Umh<ByteBuf, ByteBuf> umh = UmhFlux.spawn(cat);
- *     umh.outbound().send(Flux.just(Unpooled.copiedBuffer("hello\n", UTF_8))).subscribe();
- *     String echoed = umh.inbound().map(b -> b.toString(UTF_8)).collect(joining()).block();
+ *     umh.outbound().send(Flux.just(Unpooled.copiedBuffer("hello\n", UTF_8))).subscribe(null, e -> { });
+ *     byte[] echoed = umh.inbound().map(ByteBufUtil::getBytes)    // ByteBufs are released after onNext
+ *             .collect(ByteArrayOutputStream::new, ByteArrayOutputStream::writeBytes)
+ *             .map(ByteArrayOutputStream::toByteArray).block();    // decode text once, not per chunk
  * }
  * }</pre>
  *
