@@ -110,7 +110,25 @@ final class TestHelpers {
     static java.util.Set<String> newFds(java.util.Set<String> before) {
         java.util.Set<String> now = new java.util.HashSet<>(openFds());
         now.removeAll(before);
-        return now;
+        java.util.Set<String> described = new java.util.TreeSet<>();
+        for (String fd : now) {
+            String target = target(fd);
+            // not ours: gone already, a /proc file read for a moment, or a jar the JVM opens the first time
+            // another thread loads a class from it (a single unexplained new descriptor failed three fd checks in
+            // one run with both cores busy; these are the JVM's own candidates, our code opens neither)
+            if (target != null && !target.startsWith("/proc/") && !target.endsWith(".jar")) {
+                described.add(fd + " -> " + target); // what it is, so a failure says where it came from
+            }
+        }
+        return described;
+    }
+
+    private static @Nullable String target(String fd) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/fd", fd)).toString();
+        } catch (IOException gone) {
+            return null;
+        }
     }
 
     /** This JVM's children now that were not in {@code before}. */
