@@ -94,41 +94,42 @@ final class TestHelpers {
     }
 
     /**
-     * The descriptors open in this JVM now. Compare sets, not counts: a helper of an earlier test may still
-     * be closing its pipes on an event loop (stderr after its drain timeout, say), which lowers the count
-     * while a test runs; what a test must show is that it left no NEW descriptor open.
+     * The descriptors open in this JVM now, each as {@code "<fd> -> <what it points at>"}. Compare sets, not
+     * counts: a helper of an earlier test may still be closing its pipes on an event loop (stderr after its
+     * drain timeout, say), which lowers the count while a test runs; what a test must show is that it left no
+     * NEW descriptor open. The listing's own descriptor is left out: its number depends on which numbers are
+     * free at that moment, so it would look new whenever another thread holds a lower one for an instant.
      */
     static java.util.Set<String> openFds() {
-        try (var s = Files.list(Path.of("/proc/self/fd"))) {
-            return s.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toSet());
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        String self = "/proc/" + JVM_PID + "/fd";
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds) {
+                String target;
+                try {
+                    target = Files.readSymbolicLink(fd).toString();
+                } catch (IOException closedMeanwhile) {
+                    continue;
+                }
+                if (!target.equals(self)) {
+                    out.add(fd.getFileName() + " -> " + target);
+                }
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        return out;
     }
 
-    /** The descriptors open now that were not in {@code before}. */
+    /**
+     * The descriptors open now that were not in {@code before}, leaving out those the JVM opens by itself: a
+     * jar opened the first time another thread loads a class from it, a /proc file read for a moment.
+     */
     static java.util.Set<String> newFds(java.util.Set<String> before) {
-        java.util.Set<String> now = new java.util.HashSet<>(openFds());
+        java.util.Set<String> now = new java.util.TreeSet<>(openFds());
         now.removeAll(before);
-        java.util.Set<String> described = new java.util.TreeSet<>();
-        for (String fd : now) {
-            String target = target(fd);
-            // not ours: gone already, a /proc file read for a moment, or a jar the JVM opens the first time
-            // another thread loads a class from it (a single unexplained new descriptor failed three fd checks in
-            // one run with both cores busy; these are the JVM's own candidates, our code opens neither)
-            if (target != null && !target.startsWith("/proc/") && !target.endsWith(".jar")) {
-                described.add(fd + " -> " + target); // what it is, so a failure says where it came from
-            }
-        }
-        return described;
-    }
-
-    private static @Nullable String target(String fd) {
-        try {
-            return Files.readSymbolicLink(Path.of("/proc/self/fd", fd)).toString();
-        } catch (IOException gone) {
-            return null;
-        }
+        now.removeIf(fd -> fd.endsWith(".jar") || fd.contains(" -> /proc/"));
+        return now;
     }
 
     /** This JVM's children now that were not in {@code before}. */
