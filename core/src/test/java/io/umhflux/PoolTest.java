@@ -119,6 +119,26 @@ class PoolTest {
         }
     }
 
+    /**
+     * A caller that gives up on a request (its own timeout, a cancel) leaves the answer due on that helper;
+     * the next request must not queue behind it: the pool replaces that helper.
+     */
+    @Test
+    void aCancelledRequestDoesNotHoldUpTheNextOne() {
+        try (Blob slow = TestHelpers.script("slow-echo", "while read l; do case $l in slow*) sleep 3;; esac; "
+                + "echo \"$l\"; done")) {
+            UmhClient<String, String> pool = lines(slow).pool(PoolSpec.of(1));
+            StepVerifier.create(pool.exchange("slow one").timeout(Duration.ofMillis(200)))
+                    .expectError(java.util.concurrent.TimeoutException.class)
+                    .verify(T);
+            long start = System.nanoTime();
+            assertThat(pool.exchange("quick one").block(T)).isEqualTo("quick one");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("the next request's wait")
+                    .isLessThan(Duration.ofMillis(2500));
+            pool.close().block(T);
+        }
+    }
+
     @Test
     void idleHelpersAreStopped() {
         try (Blob cat = TestHelpers.cat()) {
