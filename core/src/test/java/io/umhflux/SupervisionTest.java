@@ -121,9 +121,13 @@ class SupervisionTest {
             assertThat(mine).hasSize(1);
             long pid = mine.get(0);
             assertThat(ProcessHandle.of(pid).orElseThrow().destroyForcibly()).isTrue();
-            // once its end is known, requests wait for the new helper
+            // once its end is known, requests wait for the new helper, and count as in flight meanwhile
             await().atMost(T).until(() -> events.stream().anyMatch(e -> e instanceof UmhEvent.Exited));
-            assertThat(client.exchange("two").block(T)).isEqualTo("two");
+            Mono<String> two = client.exchange("two").cache();
+            two.subscribe(v -> { }, e -> { });
+            assertThat(client.inFlight()).as("a request waiting for the restart").isEqualTo(1);
+            assertThat(two.block(T)).isEqualTo("two");
+            assertThat(client.inFlight()).isZero();
             List<UmhEvent> seen = List.copyOf(events);
             assertThat(seen).hasSize(4);
             // the first helper's start happened before the subscription: the events replay it

@@ -8,6 +8,7 @@ import io.umhflux.UmhEvent;
 import io.umhflux.UmhMetrics;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
@@ -35,6 +36,7 @@ public final class SupervisedClient<I, O> implements UmhClient<I, O> {
     private volatile @Nullable RequestPipeline<I, O> current;
     /** When the restarts within the window happened; used by the retry's companion only, one at a time. */
     private final ArrayDeque<Long> restartTimes = new ArrayDeque<>();
+    private final AtomicInteger active = new AtomicInteger();
 
     /**
      * @param name the blob name, for events and errors
@@ -108,17 +110,20 @@ public final class SupervisedClient<I, O> implements UmhClient<I, O> {
 
     @Override
     public Mono<I> exchange(O request) {
-        return RequestPipeline.withTimeout(lives.asFlux()
+        Mono<I> call = RequestPipeline.withTimeout(lives.asFlux()
                 .filter(RequestPipeline::accepts)
                 .next()
                 .switchIfEmpty(Mono.error(this::closedError))
                 .flatMap(p -> p.exchange(request)), timeout, name);
+        return Mono.defer(() -> {
+            active.incrementAndGet(); // counted from here: a request waiting for a new helper is in flight too
+            return call.doFinally(signal -> active.decrementAndGet());
+        });
     }
 
     @Override
     public int inFlight() {
-        RequestPipeline<I, O> p = current;
-        return p == null ? 0 : p.inFlight();
+        return active.get();
     }
 
     @Override
