@@ -113,7 +113,7 @@ public final class KryoCodec<T> implements Codec<T> {
             input.setBuffer(scratch, 0, length);
         }
         Object value = kryo.readClassAndObject(input);
-        frame.skipBytes(input.position() - start);
+        frame.readerIndex(frame.readerIndex() + input.position() - start);
         return checked(value);
     }
 
