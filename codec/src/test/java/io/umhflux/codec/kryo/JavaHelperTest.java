@@ -6,7 +6,9 @@ import static org.awaitility.Awaitility.await;
 import io.umhflux.Blob;
 import io.umhflux.ExitStatus;
 import io.umhflux.HelperFailedException;
+import io.umhflux.PoolSpec;
 import io.umhflux.Umh;
+import io.umhflux.UmhClient;
 import io.umhflux.UmhFlux;
 import io.umhflux.UmhSpec;
 import io.umhflux.codec.Framing;
@@ -23,6 +25,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
 /** A Java class as the helper: the SDK's side of the pipes, typed with Kryo (RELIABILITY.md case 13). */
@@ -52,6 +55,28 @@ class JavaHelperTest {
                 .expectNextSequence(sent.stream().map(p -> new Point(p.x() * 2, p.y() * 2)).toList())
                 .verifyComplete();
         assertThat(umh.exit().block(TIMEOUT)).isEqualTo(ExitStatus.exited(0));
+    }
+
+    /**
+     * The SDK helper behind a pool: typed requests and answers, one poison request crashes only its helper
+     * (exit 1 with its stderr), the pool replaces it and every other request is answered.
+     */
+    @Test
+    void aPoolOfJavaHelpersAnswersTypedRequestsAndSurvivesAPoisonOne() {
+        UmhClient<Point, Point> pool = spec.pool(PoolSpec.of(2));
+        List<Object> results = Flux.range(0, 200)
+                .flatMap(i -> pool.exchange(i == 100 ? new Point(-1, -1) : new Point(i, i)).<Object>map(p -> p)
+                        .onErrorResume(e -> Mono.just(e)), 4)
+                .collectList().block(TIMEOUT);
+        assertThat(results).hasSize(200);
+        List<Object> failures = results.stream().filter(r -> r instanceof Throwable).toList();
+        assertThat(failures).singleElement().isInstanceOfSatisfying(HelperFailedException.class,
+                e -> assertThat(String.join("\n", e.exitStatus().stderrTail())).contains("poison point"));
+        assertThat(results.stream().filter(r -> r instanceof Point).map(Point.class::cast).map(Point::x)
+                .sorted().toList())
+                .containsExactlyElementsOf(IntStream.range(0, 200).filter(i -> i != 100).map(i -> 2 * i).boxed()
+                        .toList());
+        pool.close().block(TIMEOUT);
     }
 
     @Test
