@@ -264,7 +264,7 @@ public final class UmhSpec<I, O> {
      *     as a reader and a writer thread would (measured: ~15% more small Kryo messages streamed); a request
      *     and its response, which never overlap, are faster on one loop (no hop between threads)
      */
-    private Umh<I, O> spawn(boolean overlap) {
+    private HelperSession<I, O> spawn(boolean overlap) {
         Platform.requireSupported("spawn a helper");
         IoEventLoop loop = eventLoopGroup.next();
         IoEventLoop readLoop = overlap ? eventLoopGroup.next() : loop;
@@ -283,7 +283,8 @@ public final class UmhSpec<I, O> {
         return using(true, body);
     }
 
-    private <T> Flux<T> using(boolean overlap, Function<? super Umh<I, O>, ? extends Publisher<T>> body) {
+    private <T> Flux<T> using(boolean overlap,
+            Function<? super HelperSession<I, O>, ? extends Publisher<T>> body) {
         return Flux.usingWhen(Mono.fromCallable(() -> spawn(overlap)), body,
                 umh -> umh.stop().then(), (umh, error) -> umh.stop().then(), umh -> umh.stop().then());
     }

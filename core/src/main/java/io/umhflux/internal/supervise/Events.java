@@ -26,9 +26,6 @@ final class Events {
     }
 
     void emit(UmhEvent event) {
-        if (event instanceof UmhEvent.Restarting) {
-            metrics.restarted(event.helper());
-        }
         synchronized (sink) { // events come from several loops; the sink wants them one at a time
             sink.tryEmitNext(event);
         }

@@ -2,10 +2,10 @@ package io.umhflux.internal.supervise;
 
 import io.umhflux.HelperFailedException;
 import io.umhflux.PoolSpec;
-import io.umhflux.Umh;
 import io.umhflux.UmhClient;
 import io.umhflux.UmhEvent;
 import io.umhflux.UmhMetrics;
+import io.umhflux.internal.handle.HelperSession;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -41,7 +41,7 @@ public final class PooledClient<I, O> implements UmhClient<I, O> {
      * @param name the blob name, for events and errors
      * @param spawn starts one helper (on the calling thread: a spawn takes well under a millisecond)
      */
-    public PooledClient(String name, Supplier<Umh<I, O>> spawn, PoolSpec spec, @Nullable Duration timeout,
+    public PooledClient(String name, Supplier<HelperSession<I, O>> spawn, PoolSpec spec, @Nullable Duration timeout,
             UmhMetrics metrics) {
         this.name = name;
         this.events = new Events(metrics);

@@ -4,7 +4,6 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.ReferenceCounted;
 import io.umhflux.ExitStatus;
 import io.umhflux.HelperFailedException;
-import io.umhflux.Umh;
 import io.umhflux.UmhClient;
 import io.umhflux.UmhEvent;
 import io.umhflux.UmhMetrics;
@@ -32,7 +31,7 @@ import reactor.core.publisher.Sinks;
  * fails with its end.
  */
 public final class RequestPipeline<I, O> implements UmhClient<I, O> {
-    private final Umh<I, O> umh;
+    private final HelperSession<I, O> umh;
     private final int maxInFlight;
     private final @Nullable Duration timeout;
     private final UmhMetrics metrics;
@@ -48,7 +47,7 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
     private @Nullable Throwable end;
     private boolean closing;
 
-    private RequestPipeline(Umh<I, O> umh, int maxInFlight, @Nullable Duration timeout, Events events,
+    private RequestPipeline(HelperSession<I, O> umh, int maxInFlight, @Nullable Duration timeout, Events events,
             boolean ownsEvents) {
         this.umh = umh;
         this.maxInFlight = maxInFlight;
@@ -62,28 +61,25 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
      * A client of one helper, {@code umh}, which must be fresh (its inbound and outbound unused). Its events
      * complete after the helper exited.
      */
-    public static <I, O> RequestPipeline<I, O> start(Umh<I, O> umh, int maxInFlight, @Nullable Duration timeout,
-            UmhMetrics metrics) {
+    public static <I, O> RequestPipeline<I, O> start(HelperSession<I, O> umh, int maxInFlight,
+            @Nullable Duration timeout, UmhMetrics metrics) {
         return start(new RequestPipeline<>(umh, maxInFlight, timeout, new Events(metrics), true));
     }
 
     /** Starts serving requests on {@code umh}, which must be fresh; tells {@code events} how it goes. */
-    static <I, O> RequestPipeline<I, O> start(Umh<I, O> umh, int maxInFlight, @Nullable Duration timeout,
+    static <I, O> RequestPipeline<I, O> start(HelperSession<I, O> umh, int maxInFlight, @Nullable Duration timeout,
             Events events) {
         return start(new RequestPipeline<>(umh, maxInFlight, timeout, events, false));
     }
 
     private static <I, O> RequestPipeline<I, O> start(RequestPipeline<I, O> p) {
-        Umh<I, O> umh = p.umh;
+        HelperSession<I, O> umh = p.umh;
         p.events.emit(new UmhEvent.Started(umh.name(), umh.pid()));
         umh.inbound().subscribe(p.new Responses());
         // the send ends with an error only when the helper stopped reading; the inbound tells how it ended.
         // One that closed its stdin but runs on can never get another request: stop it. A request the codec
         // cannot encode fails alone (HelperSession.sendEach), never the helper.
-        Mono<Void> send = umh instanceof HelperSession
-                ? ((HelperSession<I, O>) umh).sendEach(p.requests.asFlux(), p::unencodable)
-                : umh.outbound().send(p.requests.asFlux());
-        send.subscribe(null, error -> {
+        umh.sendEach(p.requests.asFlux(), p::unencodable).subscribe(null, error -> {
             if (!(error instanceof HelperFailedException) || ((HelperFailedException) error).exitStatus() == null) {
                 umh.dispose();
             }
@@ -91,7 +87,7 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
         return p;
     }
 
-    Umh<I, O> umh() {
+    HelperSession<I, O> umh() {
         return umh;
     }
 

@@ -2,10 +2,10 @@ package io.umhflux.internal.supervise;
 
 import io.umhflux.Restart;
 import io.umhflux.RestartsExhaustedException;
-import io.umhflux.Umh;
 import io.umhflux.UmhClient;
 import io.umhflux.UmhEvent;
 import io.umhflux.UmhMetrics;
+import io.umhflux.internal.handle.HelperSession;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -44,7 +44,7 @@ public final class SupervisedClient<I, O> implements UmhClient<I, O> {
      *     publisher ends (the cold {@code UmhSpec.using})
      */
     public SupervisedClient(String name,
-            Function<Function<Umh<I, O>, Flux<RequestPipeline<I, O>>>, Flux<RequestPipeline<I, O>>> lifecycle,
+            Function<Function<HelperSession<I, O>, Flux<RequestPipeline<I, O>>>, Flux<RequestPipeline<I, O>>> lifecycle,
             Restart policy, int maxInFlight, @Nullable Duration timeout, UmhMetrics metrics) {
         this.name = name;
         this.policy = policy;
@@ -83,6 +83,7 @@ public final class SupervisedClient<I, O> implements UmhClient<I, O> {
         restartTimes.addLast(now);
         int restart = restartTimes.size();
         Duration delay = policy.backoffFor(restart);
+        events.metrics().restarted(name);
         events.emit(new UmhEvent.Restarting(name, restart, delay, failure));
         return Mono.delay(delay);
     }
