@@ -1,6 +1,7 @@
 package io.umhflux.codec.kryo;
 
 import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.io.KryoBufferOverflowException;
 import com.esotericsoftware.kryo.io.ByteBufferInput;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
@@ -33,6 +34,7 @@ public final class KryoCodec<T> implements Codec<T> {
     private final Supplier<Kryo> factory;
     private final Kryo kryo;
     private final Output output = new Output(4096, -1);
+    private final ArrayWindow window = new ArrayWindow();
     /** Frames at least this large are read in place rather than copied first. */
     private static final int IN_PLACE_BYTES = 4096;
 
@@ -76,6 +78,9 @@ public final class KryoCodec<T> implements Codec<T> {
 
     @Override
     public void encode(T value, ByteBuf out) {
+        if (out.hasArray() && window.write(kryo, value, out)) {
+            return;
+        }
         output.reset();
         kryo.writeClassAndObject(output, value);
         out.writeBytes(output.getBuffer(), 0, output.position());
@@ -123,5 +128,44 @@ public final class KryoCodec<T> implements Codec<T> {
                     + ", not a " + type.getName());
         }
         return type.cast(value);
+    }
+    /**
+     * Kryo writing straight into a heap {@code ByteBuf}'s array, between its writer index and its capacity
+     * (the writer batches messages into such a buffer): no per-message {@code Output} and copy. A message that
+     * does not fit in the room left is written again the ordinary way, which lets the buffer grow.
+     */
+    private static final class ArrayWindow extends Output {
+        private boolean overflowed;
+
+        /** Writes {@code value} into {@code out}'s array; false (nothing written) when it did not fit. */
+        boolean write(Kryo kryo, Object value, ByteBuf out) {
+            int base = out.arrayOffset();
+            buffer = out.array();
+            position = base + out.writerIndex();
+            capacity = base + out.capacity();
+            maxCapacity = capacity;
+            overflowed = false;
+            try {
+                kryo.writeClassAndObject(this, value);
+                out.writerIndex(position - base);
+                return true;
+            } catch (RuntimeException e) {
+                if (overflowed) {
+                    return false; // Kryo may have wrapped our overflow; bytes past the writer index are junk
+                }
+                throw e;
+            } finally {
+                buffer = null; // do not pin the buffer's memory between messages
+            }
+        }
+
+        @Override
+        protected boolean require(int required) {
+            if (capacity - position >= required) {
+                return false;
+            }
+            overflowed = true;
+            throw new KryoBufferOverflowException("no room left in the batch");
+        }
     }
 }

@@ -92,4 +92,43 @@ class KryoCodecTest {
         KryoCodec<?> b = (KryoCodec<?>) codec.forHelper();
         assertThat(a).isNotSameAs(b).isNotSameAs(codec);
     }
+    @Test
+    void heapBuffersAreWrittenInPlaceWithTheSameBytesAsDirectOnes() throws Exception {
+        // heap: Kryo writes straight into the buffer's array; direct: through an Output and a copy
+        Point p = new Point(Integer.MAX_VALUE, Integer.MIN_VALUE);
+        ByteBuf heap = Unpooled.buffer(64);
+        ByteBuf direct = Unpooled.directBuffer(64);
+        ByteBuf tight = Unpooled.buffer(2); // room for 2 of the 11 bytes: the in-place write gives up, the buffer grows
+        try {
+            heap.writeByte(0x7f); // something already in the batch stays as it is
+            codec.encode(p, heap);
+            codec.encode(p, direct);
+            codec.encode(p, tight);
+            assertThat(ByteBufUtil.getBytes(heap, 1, heap.readableBytes() - 1)).isEqualTo(ByteBufUtil.getBytes(direct))
+                    .isEqualTo(ByteBufUtil.getBytes(tight)).hasSize(11);
+            assertThat(heap.getByte(0)).isEqualTo((byte) 0x7f);
+            assertThat(codec.forHelper().decode(tight)).isEqualTo(p);
+        } finally {
+            heap.release();
+            direct.release();
+            tight.release();
+        }
+    }
+
+    @Test
+    void aWindowOnAnArrayIsNeverWrittenPastItsCapacity() throws Exception {
+        // a slice of a larger array (as pooled heap buffers are): the bytes around it must stay untouched
+        byte[] array = new byte[40];
+        java.util.Arrays.fill(array, (byte) 0x55);
+        ByteBuf fits = Unpooled.wrappedBuffer(array, 10, 11).clear();
+        codec.encode(new Point(Integer.MAX_VALUE, Integer.MIN_VALUE), fits);
+        assertThat(fits.readableBytes()).isEqualTo(11);
+        ByteBuf small = Unpooled.wrappedBuffer(array, 25, 4).clear();
+        assertThatThrownBy(() -> codec.encode(new Point(Integer.MAX_VALUE, Integer.MIN_VALUE), small))
+                .isInstanceOf(IndexOutOfBoundsException.class);
+        assertThat(small.writerIndex()).as("nothing written into a buffer that cannot take the message").isZero();
+        for (int i : new int[] {0, 9, 21, 24, 29, 39}) {
+            assertThat(array[i]).as("byte %d, outside both windows", i).isEqualTo((byte) 0x55);
+        }
+    }
 }

@@ -42,12 +42,15 @@ import reactor.util.context.Context;
  */
 public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     private static final int BATCH_BYTES = 64 * 1024;
+    /** Room past {@link #BATCH_BYTES} for the message that crosses it, so that it rarely needs the buffer to grow. */
+    private static final int BATCH_SLACK = 4 * 1024;
     /** The most messages asked for at once; small messages are then encoded a thousand to a write. */
     private static final int MAX_REQUEST = 1024;
 
     private final IoEventLoop loop;
     private final FileDescriptor fd;
     private final FrameEncoder<O> encoder;
+    private final boolean passThrough;
     private final ByteBufAllocator alloc;
     private final long highWaterMark;
     private final Owner owner;
@@ -67,6 +70,9 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     private long outstanding;
     private long averageSize = 1024;
     private long lastSize;
+    /** Bytes and messages accepted since the last request, for {@link #averageSize}. */
+    private long bytesSinceRequest;
+    private long acceptedAtRequest;
     private boolean writable = true;
     private boolean upstreamDone;
     private boolean finished;
@@ -96,6 +102,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         this.loop = loop;
         this.fd = fd;
         this.encoder = encoder;
+        this.passThrough = encoder.passThrough();
         this.alloc = alloc;
         this.highWaterMark = highWaterMark;
         this.owner = owner;
@@ -253,7 +260,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             return;
         }
         try {
-            if (encoder.passThrough()) {
+            if (passThrough) {
                 ByteBuf buf = (ByteBuf) message;
                 if (!buf.isReadable()) {
                     buf.release(); // nothing to write; queued, it would look like a full pipe to writev
@@ -272,7 +279,8 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             } else {
                 ByteBuf b = batch;
                 if (b == null) {
-                    b = alloc.directBuffer(BATCH_BYTES);
+                    // heap: a codec may write into its array directly (Kryo does); closeBatch copies it once
+                    b = alloc.heapBuffer(BATCH_BYTES + BATCH_SLACK);
                     batch = b;
                 }
                 int before = b.writerIndex();
@@ -305,14 +313,23 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     private void noteSize(int size) {
         queuedBytes += size;
         lastSize = size;
-        averageSize = accepted <= 1 ? size : (averageSize * 7 + size) / 8;
+        bytesSinceRequest += size;
     }
 
     private void closeBatch() {
         ByteBuf b = batch;
         if (b != null) {
             batch = null;
-            if (b.isReadable()) {
+            if (b.isReadable() && !b.isDirect()) {
+                // writev takes native addresses: one copy per batch (64 KiB), not one per message
+                ByteBuf direct = alloc.directBuffer(b.readableBytes());
+                try {
+                    direct.writeBytes(b);
+                } finally {
+                    b.release();
+                }
+                queue.add(direct);
+            } else if (b.isReadable()) {
                 queue.add(b);
             } else {
                 b.release();
@@ -326,6 +343,15 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             return;
         }
         long n;
+        long arrived = accepted - acceptedAtRequest;
+        if (arrived > 0) {
+            // the mean size of what the last request brought, folded into the running estimate once per request
+            // rather than once per message
+            long mean = bytesSinceRequest / arrived;
+            averageSize = acceptedAtRequest == 0 ? mean : (averageSize + mean) / 2;
+        }
+        acceptedAtRequest = accepted;
+        bytesSinceRequest = 0;
         if (accepted == 0) {
             n = 1; // learn the size of a message before asking for many
         } else {
@@ -480,6 +506,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         if (b != null) {
             b.release();
         }
+
         for (Object s; (s = signals.poll()) != null;) {
             if (!(s instanceof Signal) && !(s instanceof Failure)) {
                 ReferenceCountUtil.release(s);
