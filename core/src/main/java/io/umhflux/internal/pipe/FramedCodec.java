@@ -17,6 +17,9 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
     private static final int MAX_VARINT_BYTES = 5;
 
     private final Framing framing;
+    /** {@code framing.kind()}, read once; the common binary case is tested first for every message. */
+    private final Framing.Kind kind;
+    private final boolean lengthPrefixed;
     private final int max;
     private final @Nullable Codec<I> inbound;
     private final @Nullable Codec<O> outbound;
@@ -24,6 +27,8 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
 
     private FramedCodec(Framing framing, @Nullable Codec<I> inbound, @Nullable Codec<O> outbound) {
         this.framing = framing;
+        this.kind = framing.kind();
+        this.lengthPrefixed = kind == Framing.Kind.LENGTH_PREFIXED;
         this.max = framing.maxFrameBytes();
         this.inbound = inbound == null ? null : inbound.forHelper();
         this.outbound = outbound == null ? null : outbound.forHelper();
@@ -41,7 +46,10 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
 
     @Override
     public @Nullable I decode(ByteBuf in, long offset) throws FrameException {
-        switch (framing.kind()) {
+        if (lengthPrefixed) {
+            return decodeLengthPrefixed(in, offset);
+        }
+        switch (kind) {
             case LENGTH_PREFIXED:
                 return decodeLengthPrefixed(in, offset);
             case VARINT_PREFIXED:
@@ -65,7 +73,7 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
             return null;
         }
         in.skipBytes(4);
-        return payload(in.readSlice((int) length), offset, 4);
+        return payloadInPlace(in, (int) length, offset, 4);
     }
 
     private @Nullable I decodeVarintPrefixed(ByteBuf in, long offset) throws FrameException {
@@ -88,7 +96,7 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
                     return null;
                 }
                 in.skipBytes(header);
-                return payload(in.readSlice((int) length), offset, header);
+                return payloadInPlace(in, (int) length, offset, header);
             }
         }
     }
@@ -124,6 +132,28 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         return payload(line, offset, 0);
     }
 
+    /**
+     * Decodes the {@code length} bytes at {@code in}'s reader index in place: the writer index is lowered to
+     * the frame's end for the call, so the codec sees exactly the frame without a slice object per message
+     * (small messages come by the million). The codec only reads ({@link Codec#decode}'s contract).
+     */
+    private I payloadInPlace(ByteBuf in, int length, long offset, int header) throws FrameException {
+        int limit = in.writerIndex();
+        int end = in.readerIndex() + length;
+        in.writerIndex(end);
+        try {
+            I message = payload(in, offset, header);
+            if (in.writerIndex() != end) {
+                // a codec that wrote to or compacted the frame: fail loudly rather than read damaged frames on
+                throw new FrameException("the codec changed the buffer of the " + length + "-byte frame at offset "
+                        + offset + " (it may only read it)", offset, length);
+            }
+            return message;
+        } finally {
+            in.writerIndex(limit);
+        }
+    }
+
     private I payload(ByteBuf frame, long offset, int header) throws FrameException {
         int length = frame.readableBytes();
         I message;
@@ -137,7 +167,7 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
             throw (FrameException) new FrameException("cannot decode the " + length + "-byte frame at offset " + offset
                     + ": " + e, offset, length).initCause(e);
         }
-        if (frame.isReadable() && framing.kind() != Framing.Kind.RAW) {
+        if (frame.isReadable() && kind != Framing.Kind.RAW) {
             throw new FrameException("the codec left " + frame.readableBytes() + " of the " + length
                     + " bytes of the frame at offset " + offset + " unread", offset, length);
         }
@@ -150,7 +180,7 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
 
     @Override
     public @Nullable I endOfStream(ByteBuf leftover, long offset) throws FrameException {
-        if (framing.kind() == Framing.Kind.LINES && leftover.readableBytes() <= max) {
+        if (kind == Framing.Kind.LINES && leftover.readableBytes() <= max) {
             return payload(leftover.readSlice(leftover.readableBytes()), offset, 0); // a last line without '\n'
         }
         return FrameDecoder.super.endOfStream(leftover, offset);
@@ -164,7 +194,13 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         }
         int mark = out.writerIndex();
         try {
-            switch (framing.kind()) {
+            if (lengthPrefixed) {
+                out.writeInt(0);
+                int length = encodePayload(codec, message, out, mark + 4);
+                out.setInt(mark, length);
+                return;
+            }
+            switch (kind) {
                 case LENGTH_PREFIXED: {
                     out.writeInt(0);
                     int length = encodePayload(codec, message, out, mark + 4);

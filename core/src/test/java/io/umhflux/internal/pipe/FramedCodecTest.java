@@ -199,4 +199,53 @@ class FramedCodecTest {
         assertThatThrownBy(() -> encode(Framing.lines(MAX), Codecs.utf8(), List.of("two\nlines")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'\\n'");
     }
+    /** A codec that breaks {@link Codec#decode}'s contract by compacting the frame it was given. */
+    private enum Compacting implements Codec<String> {
+        INSTANCE;
+
+        @Override
+        public void encode(String value, ByteBuf out) {
+            out.writeCharSequence(value, StandardCharsets.US_ASCII);
+        }
+
+        @Override
+        public String decode(ByteBuf frame) {
+            String s = frame.readCharSequence(1, StandardCharsets.US_ASCII).toString();
+            frame.discardReadBytes(); // moves what follows, the next frames too if it were not stopped
+            frame.skipBytes(frame.readableBytes());
+            return s;
+        }
+    }
+
+    @Test
+    void frameIsDecodedInPlaceAndTheBytesAfterItAreUntouched() throws Exception {
+        // the codec sees exactly its frame (a window on the bytes read, no slice), and may read it only
+        byte[] wire = encode(Framing.lengthPrefixed(MAX), Codecs.utf8(), List.of("first", "second", "third"));
+        FrameDecoder<String> decoder = FramedCodec.decoder(Framing.lengthPrefixed(MAX), Codecs.utf8());
+        ByteBuf in = Unpooled.wrappedBuffer(wire);
+        try {
+            assertThat(decoder.decode(in, 0)).isEqualTo("first");
+            assertThat(in.readerIndex()).isEqualTo(4 + 5);
+            assertThat(in.writerIndex()).as("the writer index is given back").isEqualTo(wire.length);
+            assertThat(decoder.decode(in, 9)).isEqualTo("second");
+            assertThat(decoder.decode(in, 19)).isEqualTo("third");
+            assertThat(decoder.decode(in, 28)).isNull();
+        } finally {
+            in.release();
+        }
+    }
+
+    @Test
+    void aCodecThatChangesItsFrameFailsNamingTheFrame() throws Exception {
+        byte[] wire = encode(Framing.lengthPrefixed(MAX), Compacting.INSTANCE, List.of("ab", "cd"));
+        FrameDecoder<String> decoder = FramedCodec.decoder(Framing.lengthPrefixed(MAX), Compacting.INSTANCE);
+        ByteBuf in = Unpooled.wrappedBuffer(wire);
+        try {
+            assertThatThrownBy(() -> decoder.decode(in, 0)).isInstanceOf(FrameException.class)
+                    .hasMessageContaining("changed the buffer of the 2-byte frame at offset 0")
+                    .hasMessageContaining("may only read it");
+        } finally {
+            in.release();
+        }
+    }
 }
