@@ -47,6 +47,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
     private final IoEventLoop loop;
     private final FileDescriptor fd;
     private final FrameDecoder<I> decoder;
+    private final boolean releaseAfterDelivery;
     private final ByteBufAllocator alloc;
     private final int readSize;
     private final Owner owner;
@@ -105,6 +106,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         this.loop = loop;
         this.fd = fd;
         this.decoder = decoder;
+        this.releaseAfterDelivery = decoder.releaseAfterDelivery();
         this.alloc = alloc;
         this.readSize = readSize;
         this.owner = owner;
@@ -255,10 +257,17 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             if (a == null) {
                 return;
             }
-            demand = Operators.addCap(demand, REQUESTED.getAndSet(this, 0));
+            if (requested != 0) {
+                // a plain volatile read per message; the atomic exchange only when a request came in
+                demand = Operators.addCap(demand, REQUESTED.getAndSet(this, 0));
+            }
             if (failure != null) {
                 terminate(a, failure);
                 return;
+            }
+            deliverWhole(a);
+            if (failure != null || cancelled) {
+                continue; // a frame error, a failure or a cancel during delivery: the next turn ends it
             }
             if (pending == null && !decodeNext()) {
                 continue; // a frame error: the next turn terminates
@@ -270,13 +279,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
                 }
                 pending = null;
                 demand--;
-                try {
-                    a.onNext(message);
-                } finally {
-                    if (decoder.releaseAfterDelivery()) {
-                        ReferenceCountUtil.release(message);
-                    }
-                }
+                deliver(a, message);
                 continue;
             }
             if (eof) {
@@ -293,6 +296,36 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
                 return;
             }
             readOnce();
+        }
+    }
+
+    /**
+     * The hot path: delivers the whole messages already read while there is demand, without the general loop's
+     * checks for each message (small messages come by the million). Stops at a cancel, a failure, a frame
+     * error or when no whole message is left; the general loop then decides what comes next.
+     */
+    private void deliverWhole(CoreSubscriber<? super I> a) {
+        while (demand > 0 && !cancelled && failure == null) {
+            if (pending == null && !decodeNext()) {
+                return; // a frame error: failure is set
+            }
+            I message = pending;
+            if (message == null) {
+                return;
+            }
+            pending = null;
+            demand--;
+            deliver(a, message);
+        }
+    }
+
+    private void deliver(CoreSubscriber<? super I> a, I message) {
+        try {
+            a.onNext(message);
+        } finally {
+            if (releaseAfterDelivery) {
+                ReferenceCountUtil.release(message);
+            }
         }
     }
 
