@@ -11,6 +11,7 @@ import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.ReferenceCountUtil;
+import io.umhflux.internal.os.Os;
 import io.umhflux.internal.process.Loops;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -50,6 +51,8 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
     private final boolean releaseAfterDelivery;
     private final ByteBufAllocator alloc;
     private final int readSize;
+    /** What stdout's pipe holds at most ({@code F_GETPIPE_SZ}); a read of that many bytes emptied it. */
+    private final int pipeCapacity;
     private final Owner owner;
     @SuppressWarnings("rawtypes")
     private static final AtomicLongFieldUpdater<InboundPipe> REQUESTED =
@@ -109,6 +112,8 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         this.releaseAfterDelivery = decoder.releaseAfterDelivery();
         this.alloc = alloc;
         this.readSize = readSize;
+        int capacity = Os.pipeCapacity(fd.intValue());
+        this.pipeCapacity = capacity > 0 ? capacity : Integer.MAX_VALUE;
         this.owner = owner;
     }
 
@@ -366,10 +371,11 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             return;
         }
         if (n > 0) {
-            if (n < readSize && !hangup) {
-                // a short read emptied the pipe: the next write into it, or the writer's close, is an edge
-                // again, so the read that would only say EAGAIN is saved (one system call per message in a
-                // ping-pong). Not after a hang-up was reported: no edge follows that, only end of file.
+            if ((n < readSize || n >= pipeCapacity) && !hangup) {
+                // a short read, or one that took as much as the pipe holds, emptied it: the next write into it,
+                // or the writer's close, is an edge again, so the read that would only say EAGAIN is saved (one
+                // system call per message in a ping-pong, one per pipe-full when streaming). Not after a hang-up
+                // was reported: no edge follows that, only end of file.
                 readReady = false;
             }
             owner.bytesRead(n);

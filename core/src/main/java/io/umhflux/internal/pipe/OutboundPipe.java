@@ -410,10 +410,12 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             iov = v;
         }
         v.clear();
+        long requested = 0;
         for (ByteBuf b : queue) {
             if (!v.add(b, b.readerIndex(), b.readableBytes())) {
                 break;
             }
+            requested += b.readableBytes();
         }
         if (v.count() == 0) {
             // the head buffer cannot be described as iovecs: fail rather than spin or stall
@@ -430,6 +432,11 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         if (written == 0) {
             writable = false; // EAGAIN (the queue holds no empty buffer, so 0 bytes means a full pipe)
             return false;
+        }
+        if (written < requested) {
+            // a short write to a non-blocking pipe filled it: wait for the EPOLLOUT edge its reader makes, without
+            // the writev that would only say EAGAIN (one system call per pipe-full when streaming)
+            writable = false;
         }
         queuedBytes -= written;
         owner.bytesWritten(written);
