@@ -131,4 +131,30 @@ class KryoCodecTest {
             assertThat(array[i]).as("byte %d, outside both windows", i).isEqualTo((byte) 0x55);
         }
     }
+    @Test
+    void aValueOfAnotherTypeOrNullIsRefused() throws Exception {
+        KryoCodec<Object> any = KryoCodec.of(Object.class, kryo -> {
+            Messages.register(kryo);
+            kryo.register(String.class, 31);
+        });
+        KryoCodec<Point> points = KryoCodec.of(Point.class, kryo -> {
+            Messages.register(kryo);
+            kryo.register(String.class, 31);
+        });
+        ByteBuf text = Unpooled.buffer();
+        ByteBuf nothing = Unpooled.buffer();
+        try {
+            any.encode("not a point", text);
+            com.esotericsoftware.kryo.io.Output out = new com.esotericsoftware.kryo.io.Output(8);
+            new com.esotericsoftware.kryo.Kryo().writeClassAndObject(out, null);
+            nothing.writeBytes(out.toBytes());
+            assertThatThrownBy(() -> points.decode(text)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("decoded a java.lang.String, not a " + Point.class.getName());
+            assertThatThrownBy(() -> any.decode(nothing)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("decoded a null");
+        } finally {
+            text.release();
+            nothing.release();
+        }
+    }
 }
