@@ -31,6 +31,30 @@ class TypedMessagesTest {
     }
 
     @Test
+    void framesFromOneByteToSeveralReadsLongArriveIntact() {
+        // frames straddle reads, the reader gathers them behind a frame's head in one buffer, moving the head to
+        // the front and growing the buffer for frames longer than a read (4 KiB here) or the pipe (64 KiB)
+        java.util.Random random = new java.util.Random(42);
+        List<byte[]> sent = IntStream.range(0, 400).mapToObj(i -> {
+            byte[] b = new byte[i % 50 == 0 ? 70_000 + random.nextInt(230_000) : 1 + random.nextInt(300)];
+            random.nextBytes(b);
+            return b;
+        }).toList();
+        try (Blob cat = Blob.of(Path.of("/bin/cat"))) {
+            Umh<byte[], byte[]> umh = UmhFlux.spec(cat)
+                    .codec(Framing.lengthPrefixed(1 << 20), Codecs.bytes(), Codecs.bytes())
+                    .readSize(4096)
+                    .spawn();
+            umh.outbound().send(Flux.fromIterable(sent)).subscribe();
+            List<byte[]> got = umh.inbound().collectList().block(TestHelpers.TIMEOUT);
+            assertThat(got).hasSameSizeAs(sent);
+            for (int i = 0; i < sent.size(); i++) {
+                assertThat(got.get(i)).as("frame %d of %d bytes", i, sent.get(i).length).isEqualTo(sent.get(i));
+            }
+        }
+    }
+
+    @Test
     void shellHelperSpeaksLines() {
         try (Blob sh = TestHelpers.script("lines", "while IFS= read -r line; do echo \"got: $line\"; done")) {
             Umh<String, String> umh = UmhFlux.spec(sh).lines(4096).spawn();

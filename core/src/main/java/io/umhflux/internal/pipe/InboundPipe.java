@@ -361,17 +361,33 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             eof = true; // closed by a failure or shutdown on this loop: never read a reused descriptor
             return;
         }
-        ByteBuf buf = alloc.directBuffer(readSize);
+        ByteBuf c = cumulation;
+        boolean intoTail = c != null && c.refCnt() == 1 && !c.isReadOnly();
+        ByteBuf buf;
+        if (intoTail) {
+            // the decoder left part of a frame: read behind it, into the same buffer, rather than into a new one
+            // that a cumulator would then copy (every read, when frames straddle reads as they usually do)
+            if (c.capacity() - c.writerIndex() < readSize) {
+                c.discardReadBytes(); // moves the partial frame (small, or one big frame's head) to the front
+                c.ensureWritable(readSize); // grows when one frame is bigger than the buffer, doubling
+            }
+            buf = c;
+        } else {
+            buf = alloc.directBuffer(readSize);
+        }
+        int want = buf.capacity() - buf.writerIndex();
         int n;
         try {
             n = PipeReads.read(fd, buf);
         } catch (IOException e) {
-            buf.release();
+            if (!intoTail) {
+                buf.release();
+            }
             failure = e;
             return;
         }
         if (n > 0) {
-            if ((n < readSize || n >= pipeCapacity) && !hangup) {
+            if ((n < want || n >= pipeCapacity) && !hangup) {
                 // a short read, or one that took as much as the pipe holds, emptied it: the next write into it,
                 // or the writer's close, is an edge again, so the read that would only say EAGAIN is saved (one
                 // system call per message in a ping-pong, one per pipe-full when streaming). Not after a hang-up
@@ -379,11 +395,14 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
                 readReady = false;
             }
             owner.bytesRead(n);
-            cumulation = cumulation == null ? buf
-                    : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(alloc, cumulation, buf);
+            if (!intoTail) {
+                cumulation = c == null ? buf : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(alloc, c, buf);
+            }
             return;
         }
-        buf.release();
+        if (!intoTail) {
+            buf.release();
+        }
         if (n == 0) {
             readReady = false; // EAGAIN: the next EPOLLIN edge sets it again
         } else {
