@@ -65,8 +65,10 @@ java -jar "$jar" SpawnBenchmark "${jmh_opts[@]}" -jvmArgsAppend "-Dumh.bench.tin
 cat "$raw/spawn_c.txt"
 
 echo "== raw bytes echoed through cat (64 MiB per op)"
-java -jar "$jar" 'benchmarks\.EchoBenchmark\.' "${jmh_opts[@]}" -p chunk=4096,65536,1048576 -p pipeSize=0 \
-  -rf json -rff "$raw/echo.json" | tail -n 8
+# ProcessCpuProfiler adds the JVM's CPU time per op (":cpu" rows): steadier than time on a busy machine
+cpu_prof=(-prof io.umhflux.benchmarks.ProcessCpuProfiler)
+java -jar "$jar" 'benchmarks\.EchoBenchmark\.' "${jmh_opts[@]}" "${cpu_prof[@]}" -p chunk=4096,65536,1048576 \
+  -p pipeSize=0 -rf json -rff "$raw/echo.json" | tail -n 14
 java -jar "$jar" 'benchmarks\.EchoBenchmark\.umhFlux' "${jmh_opts[@]}" -p chunk=65536 -p pipeSize=1048576 \
   -rf json -rff "$raw/echo_bigpipe.json" | tail -n 3
 : > "$raw/echo_c.txt"
@@ -76,7 +78,8 @@ done
 cat "$raw/echo_c.txt"
 
 echo "== Kryo messages echoed through cat (length-prefixed frames)"
-java -jar "$jar" 'benchmarks\.TypedEchoBenchmark\.' "${jmh_opts[@]}" -rf json -rff "$raw/typed.json" | tail -n 8
+java -jar "$jar" 'benchmarks\.TypedEchoBenchmark\.' "${jmh_opts[@]}" "${cpu_prof[@]}" -rf json -rff "$raw/typed.json" \
+  | tail -n 14
 
 echo "== ping-pong: one 32-byte length-prefixed message through cat, wait for its echo, repeat"
 # the same echo peer on both sides: /bin/cat (the C parent spawns it as the JMH side does)

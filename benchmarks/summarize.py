@@ -33,6 +33,23 @@ def jmh_params(path):
             for r in rows}
 
 
+def jmh_cpu(path):
+    """(benchmark method, params) -> CPU ms/op of the benchmark JVM (ProcessCpuProfiler), where it was recorded."""
+    with open(path) as f:
+        rows = json.load(f)
+    return {(r["benchmark"].rsplit(".", 1)[1], tuple(sorted(r.get("params", {}).items()))):
+            r["secondaryMetrics"]["cpu"]["score"] for r in rows if "cpu" in r.get("secondaryMetrics", {})}
+
+
+def cpu_row(name, cpu, key):
+    """An informational row: the JVM's CPU per operation, umh-flux's against ProcessBuilder's (lower is better)."""
+    if ("umhFlux", key) not in cpu or ("processBuilder", key) not in cpu:
+        return None
+    ours, pb = cpu[("umhFlux", key)], cpu[("processBuilder", key)]
+    return record(name + ": JVM CPU per op, umh-flux / ProcessBuilder", ours, pb, "ms CPU/op", ours / pb,
+                  target="(none; lower is less work)")
+
+
 def nanos(score, unit):
     """A JMH score as nanoseconds per operation, from an average time (ns/op ...) or a throughput (ops/s ...)."""
     scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
@@ -111,6 +128,9 @@ def main(raw, out):
             if chunk == 65536:
                 records.append(record("echo through cat, 64 KiB chunks, vs C read/write", ours, c64, "GB/s",
                                       ours / c64, 0.9))
+            row = cpu_row("echo through cat, %d B chunks" % chunk, jmh_cpu(echo_json), key)
+            if row:
+                records.append(row)
         big = os.path.join(raw, "echo_bigpipe.json")
         if os.path.exists(big):
             ours = gbps(jmh_params(big)[("umhFlux", (("chunk", "65536"), ("pipeSize", "1048576")))])
@@ -126,6 +146,9 @@ def main(raw, out):
             pb = rate("processBuilder")
             records.append(record("Kryo %s messages echoed through cat, vs ProcessBuilder + Kryo" % size, ours, pb,
                                   "messages/s", ours / pb, goal, digits=None))
+            row = cpu_row("Kryo %s messages" % size, jmh_cpu(typed_json), key)
+            if row:
+                records.append(row)
             if ("nuProcess", key) in typed:
                 nu = rate("nuProcess")
                 records.append(record("Kryo %s messages echoed through cat, vs NuProcess + Kryo" % size, ours, nu,
