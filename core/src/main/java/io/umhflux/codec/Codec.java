@@ -21,10 +21,9 @@ public interface Codec<T> {
     void encode(T value, ByteBuf out) throws Exception;
 
     /**
-     * Reads one message from {@code frame}, exactly the bytes the framing cut for it. The buffer is owned by
-     * the caller and valid only during this call: copy what you keep. Only read it (moving its reader index):
-     * it may be a window on the bytes read from the pipe, without a copy or a slice per message, so writing
-     * to it or changing its writer index would damage the frames after it.
+     * Reads one message from {@code frame}, exactly the bytes the framing cut for it: a slice whose index 0 is
+     * the frame's first byte and whose capacity is its length. The buffer is owned by the caller and valid only
+     * during this call: copy what you keep, or take a {@code retainedSlice()} and release it later.
      *
      * @throws Exception when the bytes are not a valid message; the inbound fails, naming the offset
      */

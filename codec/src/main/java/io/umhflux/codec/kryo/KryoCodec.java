@@ -82,7 +82,8 @@ public final class KryoCodec<T> implements Codec<T> {
 
     @Override
     public void encode(T value, ByteBuf out) {
-        if (out.hasArray() && window.write(kryo, value, out)) {
+        if (out.hasArray()) {
+            window.write(kryo, value, out);
             return;
         }
         output.reset();
@@ -137,29 +138,32 @@ public final class KryoCodec<T> implements Codec<T> {
 
     /**
      * Kryo writing straight into a heap {@code ByteBuf}'s array, between its writer index and its capacity
-     * (the writer batches messages into such a buffer): no per-message {@code Output} and copy. A message that
-     * does not fit in the room left is written again the ordinary way, which lets the buffer grow.
+     * (the writer batches messages into such a buffer): no per-message {@code Output} and copy. When a message
+     * outgrows that room, what was written moves to an array of the window's own and the message goes on
+     * there, to be appended to the buffer at the end: one pass, so a Kryo that keeps state across messages
+     * (class names or references without auto reset) sees each message written exactly once.
      */
     private static final class ArrayWindow extends Output {
-        private boolean overflowed;
+        private byte[] spill = new byte[0];
+        private boolean spilled;
+        private int start;
 
-        /** Writes {@code value} into {@code out}'s array; false (nothing written) when it did not fit. */
-        boolean write(Kryo kryo, Object value, ByteBuf out) {
+        /** Writes {@code value} at {@code out}'s writer index, moving it; nothing changes when Kryo throws. */
+        void write(Kryo kryo, Object value, ByteBuf out) {
             int base = out.arrayOffset();
             buffer = out.array();
-            position = base + out.writerIndex();
+            start = base + out.writerIndex();
+            position = start;
             capacity = base + out.capacity();
             maxCapacity = capacity;
-            overflowed = false;
+            spilled = false;
             try {
                 kryo.writeClassAndObject(this, value);
-                out.writerIndex(position - base);
-                return true;
-            } catch (RuntimeException e) {
-                if (overflowed) {
-                    return false; // Kryo may have wrapped our overflow; bytes past the writer index are junk
+                if (spilled) {
+                    out.writeBytes(buffer, 0, position);
+                } else {
+                    out.writerIndex(position - base);
                 }
-                throw e;
             } finally {
                 buffer = null; // do not pin the buffer's memory between messages
             }
@@ -170,8 +174,27 @@ public final class KryoCodec<T> implements Codec<T> {
             if (capacity - position >= required) {
                 return false;
             }
-            overflowed = true;
-            throw new KryoBufferOverflowException("no room left in the batch");
+            int written = spilled ? position : position - start;
+            long wanted = Math.max(Math.max(256L, (long) written + required), 2L * written);
+            if (wanted > Integer.MAX_VALUE - 8) {
+                throw new KryoBufferOverflowException("a message of more than 2 GiB");
+            }
+            if (spilled) {
+                if (spill.length < wanted) {
+                    spill = java.util.Arrays.copyOf(spill, (int) wanted); // keeps what was written
+                }
+            } else {
+                if (spill.length < wanted) {
+                    spill = new byte[(int) wanted];
+                }
+                System.arraycopy(buffer, start, spill, 0, written);
+                spilled = true;
+            }
+            buffer = spill;
+            position = written;
+            capacity = spill.length;
+            maxCapacity = capacity;
+            return true; // the buffer changed: Kryo's loops take it again
         }
     }
 }

@@ -98,7 +98,7 @@ class KryoCodecTest {
         Point p = new Point(Integer.MAX_VALUE, Integer.MIN_VALUE);
         ByteBuf heap = Unpooled.buffer(64);
         ByteBuf direct = Unpooled.directBuffer(64);
-        ByteBuf tight = Unpooled.buffer(2); // room for 2 of the 11 bytes: the in-place write gives up, the buffer grows
+        ByteBuf tight = Unpooled.buffer(2); // room for 2 of the 11 bytes: the message spills, then is appended
         try {
             heap.writeByte(0x7f); // something already in the batch stays as it is
             codec.encode(p, heap);
@@ -155,6 +155,116 @@ class KryoCodecTest {
         } finally {
             text.release();
             nothing.release();
+        }
+    }
+    private static Object randomValue(java.util.Random r) {
+        switch (r.nextInt(7)) {
+            case 0: {
+                StringBuilder sb = new StringBuilder();
+                for (int i = r.nextInt(300); i > 0; i--) {
+                    sb.append(r.nextInt(4) == 0 ? (char) (0x80 + r.nextInt(0x3000)) : (char) (32 + r.nextInt(90)));
+                }
+                return sb.toString();
+            }
+            case 1: {
+                byte[] b = new byte[r.nextInt(600)];
+                r.nextBytes(b);
+                return b;
+            }
+            case 2:
+                return r.nextLong();
+            case 3:
+                return new Point(r.nextInt(), r.nextInt());
+            case 4: {
+                java.util.List<Object> l = new java.util.ArrayList<>();
+                for (int i = r.nextInt(8); i > 0; i--) {
+                    l.add(randomValue(r));
+                }
+                return l;
+            }
+            case 5: {
+                java.util.HashMap<String, Object> m = new java.util.HashMap<>();
+                m.put("k" + r.nextInt(), new Point(r.nextInt(), r.nextInt()));
+                return m;
+            }
+            default:
+                return new int[r.nextInt(100)];
+        }
+    }
+
+    @Test
+    void randomValuesWriteTheSameBytesInPlaceSpilledOrThroughAnOutput() throws Exception {
+        // reference: a direct buffer (Kryo's Output, then a copy); in place: heap buffers with a random prefix and
+        // room, which spill to the codec's own array when the message outgrows them; fixed windows on a larger
+        // array, which must never be written outside
+        java.util.function.Supplier<com.esotericsoftware.kryo.Kryo> open = () -> {
+            com.esotericsoftware.kryo.Kryo k = new com.esotericsoftware.kryo.Kryo();
+            k.setRegistrationRequired(false);
+            return k;
+        };
+        KryoCodec<Object> reference = KryoCodec.withFactory(Object.class, open);
+        KryoCodec<Object> inPlace = KryoCodec.withFactory(Object.class, open);
+        java.util.Random r = new java.util.Random(7);
+        for (int i = 0; i < 5000; i++) {
+            Object value = randomValue(r);
+            ByteBuf direct = Unpooled.directBuffer(16);
+            ByteBuf heap = Unpooled.buffer(1 + r.nextInt(64));
+            byte[] array = new byte[1200];
+            java.util.Arrays.fill(array, (byte) 0x55);
+            int from = r.nextInt(100);
+            int length = r.nextInt(1000);
+            ByteBuf window = Unpooled.wrappedBuffer(array, from, length).clear();
+            try {
+                reference.encode(value, direct);
+                byte[] expected = ByteBufUtil.getBytes(direct);
+                int prefix = r.nextInt(40);
+                heap.writeZero(prefix);
+                inPlace.encode(value, heap);
+                assertThat(ByteBufUtil.getBytes(heap, prefix, heap.readableBytes() - prefix)).as("value %d", i)
+                        .isEqualTo(expected);
+                try {
+                    inPlace.encode(value, window);
+                    assertThat(ByteBufUtil.getBytes(window)).as("value %d in a window", i).isEqualTo(expected);
+                } catch (IndexOutOfBoundsException tooSmall) {
+                    assertThat(expected.length).as("value %d refused by a window it fits", i).isGreaterThan(length);
+                    assertThat(window.writerIndex()).isZero();
+                }
+                for (int at = 0; at < array.length; at++) {
+                    if (at < from || at >= from + length) {
+                        assertThat(array[at]).as("value %d, byte %d outside the window", i, at).isEqualTo((byte) 0x55);
+                    }
+                }
+            } finally {
+                direct.release();
+                heap.release();
+            }
+        }
+    }
+
+    @Test
+    void aKryoThatKeepsStateAcrossMessagesSeesEachMessageOnce() throws Exception {
+        // class names once per stream (no auto reset): a message that outgrows the batch must not be written twice
+        java.util.function.Supplier<com.esotericsoftware.kryo.Kryo> streaming = () -> {
+            com.esotericsoftware.kryo.Kryo k = new com.esotericsoftware.kryo.Kryo();
+            k.setRegistrationRequired(false);
+            k.setAutoReset(false);
+            return k;
+        };
+        KryoCodec<Object> encoder = KryoCodec.withFactory(Object.class, streaming);
+        KryoCodec<Object> decoder = KryoCodec.withFactory(Object.class, streaming);
+        java.util.List<Point> points = new java.util.ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            points.add(new Point(i, -i));
+        }
+        ByteBuf out = Unpooled.buffer(16); // far too small: the first message spills
+        try {
+            encoder.encode(points, out);
+            encoder.encode(new Point(5, 6), out); // the class name of Point is not sent again
+            assertThat(decoder.decode(out)).isEqualTo(points);
+            assertThat(decoder.decode(out)).isEqualTo(new Point(5, 6));
+            assertThat(out.isReadable()).isFalse();
+        } finally {
+            out.release();
         }
     }
 }

@@ -22,7 +22,6 @@ public final class Os {
     public static final int F_GETFL = 3;
     public static final int F_SETFL = 4;
     public static final int F_SETPIPE_SZ = 1031;
-    public static final int F_GETPIPE_SZ = 1032;
     public static final int F_ADD_SEALS = 1033;
     public static final int F_GET_SEALS = 1034;
     public static final int F_SEAL_SEAL = 0x1;
@@ -138,11 +137,6 @@ public final class Os {
             return errno();
         }
         return LIBC.fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ? errno() : 0;
-    }
-
-    /** The capacity of the pipe {@code fd} in bytes ({@code F_GETPIPE_SZ}), or -1 when it is not a pipe. */
-    public static int pipeCapacity(int fd) {
-        return LIBC.fcntl(fd, F_GETPIPE_SZ, 0);
     }
 
     /** Closes {@code fd}, ignoring EINTR (Linux always frees the descriptor); returns errno or 0. */

@@ -2,6 +2,7 @@ package io.umhflux.internal.pipe;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.ReferenceCountUtil;
 import io.umhflux.codec.Codec;
 import io.umhflux.codec.Framing;
 import org.jspecify.annotations.Nullable;
@@ -73,7 +74,7 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
             return null;
         }
         in.skipBytes(4);
-        return payloadInPlace(in, (int) length, offset, 4);
+        return payload(in.readSlice((int) length), offset, 4);
     }
 
     private @Nullable I decodeVarintPrefixed(ByteBuf in, long offset) throws FrameException {
@@ -96,7 +97,7 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
                     return null;
                 }
                 in.skipBytes(header);
-                return payloadInPlace(in, (int) length, offset, header);
+                return payload(in.readSlice((int) length), offset, header);
             }
         }
     }
@@ -132,28 +133,6 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         return payload(line, offset, 0);
     }
 
-    /**
-     * Decodes the {@code length} bytes at {@code in}'s reader index in place: the writer index is lowered to
-     * the frame's end for the call, so the codec sees exactly the frame without a slice object per message
-     * (small messages come by the million). The codec only reads ({@link Codec#decode}'s contract).
-     */
-    private I payloadInPlace(ByteBuf in, int length, long offset, int header) throws FrameException {
-        int limit = in.writerIndex();
-        int end = in.readerIndex() + length;
-        in.writerIndex(end);
-        try {
-            I message = payload(in, offset, header);
-            if (in.writerIndex() != end) {
-                // a codec that wrote to or compacted the frame: fail loudly rather than read damaged frames on
-                throw new FrameException("the codec changed the buffer of the " + length + "-byte frame at offset "
-                        + offset + " (it may only read it)", offset, length);
-            }
-            return message;
-        } finally {
-            in.writerIndex(limit);
-        }
-    }
-
     private I payload(ByteBuf frame, long offset, int header) throws FrameException {
         int length = frame.readableBytes();
         I message;
@@ -168,6 +147,7 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
                     + ": " + e, offset, length).initCause(e);
         }
         if (frame.isReadable() && kind != Framing.Kind.RAW) {
+            ReferenceCountUtil.release(message); // a codec's ByteBuf message would otherwise leak here
             throw new FrameException("the codec left " + frame.readableBytes() + " of the " + length
                     + " bytes of the frame at offset " + offset + " unread", offset, length);
         }

@@ -11,7 +11,6 @@ import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.ReferenceCountUtil;
-import io.umhflux.internal.os.Os;
 import io.umhflux.internal.process.Loops;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -51,8 +50,6 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
     private final boolean releaseAfterDelivery;
     private final ByteBufAllocator alloc;
     private final int readSize;
-    /** What stdout's pipe holds at most ({@code F_GETPIPE_SZ}); a read of that many bytes emptied it. */
-    private final int pipeCapacity;
     private final Owner owner;
     @SuppressWarnings("rawtypes")
     private static final AtomicLongFieldUpdater<InboundPipe> REQUESTED =
@@ -112,8 +109,6 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         this.releaseAfterDelivery = decoder.releaseAfterDelivery();
         this.alloc = alloc;
         this.readSize = readSize;
-        int capacity = Os.pipeCapacity(fd.intValue());
-        this.pipeCapacity = capacity > 0 ? capacity : Integer.MAX_VALUE;
         this.owner = owner;
     }
 
@@ -362,11 +357,14 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             return;
         }
         ByteBuf c = cumulation;
-        boolean intoTail = c != null && c.refCnt() == 1 && !c.isReadOnly();
+        // the decoder left part of a frame: read behind it, into the same buffer, rather than into a new one that
+        // a cumulator would then copy (every read, when frames straddle reads as they usually do). Only into a
+        // native buffer of ours alone (a codec may hold retained slices of it; read(2) needs an address), and
+        // not into one that grew for a big frame when what is left is small: that one is let go.
+        boolean intoTail = c != null && c.isDirect() && c.refCnt() == 1 && !c.isReadOnly()
+                && (c.capacity() <= 2 * readSize || c.readableBytes() >= readSize);
         ByteBuf buf;
         if (intoTail) {
-            // the decoder left part of a frame: read behind it, into the same buffer, rather than into a new one
-            // that a cumulator would then copy (every read, when frames straddle reads as they usually do)
             if (c.capacity() - c.writerIndex() < readSize) {
                 c.discardReadBytes(); // moves the partial frame (small, or one big frame's head) to the front
                 c.ensureWritable(readSize); // grows when one frame is bigger than the buffer, doubling
@@ -375,10 +373,10 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         } else {
             buf = alloc.directBuffer(readSize);
         }
-        int want = buf.capacity() - buf.writerIndex();
+        int want = Math.min(readSize, buf.capacity() - buf.writerIndex());
         int n;
         try {
-            n = PipeReads.read(fd, buf);
+            n = PipeReads.read(fd, buf, want);
         } catch (IOException e) {
             if (!intoTail) {
                 buf.release();
@@ -387,11 +385,11 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             return;
         }
         if (n > 0) {
-            if ((n < want || n >= pipeCapacity) && !hangup) {
-                // a short read, or one that took as much as the pipe holds, emptied it: the next write into it,
-                // or the writer's close, is an edge again, so the read that would only say EAGAIN is saved (one
-                // system call per message in a ping-pong, one per pipe-full when streaming). Not after a hang-up
-                // was reported: no edge follows that, only end of file.
+            if (n < want && !hangup) {
+                // a short read emptied the pipe: the next write into it, or the writer's close, is an edge
+                // again, so the read that would only say EAGAIN is saved (one system call per message in a
+                // ping-pong). Not after a hang-up was reported: no edge follows that, only end of file. (A read
+                // of exactly what the pipe holds would empty it too, but the helper may resize its pipe.)
                 readReady = false;
             }
             owner.bytesRead(n);

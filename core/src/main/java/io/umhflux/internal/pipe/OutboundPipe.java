@@ -322,13 +322,18 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             batch = null;
             if (b.isReadable() && !b.isDirect()) {
                 // writev takes native addresses: one copy per batch (64 KiB), not one per message
-                ByteBuf direct = alloc.directBuffer(b.readableBytes());
+                ByteBuf direct = null;
                 try {
+                    direct = alloc.directBuffer(b.readableBytes());
                     direct.writeBytes(b);
+                    queue.add(direct);
+                    direct = null;
                 } finally {
                     b.release();
+                    if (direct != null) {
+                        direct.release();
+                    }
                 }
-                queue.add(direct);
             } else if (b.isReadable()) {
                 queue.add(b);
             } else {
@@ -410,12 +415,10 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             iov = v;
         }
         v.clear();
-        long requested = 0;
         for (ByteBuf b : queue) {
             if (!v.add(b, b.readerIndex(), b.readableBytes())) {
                 break;
             }
-            requested += b.readableBytes();
         }
         if (v.count() == 0) {
             // the head buffer cannot be described as iovecs: fail rather than spin or stall
@@ -432,11 +435,6 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         if (written == 0) {
             writable = false; // EAGAIN (the queue holds no empty buffer, so 0 bytes means a full pipe)
             return false;
-        }
-        if (written < requested) {
-            // a short write to a non-blocking pipe filled it: wait for the EPOLLOUT edge its reader makes, without
-            // the writev that would only say EAGAIN (one system call per pipe-full when streaming)
-            writable = false;
         }
         queuedBytes -= written;
         owner.bytesWritten(written);

@@ -17,12 +17,18 @@ final class PipeReads {
      * @throws IOException for any other error (EINTR is retried by Netty's native read)
      */
     static int read(FileDescriptor fd, ByteBuf buf) throws IOException {
+        return read(fd, buf, buf.capacity() - buf.writerIndex());
+    }
+
+    /** As {@link #read(FileDescriptor, ByteBuf)}, taking at most {@code max} bytes. */
+    static int read(FileDescriptor fd, ByteBuf buf, int max) throws IOException {
         int from = buf.writerIndex();
+        int to = from + Math.min(max, buf.capacity() - from);
         int n;
         if (buf.hasMemoryAddress()) {
-            n = fd.readAddress(buf.memoryAddress(), from, buf.capacity());
+            n = fd.readAddress(buf.memoryAddress(), from, to);
         } else {
-            ByteBuffer nio = buf.internalNioBuffer(from, buf.writableBytes());
+            ByteBuffer nio = buf.internalNioBuffer(from, to - from);
             n = fd.read(nio, nio.position(), nio.limit());
         }
         if (n > 0) {

@@ -199,51 +199,55 @@ class FramedCodecTest {
         assertThatThrownBy(() -> encode(Framing.lines(MAX), Codecs.utf8(), List.of("two\nlines")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'\\n'");
     }
-    /** A codec that breaks {@link Codec#decode}'s contract by compacting the frame it was given. */
-    private enum Compacting implements Codec<String> {
+    /** Reads its frame by absolute index, as the contract allows: index 0 is the frame's first byte. */
+    private enum FirstByte implements Codec<Integer> {
         INSTANCE;
 
         @Override
-        public void encode(String value, ByteBuf out) {
-            out.writeCharSequence(value, StandardCharsets.US_ASCII);
+        public void encode(Integer value, ByteBuf out) {
+            out.writeByte(value).writeByte(value);
         }
 
         @Override
-        public String decode(ByteBuf frame) {
-            String s = frame.readCharSequence(1, StandardCharsets.US_ASCII).toString();
-            frame.discardReadBytes(); // moves what follows, the next frames too if it were not stopped
+        public Integer decode(ByteBuf frame) {
+            assertThat(frame.capacity()).as("the frame's capacity is its length").isEqualTo(2);
+            int v = frame.getByte(0) & 0xff;
             frame.skipBytes(frame.readableBytes());
-            return s;
+            return v;
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Framing.Kind.class, names = {"LENGTH_PREFIXED", "VARINT_PREFIXED"})
+    void theCodecSeesItsFrameFromIndexZero(Framing.Kind kind) throws Exception {
+        List<Integer> values = List.of(1, 2, 3, 200);
+        byte[] wire = encode(framing(kind), FirstByte.INSTANCE, values);
+        assertThat(decode(framing(kind), FirstByte.INSTANCE, wire, new int[] {3, 5})).isEqualTo(values);
+    }
+
+    /** Takes a retained slice of the first byte only, leaving the rest of its frame unread. */
+    private static final class HalfReader implements Codec<ByteBuf> {
+        @Override
+        public void encode(ByteBuf value, ByteBuf out) {
+            out.writeBytes(value);
+        }
+
+        @Override
+        public ByteBuf decode(ByteBuf frame) {
+            return frame.readRetainedSlice(1);
         }
     }
 
     @Test
-    void frameIsDecodedInPlaceAndTheBytesAfterItAreUntouched() throws Exception {
-        // the codec sees exactly its frame (a window on the bytes read, no slice), and may read it only
-        byte[] wire = encode(Framing.lengthPrefixed(MAX), Codecs.utf8(), List.of("first", "second", "third"));
-        FrameDecoder<String> decoder = FramedCodec.decoder(Framing.lengthPrefixed(MAX), Codecs.utf8());
-        ByteBuf in = Unpooled.wrappedBuffer(wire);
-        try {
-            assertThat(decoder.decode(in, 0)).isEqualTo("first");
-            assertThat(in.readerIndex()).isEqualTo(4 + 5);
-            assertThat(in.writerIndex()).as("the writer index is given back").isEqualTo(wire.length);
-            assertThat(decoder.decode(in, 9)).isEqualTo("second");
-            assertThat(decoder.decode(in, 19)).isEqualTo("third");
-            assertThat(decoder.decode(in, 28)).isNull();
-        } finally {
-            in.release();
-        }
-    }
-
-    @Test
-    void aCodecThatChangesItsFrameFailsNamingTheFrame() throws Exception {
-        byte[] wire = encode(Framing.lengthPrefixed(MAX), Compacting.INSTANCE, List.of("ab", "cd"));
-        FrameDecoder<String> decoder = FramedCodec.decoder(Framing.lengthPrefixed(MAX), Compacting.INSTANCE);
-        ByteBuf in = Unpooled.wrappedBuffer(wire);
+    void aMessageRejectedForLeavingBytesUnreadIsReleased() throws Exception {
+        HalfReader codec = new HalfReader();
+        FrameDecoder<ByteBuf> decoder = FramedCodec.decoder(Framing.lengthPrefixed(MAX), codec);
+        ByteBuf in = Unpooled.buffer().writeInt(3).writeBytes(new byte[] {7, 8, 9});
         try {
             assertThatThrownBy(() -> decoder.decode(in, 0)).isInstanceOf(FrameException.class)
-                    .hasMessageContaining("changed the buffer of the 2-byte frame at offset 0")
-                    .hasMessageContaining("may only read it");
+                    .hasMessageContaining("left 2 of the 3 bytes of the frame at offset 0 unread");
+            // the slice shares the input's count: retained by the codec, released with the rejected message
+            assertThat(in.refCnt()).as("the rejected message was released").isEqualTo(1);
         } finally {
             in.release();
         }
