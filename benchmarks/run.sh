@@ -68,9 +68,11 @@ echo "== raw bytes echoed through cat (64 MiB per op)"
 # ProcessCpuProfiler adds the JVM's CPU time per op (":cpu" rows): steadier than time on a busy machine
 cpu_prof=(-prof io.umhflux.benchmarks.ProcessCpuProfiler)
 java -jar "$jar" 'benchmarks\.EchoBenchmark\.' "${jmh_opts[@]}" "${cpu_prof[@]}" -p chunk=4096,65536,1048576 \
-  -p pipeSize=0 -rf json -rff "$raw/echo.json" | tail -n 14
+  -p pipeSize=0 -p writeSize=0 -rf json -rff "$raw/echo.json" | tail -n 14
 java -jar "$jar" 'benchmarks\.EchoBenchmark\.umhFlux' "${jmh_opts[@]}" -p chunk=65536 -p pipeSize=1048576 \
-  -rf json -rff "$raw/echo_bigpipe.json" | tail -n 3
+  -p writeSize=0 -rf json -rff "$raw/echo_bigpipe.json" | tail -n 3
+java -jar "$jar" 'benchmarks\.EchoBenchmark\.umhFlux' "${jmh_opts[@]}" "${cpu_prof[@]}" -p chunk=65536 -p pipeSize=0 \
+  -p writeSize=4096 -rf json -rff "$raw/echo_pagewrites.json" | tail -n 3
 : > "$raw/echo_c.txt"
 for chunk in 4096 65536 1048576; do
   "$build/echo_baseline" /bin/cat "$chunk" $((64 << 20)) "$c_rounds" | sed "s/^/chunk=$chunk /" >> "$raw/echo_c.txt"

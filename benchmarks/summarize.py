@@ -121,7 +121,7 @@ def main(raw, out):
         gbps = lambda ms: total / (ms / 1000.0) / 1e9
         c64 = c_baseline(os.path.join(raw, "echo_c.txt"), "bytes_per_sec", "chunk=65536 ") / 1e9
         for chunk, goal in ((4096, 1.5), (65536, 1.0), (1048576, None)):
-            key = (("chunk", str(chunk)), ("pipeSize", "0"))
+            key = (("chunk", str(chunk)), ("pipeSize", "0"), ("writeSize", "0"))
             ours, pb = gbps(echo[("umhFlux", key)]), gbps(echo[("processBuilder", key)])
             records.append(record("echo through cat, %d B chunks, vs ProcessBuilder" % chunk, ours, pb, "GB/s",
                                   ours / pb, goal))
@@ -133,9 +133,16 @@ def main(raw, out):
                 records.append(row)
         big = os.path.join(raw, "echo_bigpipe.json")
         if os.path.exists(big):
-            ours = gbps(jmh_params(big)[("umhFlux", (("chunk", "65536"), ("pipeSize", "1048576")))])
+            ours = gbps(jmh_params(big)[("umhFlux", (("chunk", "65536"), ("pipeSize", "1048576"), ("writeSize", "0")))])
             records.append(record("echo through cat, 1 MiB pipes, vs C on default pipes", ours, c64, "GB/s",
                                   ours / c64, 1.2))
+        paged = os.path.join(raw, "echo_pagewrites.json")
+        if os.path.exists(paged):
+            key = (("chunk", "65536"), ("pipeSize", "0"), ("writeSize", "4096"))
+            ours = gbps(jmh_params(paged)[("umhFlux", key)])
+            pb = gbps(echo[("processBuilder", (("chunk", "65536"), ("pipeSize", "0"), ("writeSize", "0")))])
+            records.append(record("echo through cat, 64 KiB chunks, writeSize(4096), vs ProcessBuilder", ours, pb,
+                                  "GB/s", ours / pb, target="(option; more CPU, see notes)"))
     typed_json = os.path.join(raw, "typed.json")
     if os.path.exists(typed_json):
         typed = jmh_params(typed_json)

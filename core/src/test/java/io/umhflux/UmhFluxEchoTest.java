@@ -1,6 +1,7 @@
 package io.umhflux;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -39,6 +40,25 @@ class UmhFluxEchoTest {
                 .block(TestHelpers.TIMEOUT);
         assertThat(echoed).isEqualTo("hello world");
         assertThat(umh.exit().block(TestHelpers.TIMEOUT)).isEqualTo(ExitStatus.exited(0));
+    }
+
+    @Test
+    void writesOfOnePageDeliverEveryByteInOrder() throws Exception {
+        // writeSize(4096): a 64 KiB chunk goes out in sixteen writes, parts of one buffer across writev calls
+        byte[] data = new byte[8 << 20];
+        new java.util.Random(11).nextBytes(data);
+        Umh<ByteBuf, ByteBuf> umh = UmhFlux.spec(cat).writeSize(4096).spawn();
+        umh.outbound().send(Flux.range(0, 128).map(i -> Unpooled.wrappedBuffer(data, i << 16, 1 << 16))).subscribe();
+        java.security.MessageDigest echoed = java.security.MessageDigest.getInstance("SHA-256");
+        long bytes = umh.inbound().map(b -> {
+            int n = b.readableBytes();
+            echoed.update(b.nioBuffer());
+            return (long) n;
+        }).reduce(0L, Long::sum).block(TestHelpers.TIMEOUT);
+        assertThat(bytes).isEqualTo(data.length);
+        assertThat(echoed.digest()).isEqualTo(java.security.MessageDigest.getInstance("SHA-256").digest(data));
+        assertThatThrownBy(() -> UmhFlux.spec(cat).writeSize(-1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("write size");
     }
 
     /** A subscriber with little demand gets every raw chunk live, none already released (issue 7's finding). */

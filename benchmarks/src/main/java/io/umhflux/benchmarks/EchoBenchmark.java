@@ -51,6 +51,10 @@ public class EchoBenchmark {
     @Param({"0"})
     public int pipeSize;
 
+    /** 0: each writev takes what the pipe takes; otherwise {@code UmhSpec.writeSize} for umh-flux. */
+    @Param({"0"})
+    public int writeSize;
+
     private Blob cat;
     private UmhSpec<ByteBuf, ByteBuf> spec;
     private ByteBuf source;
@@ -59,7 +63,7 @@ public class EchoBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         cat = Blob.of(Path.of("/bin/cat"));
-        spec = UmhFlux.spec(cat).pipeSize(pipeSize);
+        spec = UmhFlux.spec(cat).pipeSize(pipeSize).writeSize(writeSize);
         source = ByteBufAllocator.DEFAULT.directBuffer(chunk);
         source.writerIndex(chunk);
         heapChunk = new byte[chunk];

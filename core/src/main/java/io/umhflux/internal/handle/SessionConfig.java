@@ -18,6 +18,7 @@ import org.jspecify.annotations.Nullable;
  * @param maxStderrLine longer stderr lines are cut
  * @param highWaterMark outbound bytes buffered before the publisher is asked for no more
  * @param readSize bytes per stdout read
+ * @param writeSize the most one stdin {@code writev} takes, or 0 for as much as the pipe takes
  * @param metrics hooks told of spawns, exits and bytes
  * @param maxInFlight requests a client writes ahead of their answers
  * @param requestTimeout how long a client's request may wait for its answer, or null for ever
@@ -25,64 +26,69 @@ import org.jspecify.annotations.Nullable;
 public record SessionConfig<I, O>(Supplier<? extends FrameDecoder<I>> decoder,
         Supplier<? extends FrameEncoder<O>> encoder, ByteBufAllocator allocator,
         Duration stopGrace, Duration drainTimeout, int tailLines, int maxStderrLine, long highWaterMark,
-        int readSize, UmhMetrics metrics, int maxInFlight, @Nullable Duration requestTimeout) {
+        int readSize, int writeSize, UmhMetrics metrics, int maxInFlight, @Nullable Duration requestTimeout) {
 
     public SessionConfig<I, O> withAllocator(ByteBufAllocator value) {
         return new SessionConfig<>(decoder, encoder, value, stopGrace, drainTimeout, tailLines, maxStderrLine,
-                highWaterMark, readSize, metrics,
+                highWaterMark, readSize, writeSize, metrics,
                 maxInFlight, requestTimeout);
     }
 
     public SessionConfig<I, O> withStopGrace(Duration value) {
         return new SessionConfig<>(decoder, encoder, allocator, value, drainTimeout, tailLines, maxStderrLine,
-                highWaterMark, readSize, metrics,
+                highWaterMark, readSize, writeSize, metrics,
                 maxInFlight, requestTimeout);
     }
 
     public SessionConfig<I, O> withDrainTimeout(Duration value) {
         return new SessionConfig<>(decoder, encoder, allocator, stopGrace, value, tailLines, maxStderrLine,
-                highWaterMark, readSize, metrics,
+                highWaterMark, readSize, writeSize, metrics,
                 maxInFlight, requestTimeout);
     }
 
     public SessionConfig<I, O> withTailLines(int value) {
         return new SessionConfig<>(decoder, encoder, allocator, stopGrace, drainTimeout, value, maxStderrLine,
-                highWaterMark, readSize, metrics,
+                highWaterMark, readSize, writeSize, metrics,
                 maxInFlight, requestTimeout);
     }
 
     public SessionConfig<I, O> withHighWaterMark(long value) {
         return new SessionConfig<>(decoder, encoder, allocator, stopGrace, drainTimeout, tailLines, maxStderrLine,
-                value, readSize, metrics,
+                value, readSize, writeSize, metrics,
                 maxInFlight, requestTimeout);
     }
 
     public SessionConfig<I, O> withReadSize(int value) {
         return new SessionConfig<>(decoder, encoder, allocator, stopGrace, drainTimeout, tailLines, maxStderrLine,
-                highWaterMark, value,
+                highWaterMark, value, writeSize,
                 metrics, maxInFlight, requestTimeout);
+    }
+
+    public SessionConfig<I, O> withWriteSize(int value) {
+        return new SessionConfig<>(decoder, encoder, allocator, stopGrace, drainTimeout, tailLines, maxStderrLine,
+                highWaterMark, readSize, value, metrics, maxInFlight, requestTimeout);
     }
 
     public SessionConfig<I, O> withMetrics(UmhMetrics value) {
         return new SessionConfig<>(decoder, encoder, allocator, stopGrace, drainTimeout, tailLines, maxStderrLine,
-                highWaterMark, readSize, value, maxInFlight, requestTimeout);
+                highWaterMark, readSize, writeSize, value, maxInFlight, requestTimeout);
     }
 
     public SessionConfig<I, O> withMaxInFlight(int value) {
         return new SessionConfig<>(decoder, encoder, allocator, stopGrace, drainTimeout, tailLines, maxStderrLine,
-                highWaterMark, readSize, metrics, value, requestTimeout);
+                highWaterMark, readSize, writeSize, metrics, value, requestTimeout);
     }
 
     public SessionConfig<I, O> withRequestTimeout(@Nullable Duration value) {
         return new SessionConfig<>(decoder, encoder, allocator, stopGrace, drainTimeout, tailLines, maxStderrLine,
-                highWaterMark, readSize, metrics, maxInFlight, value);
+                highWaterMark, readSize, writeSize, metrics, maxInFlight, value);
     }
 
     /** The same limits with other codecs (and message types). */
     public <I2, O2> SessionConfig<I2, O2> withCodecs(Supplier<? extends FrameDecoder<I2>> newDecoder,
             Supplier<? extends FrameEncoder<O2>> newEncoder) {
         return new SessionConfig<>(newDecoder, newEncoder, allocator, stopGrace, drainTimeout, tailLines,
-                maxStderrLine, highWaterMark, readSize, metrics,
+                maxStderrLine, highWaterMark, readSize, writeSize, metrics,
                 maxInFlight, requestTimeout);
     }
 }

@@ -53,6 +53,8 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     private final boolean passThrough;
     private final ByteBufAllocator alloc;
     private final long highWaterMark;
+    /** The most one {@code writev} takes (no limit: {@code Long.MAX_VALUE}). */
+    private final long writeSize;
     private final Owner owner;
     private final Queue<Object> signals = PlatformDependent.newMpscQueue();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
@@ -98,13 +100,14 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     private volatile @Nullable BiConsumer<Object, Exception> unencodable;
 
     public OutboundPipe(IoEventLoop loop, FileDescriptor fd, FrameEncoder<O> encoder, ByteBufAllocator alloc,
-            long highWaterMark, Owner owner) {
+            long highWaterMark, int writeSize, Owner owner) {
         this.loop = loop;
         this.fd = fd;
         this.encoder = encoder;
         this.passThrough = encoder.passThrough();
         this.alloc = alloc;
         this.highWaterMark = highWaterMark;
+        this.writeSize = writeSize > 0 ? writeSize : Long.MAX_VALUE;
         this.owner = owner;
     }
 
@@ -415,10 +418,13 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             iov = v;
         }
         v.clear();
+        long room = writeSize; // the most this writev takes
         for (ByteBuf b : queue) {
-            if (!v.add(b, b.readerIndex(), b.readableBytes())) {
+            int take = (int) Math.min(b.readableBytes(), room);
+            if (take == 0 || !v.add(b, b.readerIndex(), take)) {
                 break;
             }
+            room -= take;
         }
         if (v.count() == 0) {
             // the head buffer cannot be described as iovecs: fail rather than spin or stall
