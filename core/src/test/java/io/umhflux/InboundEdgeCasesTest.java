@@ -42,33 +42,32 @@ class InboundEdgeCasesTest {
         return got;
     }
 
+    /**
+     * Runs the resizer helper with {@code configure} applied to its spec; the bytes received within 5 s while the
+     * helper, having written 256 KiB, waits for stdin's end of file.
+     */
+    private static long resizerDelivers(java.util.function.UnaryOperator<UmhSpec<ByteBuf, ByteBuf>> configure)
+            throws Exception {
+        Path exe = TestHelpers.compileC(Files.createTempDirectory("resizer"), "resizer", RESIZER);
+        Assumptions.assumeTrue(exe != null, "gcc");
+        try (Blob b = Blob.of(exe)) {
+            Umh<ByteBuf, ByteBuf> umh = configure.apply(UmhFlux.spec(b)).spawn();
+            long got = readUntil(umh, 256 * 1024, Duration.ofSeconds(5));
+            umh.outbound().close().block(TestHelpers.TIMEOUT);
+            return got;
+        }
+    }
+
     /** The helper enlarges its stdout pipe: a read of 64 KiB must not be taken as "the pipe is empty". */
     @Test
     void aHelperThatEnlargesItsStdoutPipeIsNotStalled() throws Exception {
-        Path dir = Files.createTempDirectory("resizer");
-        Path exe = TestHelpers.compileC(dir, "resizer", RESIZER);
-        Assumptions.assumeTrue(exe != null, "gcc");
-        try (Blob b = Blob.of(exe)) {
-            Umh<ByteBuf, ByteBuf> umh = UmhFlux.spec(b).args(Integer.toString(1 << 20)).spawn();
-            long got = readUntil(umh, 256 * 1024, Duration.ofSeconds(5));
-            umh.outbound().close().block(TestHelpers.TIMEOUT);
-            assertThat(got).as("bytes received within 5 s while the helper waits for stdin EOF")
-                    .isEqualTo(256 * 1024);
-        }
+        assertThat(resizerDelivers(spec -> spec.args(Integer.toString(1 << 20)))).isEqualTo(256 * 1024);
     }
 
     /** The same pipe size, set by the library. */
     @Test
     void theSamePipeSizeSetByTheLibrary() throws Exception {
-        Path dir = Files.createTempDirectory("resizer");
-        Path exe = TestHelpers.compileC(dir, "resizer", RESIZER);
-        Assumptions.assumeTrue(exe != null, "gcc");
-        try (Blob b = Blob.of(exe)) {
-            Umh<ByteBuf, ByteBuf> umh = UmhFlux.spec(b).pipeSize(1 << 20).spawn();
-            long got = readUntil(umh, 256 * 1024, Duration.ofSeconds(5));
-            umh.outbound().close().block(TestHelpers.TIMEOUT);
-            assertThat(got).isEqualTo(256 * 1024);
-        }
+        assertThat(resizerDelivers(spec -> spec.pipeSize(1 << 20))).isEqualTo(256 * 1024);
     }
 
     /** A codec that reads its frame by absolute index: index 0 is the frame's first byte. */
