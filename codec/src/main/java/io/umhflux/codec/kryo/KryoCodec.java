@@ -144,7 +144,9 @@ public final class KryoCodec<T> implements Codec<T> {
      * (class names or references without auto reset) sees each message written exactly once.
      */
     private static final class ArrayWindow extends Output {
-        private byte[] spill = new byte[0];
+        private static final byte[] NO_BYTES = new byte[0];
+        private static final int KEEP_SPILL = 64 * 1024;
+        private byte[] spill = NO_BYTES;
         private boolean spilled;
         private int start;
 
@@ -166,6 +168,9 @@ public final class KryoCodec<T> implements Codec<T> {
                 }
             } finally {
                 buffer = null; // do not pin the buffer's memory between messages
+                if (spill.length > KEEP_SPILL) {
+                    spill = NO_BYTES; // a rare big message does not pin its size for the helper's life
+                }
             }
         }
 

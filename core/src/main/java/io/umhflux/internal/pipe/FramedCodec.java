@@ -18,9 +18,7 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
     private static final int MAX_VARINT_BYTES = 5;
 
     private final Framing framing;
-    /** {@code framing.kind()}, read once; the common binary case is tested first for every message. */
     private final Framing.Kind kind;
-    private final boolean lengthPrefixed;
     private final int max;
     private final @Nullable Codec<I> inbound;
     private final @Nullable Codec<O> outbound;
@@ -29,7 +27,6 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
     private FramedCodec(Framing framing, @Nullable Codec<I> inbound, @Nullable Codec<O> outbound) {
         this.framing = framing;
         this.kind = framing.kind();
-        this.lengthPrefixed = kind == Framing.Kind.LENGTH_PREFIXED;
         this.max = framing.maxFrameBytes();
         this.inbound = inbound == null ? null : inbound.forHelper();
         this.outbound = outbound == null ? null : outbound.forHelper();
@@ -47,9 +44,6 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
 
     @Override
     public @Nullable I decode(ByteBuf in, long offset) throws FrameException {
-        if (lengthPrefixed) {
-            return decodeLengthPrefixed(in, offset);
-        }
         switch (kind) {
             case LENGTH_PREFIXED:
                 return decodeLengthPrefixed(in, offset);
@@ -174,12 +168,6 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         }
         int mark = out.writerIndex();
         try {
-            if (lengthPrefixed) {
-                out.writeInt(0);
-                int length = encodePayload(codec, message, out, mark + 4);
-                out.setInt(mark, length);
-                return;
-            }
             switch (kind) {
                 case LENGTH_PREFIXED: {
                     out.writeInt(0);

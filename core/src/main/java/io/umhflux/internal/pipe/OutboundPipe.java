@@ -517,7 +517,6 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         if (b != null) {
             b.release();
         }
-
         for (Object s; (s = signals.poll()) != null;) {
             if (!(s instanceof Signal) && !(s instanceof Failure)) {
                 ReferenceCountUtil.release(s);
