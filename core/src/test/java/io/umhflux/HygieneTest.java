@@ -113,7 +113,11 @@ class HygieneTest {
     }
 
     private static Map<String, String> environOf(HelperProcess p) throws Exception {
-        String environ = Files.readString(Path.of("/proc/" + p.pid() + "/environ"));
+        // posix_spawn returns once the child's execve has replaced its memory, which is before the kernel has
+        // laid out the new environment: until then /proc/<pid>/environ reads empty (seen under load)
+        Path file = Path.of("/proc/" + p.pid() + "/environ");
+        org.awaitility.Awaitility.await().atMost(TestHelpers.TIMEOUT).until(() -> !Files.readString(file).isEmpty());
+        String environ = Files.readString(file);
         Map<String, String> env = new java.util.TreeMap<>();
         for (String kv : environ.split("\0")) {
             if (!kv.isEmpty()) {
@@ -128,17 +132,23 @@ class HygieneTest {
     void allowlistKeepsOtherVariablesOut() throws Exception {
         assertThat(System.getenv("UMH_TEST_SECRET")).as("set by the surefire configuration").isNotNull();
         assertThat(System.getenv("PATH")).isNotNull();
+        List<HelperProcess> started = new ArrayList<>();
         try (Blob cat = TestHelpers.cat()) {
             HelperProcess inheriting = TestHelpers.spawn(Launchers.standard(), cat, Environment.inherit(), null);
+            started.add(inheriting);
             HelperProcess allowed = TestHelpers.spawn(Launchers.standard(), cat,
                     Environment.allow("PATH", "NOT_SET_ANYWHERE").with("EXTRA", "1"), null);
+            started.add(allowed);
             HelperProcess replaced = TestHelpers.spawn(Launchers.standard(), cat,
                     Environment.of(Map.of("ONLY", "this")), null);
+            started.add(replaced);
             assertThat(environOf(inheriting)).containsEntry("UMH_TEST_SECRET", "do-not-leak");
             assertThat(environOf(allowed)).containsOnlyKeys("PATH", "EXTRA")
                     .containsEntry("PATH", System.getenv("PATH"));
             assertThat(environOf(replaced)).containsExactlyEntriesOf(Map.of("ONLY", "this"));
-            for (HelperProcess p : List.of(inheriting, allowed, replaced)) {
+        } finally {
+            // also when an assertion failed: a helper left running would fail the next test's child checks
+            for (HelperProcess p : started) {
                 p.stop(Duration.ofSeconds(5));
                 TestHelpers.awaitExit(p);
                 p.closePipes();
