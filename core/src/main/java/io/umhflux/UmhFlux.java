@@ -36,6 +36,6 @@ public final class UmhFlux {
 
     /** A spec for {@code blob} with raw byte pipes and the defaults, to set arguments and limits on. */
     public static UmhSpec<ByteBuf, ByteBuf> spec(Blob blob) {
-        return UmhSpec.of(blob, () -> RawChunks.INSTANCE, () -> RawChunks.INSTANCE);
+        return UmhSpec.of(blob, RawChunks.SUPPLIER, RawChunks.SUPPLIER);
     }
 }

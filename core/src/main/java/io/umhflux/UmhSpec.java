@@ -14,6 +14,7 @@ import io.umhflux.internal.os.Platform;
 import io.umhflux.internal.pipe.FrameDecoder;
 import io.umhflux.internal.pipe.FrameEncoder;
 import io.umhflux.internal.pipe.FramedCodec;
+import io.umhflux.internal.pipe.RawChunks;
 import io.umhflux.internal.process.EventLoops;
 import io.umhflux.internal.process.HelperProcess;
 import io.umhflux.internal.process.Launcher;
@@ -218,6 +219,7 @@ public final class UmhSpec<I, O> {
      *     raw bytes through {@code cat} on 2 cores moved ~13% more (0.96-0.99x instead of 0.83-0.90x
      *     ProcessBuilder) for ~25% more CPU in this JVM, one system call per page (BENCHMARKS.md). Worth it for a
      *     throughput-bound stream on spare cores; not for many helpers or small messages, where CPU is scarce.
+     *     With it, the helper's stdout is read on another loop of the group, as typed messages are.
      */
     public UmhSpec<I, O> writeSize(int bytes) {
         if (bytes < 0) {
@@ -276,12 +278,17 @@ public final class UmhSpec<I, O> {
     /**
      * @param overlap read and decode stdout on the next loop of the group, so that decoding overlaps encoding
      *     as a reader and a writer thread would (measured: ~15% more small Kryo messages streamed); a request
-     *     and its response, which never overlap, are faster on one loop (no hop between threads)
+     *     and its response, which never overlap, are faster on one loop (no hop between threads). Raw bytes
+     *     are never decoded, and stay on one loop too: through {@code cat} at 64 KiB chunks that moved 0.89x
+     *     instead of 0.85x ProcessBuilder's rate, with 25% less CPU (A/B over five JVMs each, BENCHMARKS.md);
+     *     except with a {@link #writeSize(int)}, whose page-sized writes pay off only while another loop reads
      */
     private HelperSession<I, O> spawn(boolean overlap) {
         Platform.requireSupported("spawn a helper");
         IoEventLoop loop = eventLoopGroup.next();
-        IoEventLoop readLoop = overlap ? eventLoopGroup.next() : loop;
+        // raw bytes written whole (no writeSize) keep stdout on the same loop; see the parameter's note
+        boolean oneLoop = session.decoder() == (Object) RawChunks.SUPPLIER && session.writeSize() == 0;
+        IoEventLoop readLoop = overlap && !oneLoop ? eventLoopGroup.next() : loop;
         HelperProcess process = Launcher.standard().launch(BlobAccess.loaded(blob),
                 new Launcher.Request(argv0, args, environment.toEnvp(), workingDirectory, pipeSize), loop);
         return HelperSession.start(process, readLoop, session);

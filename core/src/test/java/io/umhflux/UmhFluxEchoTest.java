@@ -5,9 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -59,6 +65,33 @@ class UmhFluxEchoTest {
         assertThat(echoed.digest()).isEqualTo(java.security.MessageDigest.getInstance("SHA-256").digest(data));
         assertThatThrownBy(() -> UmhFlux.spec(cat).writeSize(-1)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("write size");
+    }
+
+    /** The thread that writes stdin (it requests from the publisher) and the one that delivers stdout. */
+    private static <I, O> List<Thread> writerAndReader(UmhSpec<I, O> spec, Flux<O> messages) {
+        AtomicReference<Thread> writer = new AtomicReference<>();
+        Umh<I, O> umh = spec.spawn();
+        umh.outbound().send(messages.doOnRequest(n -> writer.compareAndSet(null, Thread.currentThread())))
+                .subscribe();
+        Thread reader = umh.inbound().map(x -> Thread.currentThread()).blockLast(TestHelpers.TIMEOUT);
+        return List.of(writer.get(), reader);
+    }
+
+    @Test
+    void rawBytesStayOnOneLoopWhileTypedMessagesAndPageWritesAreReadOnTheNext() {
+        IoEventLoopGroup two = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
+        try {
+            UmhSpec<ByteBuf, ByteBuf> raw = UmhFlux.spec(cat).eventLoopGroup(two);
+            List<Thread> typed = writerAndReader(raw.lines(1024), Flux.just("typed"));
+            assertThat(typed.get(0)).as("typed: decoded on the next loop").isNotSameAs(typed.get(1));
+            List<Thread> whole = writerAndReader(raw, Flux.range(0, 64).map(i -> text("chunk\n")));
+            assertThat(whole.get(0)).as("raw bytes: one loop").isSameAs(whole.get(1));
+            List<Thread> paged = writerAndReader(raw.writeSize(4096), Flux.range(0, 64).map(i -> text("page\n")));
+            assertThat(paged.get(0)).as("raw bytes written a page at a time: read on the next loop")
+                    .isNotSameAs(paged.get(1));
+        } finally {
+            two.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
+        }
     }
 
     /** A subscriber with little demand gets every raw chunk live, none already released (issue 7's finding). */

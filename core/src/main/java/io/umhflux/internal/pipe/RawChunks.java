@@ -1,6 +1,7 @@
 package io.umhflux.internal.pipe;
 
 import io.netty.buffer.ByteBuf;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -10,6 +11,8 @@ import org.jspecify.annotations.Nullable;
  */
 public final class RawChunks implements FrameDecoder<ByteBuf>, FrameEncoder<ByteBuf> {
     public static final RawChunks INSTANCE = new RawChunks();
+    /** The one supplier of raw chunks: a spec whose decoder supplier is this one never decodes. */
+    public static final Supplier<RawChunks> SUPPLIER = () -> INSTANCE;
 
     private RawChunks() {
     }
