@@ -216,8 +216,8 @@ public final class UmhSpec<I, O> {
     /**
      * @param bytes the most one write to stdin takes, or 0 (the default) for as much as the pipe takes. Writes
      *     of one page (4096) let the helper start on the first page while the rest is still being written:
-     *     raw bytes through {@code cat} on 2 cores moved ~13% more (0.96-0.99x instead of 0.83-0.90x
-     *     ProcessBuilder) for ~25% more CPU in this JVM, one system call per page (BENCHMARKS.md). Worth it for a
+     *     raw bytes through {@code cat} on 2 cores moved 1.02x ProcessBuilder's rate instead of 0.91x, for ~60%
+     *     more CPU in this JVM (1.5x ProcessBuilder's), one system call per page (BENCHMARKS.md). Worth it for a
      *     throughput-bound stream on spare cores; not for many helpers or small messages, where CPU is scarce.
      *     With it, the helper's stdout is read on another loop of the group, as typed messages are.
      */
