@@ -269,18 +269,12 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             if (failure != null || cancelled) {
                 continue; // a frame error, a failure or a cancel during delivery: the next turn ends it
             }
+            // deliverWhole left either no demand or no whole message; without demand, one decoded message waits
             if (pending == null && !decodeNext()) {
                 continue; // a frame error: the next turn terminates
             }
-            I message = pending;
-            if (message != null) {
-                if (demand == 0) {
-                    return; // a whole message waits for demand; nothing more is read meanwhile
-                }
-                pending = null;
-                demand--;
-                deliver(a, message);
-                continue;
+            if (pending != null) {
+                return; // a whole message waits for demand; nothing more is read meanwhile
             }
             if (eof) {
                 endOfStream(a);
