@@ -174,7 +174,7 @@ public final class UmhSpec<I, O> {
     /** @param grace between stdin close, SIGTERM and SIGKILL when stopping; default 1 s */
     public UmhSpec<I, O> stopGrace(Duration grace) {
         requirePositive(grace, "grace");
-        return with(session.withStopGrace(grace));
+        return with(session.with(s -> s.stopGrace = grace));
     }
 
     /**
@@ -183,7 +183,7 @@ public final class UmhSpec<I, O> {
      */
     public UmhSpec<I, O> drainTimeout(Duration timeout) {
         requirePositive(timeout, "timeout");
-        return with(session.withDrainTimeout(timeout));
+        return with(session.with(s -> s.drainTimeout = timeout));
     }
 
     /** @param lines how many last stderr lines an {@link ExitStatus} carries; default 20 */
@@ -191,7 +191,7 @@ public final class UmhSpec<I, O> {
         if (lines < 0) {
             throw new IllegalArgumentException("lines must be >= 0: " + lines);
         }
-        return with(session.withTailLines(lines));
+        return with(session.with(s -> s.tailLines = lines));
     }
 
     /**
@@ -202,7 +202,7 @@ public final class UmhSpec<I, O> {
         if (bytes < 1) {
             throw new IllegalArgumentException("high-water mark must be positive: " + bytes);
         }
-        return with(session.withHighWaterMark(bytes));
+        return with(session.with(s -> s.highWaterMark = bytes));
     }
 
     /** @param bytes the most one read from stdout takes; default 64 KiB */
@@ -210,7 +210,7 @@ public final class UmhSpec<I, O> {
         if (bytes < 1) {
             throw new IllegalArgumentException("read size must be positive: " + bytes);
         }
-        return with(session.withReadSize(bytes));
+        return with(session.with(s -> s.readSize = bytes));
     }
 
     /**
@@ -225,19 +225,19 @@ public final class UmhSpec<I, O> {
         if (bytes < 0) {
             throw new IllegalArgumentException("write size must be 0 (no limit) or positive: " + bytes);
         }
-        return with(session.withWriteSize(bytes));
+        return with(session.with(s -> s.writeSize = bytes));
     }
 
     /** @param allocator where pipe buffers come from; default Netty's default allocator (pooling) */
     public UmhSpec<I, O> allocator(ByteBufAllocator allocator) {
         Objects.requireNonNull(allocator, "allocator");
-        return with(session.withAllocator(allocator));
+        return with(session.with(s -> s.allocator = allocator));
     }
 
     /** @param metrics hooks told of spawns, exits, restarts, requests and bytes; default none */
     public UmhSpec<I, O> metrics(UmhMetrics metrics) {
         Objects.requireNonNull(metrics, "metrics");
-        return with(session.withMetrics(metrics));
+        return with(session.with(s -> s.metrics = metrics));
     }
 
     /**
@@ -249,13 +249,13 @@ public final class UmhSpec<I, O> {
         if (requests < 1) {
             throw new IllegalArgumentException("max in flight must be at least 1: " + requests);
         }
-        return with(session.withMaxInFlight(requests));
+        return with(session.with(s -> s.maxInFlight = requests));
     }
 
     /** @param timeout how long a client's request may wait for its answer; default no limit */
     public UmhSpec<I, O> requestTimeout(Duration timeout) {
         requirePositive(timeout, "timeout");
-        return with(session.withRequestTimeout(timeout));
+        return with(session.with(s -> s.requestTimeout = timeout));
     }
 
     private static void requirePositive(Duration d, String name) {

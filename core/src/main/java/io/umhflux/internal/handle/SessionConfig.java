@@ -5,6 +5,7 @@ import io.umhflux.UmhMetrics;
 import io.umhflux.internal.pipe.FrameDecoder;
 import io.umhflux.internal.pipe.FrameEncoder;
 import java.time.Duration;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
@@ -28,67 +29,51 @@ public record SessionConfig<I, O>(Supplier<? extends FrameDecoder<I>> decoder,
         Duration stopGrace, Duration drainTimeout, int tailLines, int maxStderrLine, long highWaterMark,
         int readSize, int writeSize, UmhMetrics metrics, int maxInFlight, @Nullable Duration requestTimeout) {
 
-    public SessionConfig<I, O> withAllocator(ByteBufAllocator value) {
-        return new SessionConfig<>(decoder, encoder, value, stopGrace, drainTimeout, tailLines, maxStderrLine,
-                highWaterMark, readSize, writeSize, metrics,
-                maxInFlight, requestTimeout);
+    /**
+     * A copy with what {@code change} sets on a mutable copy of these settings (the codecs stay):
+     * {@code config.with(s -> s.stopGrace = grace)}.
+     */
+    public SessionConfig<I, O> with(Consumer<Settings> change) {
+        Settings s = new Settings(this);
+        change.accept(s);
+        return new SessionConfig<>(decoder, encoder, s.allocator, s.stopGrace, s.drainTimeout, s.tailLines,
+                s.maxStderrLine, s.highWaterMark, s.readSize, s.writeSize, s.metrics, s.maxInFlight,
+                s.requestTimeout);
     }
 
-    public SessionConfig<I, O> withStopGrace(Duration value) {
-        return new SessionConfig<>(decoder, encoder, allocator, value, drainTimeout, tailLines, maxStderrLine,
-                highWaterMark, readSize, writeSize, metrics,
-                maxInFlight, requestTimeout);
-    }
+    /** The settings other than the codecs, as fields to set in {@link #with}; named as the components. */
+    public static final class Settings {
+        public ByteBufAllocator allocator;
+        public Duration stopGrace;
+        public Duration drainTimeout;
+        public int tailLines;
+        public int maxStderrLine;
+        public long highWaterMark;
+        public int readSize;
+        public int writeSize;
+        public UmhMetrics metrics;
+        public int maxInFlight;
+        public @Nullable Duration requestTimeout;
 
-    public SessionConfig<I, O> withDrainTimeout(Duration value) {
-        return new SessionConfig<>(decoder, encoder, allocator, stopGrace, value, tailLines, maxStderrLine,
-                highWaterMark, readSize, writeSize, metrics,
-                maxInFlight, requestTimeout);
-    }
-
-    public SessionConfig<I, O> withTailLines(int value) {
-        return new SessionConfig<>(decoder, encoder, allocator, stopGrace, drainTimeout, value, maxStderrLine,
-                highWaterMark, readSize, writeSize, metrics,
-                maxInFlight, requestTimeout);
-    }
-
-    public SessionConfig<I, O> withHighWaterMark(long value) {
-        return new SessionConfig<>(decoder, encoder, allocator, stopGrace, drainTimeout, tailLines, maxStderrLine,
-                value, readSize, writeSize, metrics,
-                maxInFlight, requestTimeout);
-    }
-
-    public SessionConfig<I, O> withReadSize(int value) {
-        return new SessionConfig<>(decoder, encoder, allocator, stopGrace, drainTimeout, tailLines, maxStderrLine,
-                highWaterMark, value, writeSize,
-                metrics, maxInFlight, requestTimeout);
-    }
-
-    public SessionConfig<I, O> withWriteSize(int value) {
-        return new SessionConfig<>(decoder, encoder, allocator, stopGrace, drainTimeout, tailLines, maxStderrLine,
-                highWaterMark, readSize, value, metrics, maxInFlight, requestTimeout);
-    }
-
-    public SessionConfig<I, O> withMetrics(UmhMetrics value) {
-        return new SessionConfig<>(decoder, encoder, allocator, stopGrace, drainTimeout, tailLines, maxStderrLine,
-                highWaterMark, readSize, writeSize, value, maxInFlight, requestTimeout);
-    }
-
-    public SessionConfig<I, O> withMaxInFlight(int value) {
-        return new SessionConfig<>(decoder, encoder, allocator, stopGrace, drainTimeout, tailLines, maxStderrLine,
-                highWaterMark, readSize, writeSize, metrics, value, requestTimeout);
-    }
-
-    public SessionConfig<I, O> withRequestTimeout(@Nullable Duration value) {
-        return new SessionConfig<>(decoder, encoder, allocator, stopGrace, drainTimeout, tailLines, maxStderrLine,
-                highWaterMark, readSize, writeSize, metrics, maxInFlight, value);
+        Settings(SessionConfig<?, ?> c) {
+            allocator = c.allocator;
+            stopGrace = c.stopGrace;
+            drainTimeout = c.drainTimeout;
+            tailLines = c.tailLines;
+            maxStderrLine = c.maxStderrLine;
+            highWaterMark = c.highWaterMark;
+            readSize = c.readSize;
+            writeSize = c.writeSize;
+            metrics = c.metrics;
+            maxInFlight = c.maxInFlight;
+            requestTimeout = c.requestTimeout;
+        }
     }
 
     /** The same limits with other codecs (and message types). */
     public <I2, O2> SessionConfig<I2, O2> withCodecs(Supplier<? extends FrameDecoder<I2>> newDecoder,
             Supplier<? extends FrameEncoder<O2>> newEncoder) {
         return new SessionConfig<>(newDecoder, newEncoder, allocator, stopGrace, drainTimeout, tailLines,
-                maxStderrLine, highWaterMark, readSize, writeSize, metrics,
-                maxInFlight, requestTimeout);
+                maxStderrLine, highWaterMark, readSize, writeSize, metrics, maxInFlight, requestTimeout);
     }
 }
