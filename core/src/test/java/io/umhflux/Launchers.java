@@ -1,6 +1,7 @@
 package io.umhflux;
 
 import io.umhflux.internal.process.Launcher;
+import io.umhflux.internal.spawn.PipeBudget;
 import io.umhflux.internal.spawn.PosixSpawner;
 
 /** The launcher variants the tests exercise. */
@@ -14,7 +15,7 @@ final class Launchers {
 
     /** As on glibc before 2.34: inherited descriptors closed from a /proc/self/fd listing. */
     static Launcher withoutClosefrom() {
-        return new Launcher(new PosixSpawner(false), true);
+        return new Launcher(new PosixSpawner(false, PipeBudget.shared()), true);
     }
 
     /** As on kernels before 5.3: exits found by the shared polling reaper. */

@@ -112,13 +112,17 @@ public final class Launcher {
                 // cannot happen for our own unreaped child; kill it rather than leave it untracked
                 int err = Os.errno();
                 Os.libc().kill(child.pid(), Os.SIGKILL);
-                PollingReaper.INSTANCE.adopt(new Child(child.pid(), name, null));
+                Child orphan = new Child(child.pid(), name, null);
+                orphan.exit().whenComplete((s, e) -> child.releasePipes());
+                PollingReaper.INSTANCE.adopt(orphan);
                 closeAll(child);
                 throw new SpawnException(name, err, Os.name(err), "pidfd_open: " + Os.describe(err), List.of(),
                         null);
             }
         }
         Child tracked = new Child(child.pid(), name, pidfd);
+        // reaped: its pipe ends are closed (a process it started may still hold one; the budget is an estimate)
+        tracked.exit().whenComplete((s, e) -> child.releasePipes());
         if (pidfd != null) {
             PidfdWatcher.watch(tracked, pidfd, loop);
         } else {

@@ -35,22 +35,35 @@ public final class PosixSpawner {
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private final boolean useClosefrom;
+    private final PipeBudget pipes;
 
     /**
      * @param useClosefrom {@code false} to close inherited descriptors by listing {@code /proc/self/fd}
      *     even where glibc has {@code closefrom}, as on glibc older than 2.34
+     * @param pipes the budget for enlarged pipes ({@link PipeBudget#AUTO})
      */
-    public PosixSpawner(boolean useClosefrom) {
+    public PosixSpawner(boolean useClosefrom, PipeBudget pipes) {
         this.useClosefrom = useClosefrom && HAS_CLOSEFROM;
+        this.pipes = pipes;
     }
 
-    /** A spawner that uses {@code closefrom} where glibc has it. */
+    /** A spawner that uses {@code closefrom} where glibc has it, and this JVM's pipe budget. */
     public static PosixSpawner standard() {
-        return new PosixSpawner(true);
+        return new PosixSpawner(true, PipeBudget.shared());
     }
 
-    /** A started child: its pid and the parent's ends of its three pipes (non-blocking, close-on-exec). */
-    public record Spawned(int pid, int stdin, int stdout, int stderr) {
+    /**
+     * A started child: its pid and the parent's ends of its three pipes (non-blocking, close-on-exec).
+     *
+     * @param pipeBudget where to give back the reservation of its enlarged pipes once it is gone, or null
+     */
+    public record Spawned(int pid, int stdin, int stdout, int stderr, @Nullable PipeBudget pipeBudget) {
+        /** Gives back the reservation of enlarged pipes, if any; call once, when the child is gone. */
+        public void releasePipes() {
+            if (pipeBudget != null) {
+                pipeBudget.release();
+            }
+        }
     }
 
     /** Why {@code posix_spawn} or a step before it failed. */
@@ -74,7 +87,8 @@ public final class PosixSpawner {
      * @param argv argv[0] first
      * @param envp {@code NAME=value} strings
      * @param cwd working directory, or {@code null} for the JVM's
-     * @param pipeSize {@code F_SETPIPE_SZ} for the three pipes, or 0 for the kernel's default
+     * @param pipeSize {@code F_SETPIPE_SZ} for the three pipes, 0 for the kernel's default, or
+     *     {@link PipeBudget#AUTO} for enlarged stdin and stdout pipes while the budget allows
      * @throws SpawnFailure with the errno; every descriptor made here is closed again
      */
     public Spawned spawn(String path, String[] argv, String[] envp, @Nullable String cwd, int pipeSize)
@@ -82,6 +96,7 @@ public final class PosixSpawner {
         LibC c = Os.libc();
         int[] fds = new int[6];
         int made = 0;
+        PipeBudget reserved = null;
         try {
             for (; made < 6; made += 2) {
                 makePipe(c, fds, made);
@@ -102,18 +117,46 @@ public final class PosixSpawner {
                         throw new SpawnFailure("fcntl(F_SETPIPE_SZ, " + pipeSize + ")", Os.errno());
                     }
                 }
+            } else if (pipeSize == PipeBudget.AUTO && pipes.tryReserve()) {
+                reserved = pipes;
+                if (!enlarge(c, parentIn, parentOut)) {
+                    reserved = null;
+                    pipes.release();
+                }
             }
             int pid = spawn0(c, path, argv, envp, cwd, fds[0], fds[3], fds[5]);
             closeQuietly(fds[0]);
             closeQuietly(fds[3]);
             closeQuietly(fds[5]);
-            return new Spawned(pid, parentIn, parentOut, parentErr);
+            return new Spawned(pid, parentIn, parentOut, parentErr, reserved);
         } catch (SpawnFailure | RuntimeException e) {
             for (int i = 0; i < made; i++) {
                 closeQuietly(fds[i]);
             }
+            if (reserved != null) {
+                reserved.release();
+            }
             throw e;
         }
+    }
+
+    /**
+     * Enlarges the stdin and stdout pipes to {@link PipeBudget#BYTES}; when the kernel refuses either (the user
+     * is past {@code pipe-user-pages-soft}, or {@code pipe-max-size} is lower), both stay at the kernel's
+     * default: a default, unlike an explicit size, is no reason to fail a spawn.
+     */
+    private static boolean enlarge(LibC c, int stdin, int stdout) {
+        int before = c.fcntl(stdin, Os.F_GETPIPE_SZ, 0);
+        if (c.fcntl(stdin, Os.F_SETPIPE_SZ, PipeBudget.BYTES) < 0) {
+            return false;
+        }
+        if (c.fcntl(stdout, Os.F_SETPIPE_SZ, PipeBudget.BYTES) < 0) {
+            if (before > 0) {
+                c.fcntl(stdin, Os.F_SETPIPE_SZ, before); // shrinking an empty pipe cannot fail
+            }
+            return false;
+        }
+        return true;
     }
 
     private static void makePipe(LibC c, int[] fds, int at) throws SpawnFailure {

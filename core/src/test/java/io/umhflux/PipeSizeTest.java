@@ -1,0 +1,90 @@
+package io.umhflux;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.umhflux.internal.spawn.PipeBudget;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Sinks;
+
+/**
+ * The pipes a helper gets, as the helper itself sees them ({@code F_GETPIPE_SZ} on its fds 0, 1 and 2): by
+ * default 256 KiB stdin and stdout while this JVM's budget lasts, then the kernel's default; exactly what
+ * {@code pipeSize(n)} asks; the kernel's default with {@code pipeSize(0)}.
+ */
+class PipeSizeTest {
+    private static final String BIG = PipeBudget.BYTES + " " + PipeBudget.BYTES + " 65536";
+    private static final String KERNELS = "65536 65536 65536";
+
+    /** The helper's line, read without cancelling the inbound (which would stop the helper). */
+    private static String sizes(Umh<String, String> umh) {
+        Sinks.One<String> first = Sinks.one();
+        umh.inbound().subscribe(first::tryEmitValue, first::tryEmitError);
+        return first.asMono().block(TestHelpers.TIMEOUT);
+    }
+
+    private static void end(Umh<String, String> umh) {
+        umh.outbound().close().block(TestHelpers.TIMEOUT);
+        umh.exit().block(TestHelpers.TIMEOUT);
+    }
+
+    @Test
+    void byDefaultStdinAndStdoutAreEnlargedWhileTheBudgetLastsAndTheBudgetComesBack() {
+        PipeBudget budget = PipeBudget.shared();
+        Assumptions.assumeTrue(budget.helpers() > 0, "pipe-max-size is below 256 KiB here");
+        // helpers of earlier tests give their reservation back when they are reaped
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> budget.usedPages() == 0);
+        try (Blob b = CHelpers.blob("pipe_sizes")) {
+            UmhSpec<String, String> spec = UmhFlux.spec(b).lines(100);
+            List<Umh<String, String>> alive = new ArrayList<>();
+            List<String> seen = new ArrayList<>();
+            try {
+                for (int i = 0; i < budget.helpers() + 2; i++) {
+                    Umh<String, String> umh = spec.spawn();
+                    alive.add(umh);
+                    seen.add(sizes(umh));
+                }
+            } finally {
+                alive.forEach(PipeSizeTest::end);
+            }
+            List<String> expected = new ArrayList<>();
+            for (int i = 0; i < budget.helpers(); i++) {
+                expected.add(BIG);
+            }
+            expected.add(KERNELS);
+            expected.add(KERNELS);
+            assertThat(seen).containsExactlyElementsOf(expected);
+
+            // every helper was reaped: the next one gets large pipes again
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> budget.usedPages() == 0);
+            Umh<String, String> again = spec.spawn();
+            try {
+                assertThat(sizes(again)).isEqualTo(BIG);
+            } finally {
+                end(again);
+            }
+        }
+    }
+
+    @Test
+    void pipeSizeZeroKeepsTheKernelsDefaultAndAnExactSizeAppliesToAllThree() {
+        try (Blob b = CHelpers.blob("pipe_sizes")) {
+            Umh<String, String> kernels = UmhFlux.spec(b).lines(100).pipeSize(0).spawn();
+            try {
+                assertThat(sizes(kernels)).isEqualTo(KERNELS);
+            } finally {
+                end(kernels);
+            }
+            Umh<String, String> exact = UmhFlux.spec(b).lines(100).pipeSize(1 << 20).spawn();
+            try {
+                assertThat(sizes(exact)).isEqualTo("1048576 1048576 1048576");
+            } finally {
+                end(exact);
+            }
+        }
+    }
+}

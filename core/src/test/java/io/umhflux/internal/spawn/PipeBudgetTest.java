@@ -1,0 +1,122 @@
+package io.umhflux.internal.spawn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.umhflux.internal.os.Os;
+import io.umhflux.internal.spawn.PosixSpawner.Spawned;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The budget for enlarged pipes, against real pipes: a spawner with room for one helper enlarges the first
+ * helper's stdin and stdout, leaves the second at the kernel's default, and enlarges again once the first
+ * gave its reservation back; a failed spawn gives it back by itself.
+ */
+class PipeBudgetTest {
+    private static final String[] NO_ENV = new String[0];
+
+    @Test
+    void enlargesStdinAndStdoutOnlyWhileTheBudgetLasts() throws Exception {
+        PipeBudget budget = new PipeBudget(PipeBudget.PAGES_PER_HELPER); // room for one helper
+        PosixSpawner spawner = new PosixSpawner(true, budget);
+        List<Spawned> alive = new ArrayList<>();
+        try {
+            Spawned first = spawn(spawner, alive);
+            assertThat(sizes(first)).containsExactly(PipeBudget.BYTES, PipeBudget.BYTES, defaultSize());
+            assertThat(budget.usedPages()).isEqualTo(PipeBudget.PAGES_PER_HELPER);
+
+            Spawned second = spawn(spawner, alive);
+            assertThat(sizes(second)).containsExactly(defaultSize(), defaultSize(), defaultSize());
+            assertThat(second.pipeBudget()).isNull();
+
+            first.releasePipes();
+            second.releasePipes(); // nothing reserved: a no-op
+            assertThat(budget.usedPages()).isZero();
+            Spawned third = spawn(spawner, alive);
+            assertThat(sizes(third)).containsExactly(PipeBudget.BYTES, PipeBudget.BYTES, defaultSize());
+        } finally {
+            stop(alive);
+        }
+    }
+
+    @Test
+    void exactSizesAndTheKernelsDefaultTakeNothingFromTheBudget() throws Exception {
+        PipeBudget budget = new PipeBudget(PipeBudget.PAGES_PER_HELPER);
+        PosixSpawner spawner = new PosixSpawner(true, budget);
+        List<Spawned> alive = new ArrayList<>();
+        try {
+            Spawned exact = spawner.spawn("/bin/cat", new String[] {"cat"}, NO_ENV, null, 1 << 20);
+            alive.add(exact);
+            assertThat(sizes(exact)).containsExactly(1 << 20, 1 << 20, 1 << 20);
+            Spawned kernels = spawner.spawn("/bin/cat", new String[] {"cat"}, NO_ENV, null, 0);
+            alive.add(kernels);
+            assertThat(sizes(kernels)).containsExactly(defaultSize(), defaultSize(), defaultSize());
+            assertThat(budget.usedPages()).isZero();
+        } finally {
+            stop(alive);
+        }
+    }
+
+    @Test
+    void aFailedSpawnGivesItsReservationBack() {
+        PipeBudget budget = new PipeBudget(PipeBudget.PAGES_PER_HELPER);
+        PosixSpawner spawner = new PosixSpawner(true, budget);
+        assertThatThrownBy(() -> spawner.spawn("/nonexistent/helper", new String[] {"helper"}, NO_ENV, null,
+                PipeBudget.AUTO)).isInstanceOf(PosixSpawner.SpawnFailure.class);
+        assertThat(budget.usedPages()).isZero();
+    }
+
+    @Test
+    void theSharedBudgetTakesASixteenthOfTheSoftLimitAtMost() throws Exception {
+        long maxPipe = PipeBudget.readLong("/proc/sys/fs/pipe-max-size", -1);
+        long soft = PipeBudget.readLong("/proc/sys/fs/pipe-user-pages-soft", -1);
+        // the whole number, not its first digit (a sysctl file read from offset 1 is at its end)
+        assertThat(maxPipe).isEqualTo(Long.parseLong(Files.readAllLines(Path.of("/proc/sys/fs/pipe-max-size"))
+                .get(0).trim()));
+        long pages = maxPipe < PipeBudget.BYTES ? 0 : soft == 0 ? 1024 : Math.min(1024, soft / 16);
+        assertThat(PipeBudget.shared().helpers()).isEqualTo((int) (pages / PipeBudget.PAGES_PER_HELPER));
+    }
+
+    private static Spawned spawn(PosixSpawner spawner, List<Spawned> alive) throws Exception {
+        Spawned s = spawner.spawn("/bin/cat", new String[] {"cat"}, NO_ENV, null, PipeBudget.AUTO);
+        alive.add(s);
+        return s;
+    }
+
+    private static int[] sizes(Spawned s) {
+        return new int[] {size(s.stdin()), size(s.stdout()), size(s.stderr())};
+    }
+
+    private static int size(int fd) {
+        int n = Os.libc().fcntl(fd, Os.F_GETPIPE_SZ, 0);
+        assertThat(n).as("F_GETPIPE_SZ errno %s", n < 0 ? Os.describe(Os.errno()) : "").isPositive();
+        return n;
+    }
+
+    /** A fresh pipe's capacity (64 KiB, unless this user is past its soft limit). */
+    private static int defaultSize() {
+        int[] fds = new int[2];
+        assertThat(Os.libc().pipe2(fds, Os.O_CLOEXEC)).isZero();
+        try {
+            return size(fds[0]);
+        } finally {
+            Os.close(fds[0]);
+            Os.close(fds[1]);
+        }
+    }
+
+    /** Closes stdin (cat exits), the other ends, and reaps. */
+    private static void stop(List<Spawned> alive) {
+        for (Spawned s : alive) {
+            Os.close(s.stdin());
+            Os.close(s.stdout());
+            Os.close(s.stderr());
+            Os.libc().kill(s.pid(), Os.SIGKILL);
+            Os.libc().waitid(1 /* P_PID */, s.pid(), Os.allocate(Os.SIGINFO_BYTES), Os.WEXITED);
+        }
+    }
+}
