@@ -108,7 +108,7 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         int end = (int) Math.min(in.writerIndex(), (long) start + max + 2); // max bytes, then "\r\n"
         int nl = in.indexOf(start, end, (byte) '\n');
         if (nl < 0) {
-            if (in.readableBytes() > max + 1) {
+            if (in.readableBytes() > (long) max + 1) { // long: max may be Integer.MAX_VALUE
                 throw new FrameException("line at offset " + offset + " is longer than the maximum of " + max
                         + " bytes", offset, in.readableBytes());
             }

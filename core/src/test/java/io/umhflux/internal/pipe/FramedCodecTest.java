@@ -186,6 +186,14 @@ class FramedCodecTest {
                 .isInstanceOf(FrameException.class).hasMessageContaining("longer than the maximum of 8");
     }
 
+    /** The largest maximum means "no limit": a line cut by a read waits for its end (max + 1 overflowed). */
+    @Test
+    void aLineCutByAReadWaitsForItsEndWithTheLargestMaximum() throws Exception {
+        byte[] wire = "hello\nworld\n".getBytes(StandardCharsets.UTF_8);
+        assertThat(decode(Framing.lines(Integer.MAX_VALUE), Codecs.utf8(), wire, new int[] {3, 8}))
+                .containsExactly("hello", "world");
+    }
+
     @Test
     void lastLineWithoutLineEndIsDelivered() throws Exception {
         byte[] wire = "a\r\nb\nc".getBytes(StandardCharsets.UTF_8);
