@@ -75,41 +75,42 @@ public final class KryoHelper {
         Input input = new Input();
         Output output = new Output(4096, -1);
         byte[] frame = new byte[4096];
-        while (true) {
-            int length;
-            try {
-                length = in.readInt();
-            } catch (EOFException endOfInput) {
-                out.flush();
-                return;
+        try {
+            while (true) {
+                int length;
+                try {
+                    length = in.readInt();
+                } catch (EOFException endOfInput) {
+                    out.flush();
+                    return;
+                }
+                if (length < 0) {
+                    throw new IOException("frame length " + Integer.toUnsignedString(length) + " is too large");
+                }
+                if (frame.length < length) {
+                    frame = new byte[Math.max(length, frame.length * 2)];
+                }
+                in.readFully(frame, 0, length);
+                input.setBuffer(frame, 0, length);
+                Object request = kryo.readClassAndObject(input);
+                if (!type.isInstance(request)) {
+                    throw new IOException("received a " + (request == null ? "null" : request.getClass().getName())
+                            + ", not a " + type.getName());
+                }
+                O reply = function.apply(type.cast(request));
+                output.reset();
+                kryo.writeClassAndObject(output, reply); // whole, before any of its bytes go out
+                out.writeInt(output.position());
+                out.write(output.getBuffer(), 0, output.position());
+                if (in.available() == 0) {
+                    out.flush(); // nothing more is waiting: do not sit on replies someone waits for
+                }
             }
-            if (length < 0) {
-                throw new IOException("frame length " + Integer.toUnsignedString(length) + " is too large");
-            }
-            if (frame.length < length) {
-                frame = new byte[Math.max(length, frame.length * 2)];
-            }
-            in.readFully(frame, 0, length);
-            input.setBuffer(frame, 0, length);
-            Object request = kryo.readClassAndObject(input);
-            if (!type.isInstance(request)) {
-                throw new IOException("received a " + (request == null ? "null" : request.getClass().getName())
-                        + ", not a " + type.getName());
-            }
-            O reply;
-            try {
-                reply = function.apply(type.cast(request));
-            } catch (RuntimeException | Error e) {
-                flushQuietly(out, e); // the replies computed before the failure still reach the owner
-                throw e;
-            }
-            output.reset();
-            kryo.writeClassAndObject(output, reply);
-            out.writeInt(output.position());
-            out.write(output.getBuffer(), 0, output.position());
-            if (in.available() == 0) {
-                out.flush(); // nothing more is waiting: do not sit on replies someone waits for
-            }
+        } catch (IOException | RuntimeException | Error e) {
+            // a bad or cut request, an unregistered class, the function or the reply failing: the replies
+            // computed before still reach the owner
+            flushQuietly(out, e);
+            throw e;
         }
     }
 }

@@ -1,0 +1,88 @@
+package io.umhflux.codec.kryo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.Output;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The SDK's loop on in-memory streams: requests that arrive together (so nothing is flushed between them) and
+ * then a bad one. The replies to the good ones must still come out, whatever the failure.
+ */
+class KryoHelperTest {
+    private static byte[] frames(Object... requests) throws IOException {
+        Kryo kryo = new Kryo();
+        kryo.register(Point.class, 20);
+        kryo.register(java.util.ArrayList.class, 30); // known to this side only: the helper refuses id 30
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        for (Object r : requests) {
+            Output o = new Output(256, -1);
+            kryo.writeClassAndObject(o, r);
+            out.writeInt(o.position());
+            out.write(o.getBuffer(), 0, o.position());
+        }
+        return bytes.toByteArray();
+    }
+
+    private static List<Object> replies(byte[] wire) throws IOException {
+        Kryo kryo = new Kryo();
+        Messages.register(kryo);
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(wire));
+        List<Object> out = new ArrayList<>();
+        while (in.available() > 0) {
+            byte[] frame = new byte[in.readInt()];
+            in.readFully(frame);
+            out.add(kryo.readClassAndObject(new Input(frame)));
+        }
+        return out;
+    }
+
+    private static List<Object> serveUntilFailure(byte[] wire, Class<? extends Throwable> failure) throws Exception {
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        assertThatThrownBy(() -> KryoHelper.serve(Point.class, Messages::register,
+                p -> {
+                    if (p.x() < 0) {
+                        throw new IllegalStateException("negative");
+                    }
+                    return new Point(p.x() * 2, p.y() * 2);
+                }, new ByteArrayInputStream(wire), stdout)).isInstanceOf(failure);
+        return replies(stdout.toByteArray());
+    }
+
+    @Test
+    void repliesBeforeAnUnregisteredClassAreWritten() throws Exception {
+        byte[] wire = frames(new Point(1, 1), new Point(2, 2), new java.util.ArrayList<>());
+        assertThat(serveUntilFailure(wire, com.esotericsoftware.kryo.KryoException.class))
+                .containsExactly(new Point(2, 2), new Point(4, 4));
+    }
+
+    @Test
+    void repliesBeforeARequestOfAnotherTypeAreWritten() throws Exception {
+        byte[] wire = frames(new Point(1, 1), new Point(2, 2), 7); // an Integer: Kryo knows it by default
+        assertThat(serveUntilFailure(wire, IOException.class)).containsExactly(new Point(2, 2), new Point(4, 4));
+    }
+
+    @Test
+    void repliesBeforeACutRequestAreWritten() throws Exception {
+        byte[] whole = frames(new Point(1, 1), new Point(2, 2), new Point(3, 3));
+        byte[] cut = java.util.Arrays.copyOf(whole, whole.length - 2);
+        assertThat(serveUntilFailure(cut, IOException.class)).containsExactly(new Point(2, 2), new Point(4, 4));
+    }
+
+    @Test
+    void repliesBeforeAFailingFunctionAreWritten() throws Exception {
+        byte[] wire = frames(new Point(1, 1), new Point(-1, 0), new Point(3, 3));
+        assertThat(serveUntilFailure(wire, IllegalStateException.class)).containsExactly(new Point(2, 2));
+    }
+}
