@@ -119,6 +119,39 @@ class PoolTest {
         }
     }
 
+    /** Retries used up: the request fails with the last helper's end, not Reactor's RetryExhaustedException. */
+    @Test
+    void exhaustedRetriesFailWithTheLastHelpersEnd() {
+        try (Blob dies = TestHelpers.script("dies", "read l; echo 'poison' >&2; exit 3")) {
+            UmhClient<String, String> pool = lines(dies).pool(PoolSpec.of(1).idempotent(2));
+            try {
+                StepVerifier.create(pool.exchange("x"))
+                        .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(HelperFailedException.class)
+                                .hasMessageContaining("exited with code 3").hasMessageContaining("poison"))
+                        .verify(T);
+            } finally {
+                pool.dispose();
+            }
+        }
+    }
+
+    /** close() also waits for a helper the pool threw away after a timeout, and its Exited event comes first. */
+    @Test
+    void closeWaitsForAHelperDiscardedAfterATimeout() {
+        try (Blob stuck = TestHelpers.script("stuck", "while read l; do sleep 10; done")) {
+            List<Long> before = TestHelpers.children('*');
+            List<UmhEvent> events = new CopyOnWriteArrayList<>();
+            UmhClient<String, String> pool = UmhFlux.spec(stuck).stopGrace(Duration.ofMillis(500)).lines(1024)
+                    .requestTimeout(Duration.ofMillis(200)).pool(PoolSpec.of(1));
+            pool.events().subscribe(events::add);
+            StepVerifier.create(pool.exchange("x")).expectError(java.util.concurrent.TimeoutException.class)
+                    .verify(T);
+            pool.close().block(T);
+            assertThat(TestHelpers.newChildren(before)).as("helpers running after close()").isEmpty();
+            assertThat(events).anyMatch(e -> e instanceof UmhEvent.Exited);
+        }
+    }
+
     /**
      * A caller that gives up on a request (its own timeout, a cancel) leaves the answer due on that helper;
      * the next request must not queue behind it: the pool replaces that helper.

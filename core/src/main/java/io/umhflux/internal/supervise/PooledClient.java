@@ -7,6 +7,7 @@ import io.umhflux.UmhEvent;
 import io.umhflux.UmhMetrics;
 import io.umhflux.internal.handle.HelperSession;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
@@ -36,6 +37,8 @@ public final class PooledClient<I, O> implements UmhClient<I, O> {
     private volatile boolean closed;
     /** Every helper the pool holds, busy or idle: {@link #dispose()} stops them all at once. */
     private final Set<RequestPipeline<I, O>> live = ConcurrentHashMap.newKeySet();
+    /** Stops of helpers thrown away after a timeout, an end or a cancel, still under way. */
+    private final Set<Mono<Void>> discarded = ConcurrentHashMap.newKeySet();
 
     /**
      * @param name the blob name, for events and errors
@@ -74,9 +77,10 @@ public final class PooledClient<I, O> implements UmhClient<I, O> {
     @Override
     public Mono<I> exchange(O request) {
         Mono<I> once = Mono.usingWhen(pool.acquire(), ref -> ref.poolable().exchange(request),
-                PooledRef::release, PooledClient::afterError, PooledClient::afterCancel);
+                PooledRef::release, this::afterError, this::afterCancel);
         Mono<I> call = retries == 0 ? once
-                : once.retryWhen(Retry.max(retries).filter(e -> e instanceof HelperFailedException));
+                : once.retryWhen(Retry.max(retries).filter(e -> e instanceof HelperFailedException)
+                        .onRetryExhaustedThrow((spec, signal) -> signal.failure())); // the last helper's end
         return Mono.defer(() -> {
             active.incrementAndGet(); // first: a close() that starts now waits for this request
             if (closed) {
@@ -97,7 +101,7 @@ public final class PooledClient<I, O> implements UmhClient<I, O> {
      * A helper that ended, or missed a deadline (it may be stuck), is thrown away, without making the caller
      * wait for its stop; others go back.
      */
-    private static Mono<Void> afterError(PooledRef<? extends RequestPipeline<?, ?>> ref, Throwable error) {
+    private Mono<Void> afterError(PooledRef<? extends RequestPipeline<?, ?>> ref, Throwable error) {
         if (error instanceof TimeoutException || !ref.poolable().accepts()) {
             return discard(ref);
         }
@@ -105,12 +109,18 @@ public final class PooledClient<I, O> implements UmhClient<I, O> {
     }
 
     /** A cancelled request may still be on its helper, and the next one would queue behind it: replace it. */
-    private static Mono<Void> afterCancel(PooledRef<? extends RequestPipeline<?, ?>> ref) {
+    private Mono<Void> afterCancel(PooledRef<? extends RequestPipeline<?, ?>> ref) {
         return ref.poolable().inFlight() > 0 ? discard(ref) : ref.release();
     }
 
-    private static Mono<Void> discard(PooledRef<?> ref) {
-        ref.invalidate().subscribe(null, e -> { });
+    /**
+     * Stops the helper in the background; {@link #close()} waits for it (the pool itself no longer knows it), so
+     * that its Exited event comes before {@code events()} completes.
+     */
+    private Mono<Void> discard(PooledRef<?> ref) {
+        Mono<Void> gone = ref.invalidate().onErrorResume(e -> Mono.empty()).cache();
+        discarded.add(gone);
+        gone.subscribe(null, null, () -> discarded.remove(gone));
         return Mono.empty();
     }
 
@@ -134,7 +144,9 @@ public final class PooledClient<I, O> implements UmhClient<I, O> {
         return Mono.defer(() -> {
             closed = true;
             Mono<Void> quiet = active.get() == 0 ? Mono.empty() : drained.asMono();
-            return quiet.then(pool.disposeLater()).then(Mono.fromRunnable(events::complete));
+            return quiet.then(pool.disposeLater())
+                    .then(Mono.defer(() -> Mono.when(List.copyOf(discarded))))
+                    .then(Mono.fromRunnable(events::complete));
         });
     }
 
