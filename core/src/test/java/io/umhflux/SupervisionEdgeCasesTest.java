@@ -181,4 +181,30 @@ class SupervisionEdgeCasesTest {
             assertThat(events).hasAtLeastOneElementOfType(UmhEvent.Exited.class);
         }
     }
+    /**
+     * A helper that closes its stdout but keeps running can never answer again: after the drain timeout it is
+     * stopped, the request fails saying why, and the supervisor starts another that answers.
+     */
+    @Test
+    void aHelperThatClosedItsStdoutIsStoppedAndReplaced() {
+        try (Blob half = TestHelpers.script("half",
+                "read l; echo \"$l\"; exec >&-; while read l; do :; done; sleep 1000")) {
+            List<UmhEvent> events = new CopyOnWriteArrayList<>();
+            UmhClient<String, String> client = UmhFlux.spec(half).stopGrace(Duration.ofMillis(200)).lines(1024)
+                    .drainTimeout(Duration.ofMillis(300))
+                    .supervise(Restart.backoff(Duration.ofMillis(10), Duration.ofMillis(10)));
+            client.events().subscribe(events::add);
+            try {
+                assertThat(client.exchange("one").block(T)).isEqualTo("one");
+                Throwable second = client.exchange("two").map(v -> (Throwable) null).onErrorResume(Mono::just)
+                        .block(Duration.ofSeconds(5));
+                assertThat(second).isInstanceOf(HelperFailedException.class)
+                        .hasMessageContaining("closed its stdout but kept running");
+                assertThat(client.exchange("three").block(T)).isEqualTo("three");
+                assertThat(events).hasAtLeastOneElementOfType(UmhEvent.Restarting.class);
+            } finally {
+                client.dispose();
+            }
+        }
+    }
 }

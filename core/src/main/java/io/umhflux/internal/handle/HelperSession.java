@@ -48,6 +48,10 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
     private final UmhOutbound<O> outbound;
     private final Sinks.One<ExitStatus> exitSink = Sinks.one();
     private final AtomicBoolean stopRequested = new AtomicBoolean();
+    /** Why we stopped it, when not at the owner's request; in its error instead of "it was stopped". */
+    private volatile @Nullable String stopReason;
+    /** For request/response: a helper that closed its stdout but runs on can never answer again. */
+    private volatile boolean stopWhenStdoutEndsFirst;
     private volatile @Nullable ExitStatus status;
 
     private volatile @Nullable FrameException frameError; // set on the read loop
@@ -235,7 +239,11 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
                 s, null));
         LiveHelpers.remove(this); // reaped: nothing left for the shutdown hook to stop
         if (!inbound.isEof()) {
-            watchStdoutDrain();
+            if (stopRequested.get() && !inbound.isSubscribed()) {
+                inbound.fail(endOrStopped()); // stopped, and nobody reads its stdout: close it now
+            } else {
+                watchStdoutDrain();
+            }
         }
         config.metrics().exited(name(), s);
         exitSink.tryEmitValue(s);
@@ -248,7 +256,13 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
             if (inbound.isEof()) {
                 return;
             }
-            if (inbound.waitingForBytes()) {
+            if (!inbound.isSubscribed()) {
+                // nobody subscribed in time: the stdout pipe (and what it holds) is let go rather than kept for ever
+                inbound.fail(new HelperFailedException(name(), pid(), "it exited and nobody subscribed to its "
+                        + "stdout within " + config.drainTimeout().toMillis() + " ms; stdout was closed", status,
+                        null));
+                closeRemaining();
+            } else if (inbound.waitingForBytes()) {
                 inbound.fail(new HelperFailedException(name(), pid(), "it exited, but its stdout stayed open for "
                         + config.drainTimeout().toMillis() + " ms afterwards (held by a process it started?); "
                         + "everything written before was delivered", status, null));
@@ -262,7 +276,23 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
     private void finishIfDone() {
         if (status != null && inbound.isEof()) {
             closeRemaining();
+        } else if (status == null && inbound.isEof() && stopWhenStdoutEndsFirst) {
+            // an exiting helper closes stdout first: only one still running after the drain timeout is stuck
+            later(() -> {
+                if (status == null && !stopRequested.get()) {
+                    stopReason = "it closed its stdout but kept running (no answer could come)";
+                    stop();
+                }
+            }, config.drainTimeout());
         }
+    }
+
+    /**
+     * For a request/response client: a helper that closes its stdout and is still running a drain timeout later
+     * is stopped, since no answer can come from it any more. On any thread, before the helper's stdout ends.
+     */
+    public void stopWhenStdoutEndsFirst() {
+        stopWhenStdoutEndsFirst = true;
     }
 
     private void closeRemaining() {
@@ -276,8 +306,12 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
     }
 
     private HelperFailedException endOrStopped() {
-        return new HelperFailedException(name(), pid(), stopRequested.get() ? "it was stopped" : "it failed",
-                status, null);
+        return new HelperFailedException(name(), pid(), stopRequested.get() ? stopped() : "it failed", status, null);
+    }
+
+    private String stopped() {
+        String reason = stopReason;
+        return reason != null ? reason : "it was stopped";
     }
 
     // ---- InboundPipe.Owner
@@ -317,7 +351,7 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
         if (s.isSuccess() && frameError == null) {
             return null;
         }
-        String what = stopRequested.get() ? "it was stopped" : s.hasExited() ? "it exited with code " + s.code()
+        String what = stopRequested.get() ? stopped() : s.hasExited() ? "it exited with code " + s.code()
                 : "it was killed by a signal";
         return new HelperFailedException(name(), pid(), what, s, frameError);
     }

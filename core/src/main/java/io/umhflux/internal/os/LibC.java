@@ -87,4 +87,8 @@ public interface LibC {
 
     @SaveError
     int kill(int pid, int signal);
+
+    /** {@code ioctl(2)} with an {@code int *} argument, as {@code FIONREAD} takes. */
+    @SaveError
+    int ioctl(int fd, long request, @Out int[] value);
 }

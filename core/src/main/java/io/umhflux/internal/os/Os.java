@@ -23,6 +23,7 @@ public final class Os {
     public static final int F_SETFL = 4;
     public static final int F_SETPIPE_SZ = 1031;
     public static final int F_GETPIPE_SZ = 1032;
+    public static final long FIONREAD = 0x541B;
     public static final int F_ADD_SEALS = 1033;
     public static final int F_GET_SEALS = 1034;
     public static final int F_SEAL_SEAL = 0x1;

@@ -11,6 +11,7 @@ import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.ReferenceCountUtil;
+import io.umhflux.internal.os.Os;
 import io.umhflux.internal.process.Loops;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -74,6 +75,8 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
     // read by the owner from its own loop, which may be another one
     private volatile boolean readReady = true;
     private volatile boolean eof;
+    /** After a drain: the subscriber has demand, nothing decoded waits for it, and the pipe is empty. */
+    private volatile boolean starved;
     private boolean ended;
     private boolean terminated;
     private @Nullable Throwable failure;
@@ -186,11 +189,17 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
     }
 
     /**
-     * Whether stdout is open and empty: the owner's drain timer uses this to tell a stall from a slow reader.
-     * Any thread (the two flags are volatile).
+     * Whether the subscriber waits for bytes that do not come: it has demand, no message already read waits for
+     * it, and stdout is open and empty. The owner's drain timer uses this to tell a stall from a slow reader.
+     * Any thread (volatile, as of the last drain).
      */
     public boolean waitingForBytes() {
-        return !eof && !readReady;
+        return starved && !eof;
+    }
+
+    /** Whether anyone subscribed (a helper's stdout nobody reads is closed after its exit). Any thread. */
+    public boolean isSubscribed() {
+        return subscribed.get();
     }
 
     public boolean isEof() {
@@ -237,6 +246,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             } while (drainAgain);
         } finally {
             draining = false;
+            starved = !terminated && !eof && pending == null && demand > 0 && !readReady;
         }
     }
 
@@ -279,6 +289,12 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             if (eof) {
                 endOfStream(a);
                 return;
+            }
+            if (demand == 0 && hangup && readReady && pipeEmpty()) {
+                // the writer is gone and nothing is left: that is the end, which needs no demand to be said
+                eof = true;
+                owner.inboundEof();
+                continue;
             }
             if (demand == 0 || !readReady) {
                 return; // no demand, or an empty pipe: the next request or EPOLLIN edge resumes
@@ -403,6 +419,15 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         }
     }
 
+    /** Whether stdout holds no byte ({@code FIONREAD}); false when that cannot be told (then a read tells). */
+    private boolean pipeEmpty() {
+        if (!fd.isOpen()) {
+            return false;
+        }
+        int[] n = new int[1];
+        return Os.libc().ioctl(fd.intValue(), Os.FIONREAD, n) == 0 && n[0] == 0;
+    }
+
     private void endOfStream(CoreSubscriber<? super I> a) {
         ByteBuf c = cumulation;
         if (c != null && c.isReadable()) {
@@ -446,8 +471,8 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         releaseCumulation();
         I p = pending;
         pending = null;
-        if (p != null && decoder.releaseAfterDelivery()) {
-            ReferenceCountUtil.release(p);
+        if (p != null) {
+            ReferenceCountUtil.release(p); // never delivered: ours (a codec's retained slice, a raw chunk)
         }
     }
 

@@ -75,6 +75,7 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
     private static <I, O> RequestPipeline<I, O> start(RequestPipeline<I, O> p) {
         HelperSession<I, O> umh = p.umh;
         p.events.emit(new UmhEvent.Started(umh.name(), umh.pid()));
+        umh.stopWhenStdoutEndsFirst(); // answers come only on stdout
         umh.inbound().subscribe(p.new Responses());
         // the send ends with an error only when the helper stopped reading; the inbound tells how it ended.
         // One that closed its stdin but runs on can never get another request: stop it. A request the codec
