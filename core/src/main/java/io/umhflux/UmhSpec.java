@@ -162,13 +162,15 @@ public final class UmhSpec<I, O> {
     }
 
     /**
-     * The size of the helper's pipes. By default, stdin and stdout get 256 KiB (stderr the kernel's 64 KiB)
-     * while at most ten helpers of this JVM hold such pipes; later ones get the kernel's default until earlier
-     * ones exit, and so does a helper whose pipes the kernel refuses to enlarge. Larger pipes mean fewer
-     * wake-ups: bytes through {@code cat} moved about 1.4x as fast as through 64 KiB pipes here. The limit
-     * exists because Linux counts every pipe's capacity against the user's {@code pipe-user-pages-soft}
-     * (64 MiB by default), past which all new pipes of that user, in any program, get two pages; the default
-     * takes at most a sixteenth of it.
+     * The size of the helper's pipes. By default, a helper from {@link #spawn()}, {@link #using} or
+     * {@link #exchange(Publisher)} gets stdin and stdout pipes of 1 MiB ({@code pipe-max-size} if lower; stderr
+     * keeps the kernel's 64 KiB) while at most four helpers of this JVM hold such pipes; later ones get the
+     * kernel's default until earlier ones exit, and so does a helper whose pipes the kernel refuses to enlarge.
+     * Request/response clients ({@link #connect()}, {@link #supervise}, {@link #pool}) keep the kernel's
+     * default. Larger pipes mean fewer wake-ups: bytes through {@code cat} moved about 1.6x as fast as through
+     * 64 KiB pipes here. The limit exists because Linux counts every pipe's capacity against the user's
+     * {@code pipe-user-pages-soft} (64 MiB by default), past which all new pipes of that user, in any program,
+     * get two pages; the default takes at most an eighth of it.
      *
      * @param bytes the size of all three pipes ({@code F_SETPIPE_SZ}; a refusal fails the spawn), or 0 for
      *     the kernel's default (64 KiB on Linux) and no enlarging. Unprivileged users are limited by
@@ -299,8 +301,11 @@ public final class UmhSpec<I, O> {
         // raw bytes written whole (no writeSize) keep stdout on the same loop; see the parameter's note
         boolean oneLoop = session.decoder() == (Object) RawChunks.SUPPLIER && session.writeSize() == 0;
         IoEventLoop readLoop = overlap && !oneLoop ? eventLoopGroup.next() : loop;
+        // request/response clients (no overlap) keep the kernel's pipes by default: a request and its answer
+        // never fill one, and a pool would take the enlarged pipes' budget from streams that gain from it
+        int pipes = pipeSize == PipeBudget.AUTO && !overlap ? 0 : pipeSize;
         HelperProcess process = Launcher.standard().launch(BlobAccess.loaded(blob),
-                new Launcher.Request(argv0, args, environment.toEnvp(), workingDirectory, pipeSize), loop);
+                new Launcher.Request(argv0, args, environment.toEnvp(), workingDirectory, pipes), loop);
         return HelperSession.start(process, readLoop, session);
     }
 

@@ -49,7 +49,7 @@ class BackpressureTest {
     void nothingIsReadWithoutDemandAndTheHelperBlocks() throws Exception {
         try (Blob writer = CHelpers.blob("pattern_writer")) {
             long total = 8L << 20;
-            // the kernel's 64 KiB pipes, for tight bounds (by default stdout may be 256 KiB)
+            // the kernel's 64 KiB pipes, for tight bounds (by default stdout may be 1 MiB)
             Umh<ByteBuf, ByteBuf> umh = UmhFlux.spec(writer).args(Long.toString(total)).pipeSize(0).spawn();
             umh.outbound().close().block(TestHelpers.TIMEOUT);
             AtomicLong position = new AtomicLong();
@@ -118,7 +118,8 @@ class BackpressureTest {
     void stalledSubscriberBlocksTheHelperAndResumingDeliversAllInOrder() throws Exception {
         try (Blob writer = CHelpers.blob("pattern_writer")) {
             long total = 100L << 20;
-            Umh<ByteBuf, ByteBuf> umh = UmhFlux.spec(writer).args(Long.toString(total)).spawn();
+            // the kernel's 64 KiB pipe, for a tight bound (by default stdout may be 1 MiB)
+            Umh<ByteBuf, ByteBuf> umh = UmhFlux.spec(writer).args(Long.toString(total)).pipeSize(0).spawn();
             umh.outbound().close().subscribe();
             AtomicLong position = new AtomicLong();
             ByteBufAllocatorMetric pool = ((ByteBufAllocatorMetricProvider) ByteBufAllocator.DEFAULT).metric();

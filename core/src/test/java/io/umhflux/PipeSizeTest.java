@@ -13,11 +13,13 @@ import reactor.core.publisher.Sinks;
 
 /**
  * The pipes a helper gets, as the helper itself sees them ({@code F_GETPIPE_SZ} on its fds 0, 1 and 2): by
- * default 256 KiB stdin and stdout while this JVM's budget lasts, then the kernel's default; exactly what
- * {@code pipeSize(n)} asks; the kernel's default with {@code pipeSize(0)}.
+ * default 1 MiB stdin and stdout while this JVM's budget lasts, then the kernel's default; the kernel's default
+ * for request/response clients; exactly what {@code pipeSize(n)} asks; the kernel's default with
+ * {@code pipeSize(0)}.
  */
 class PipeSizeTest {
-    private static final String BIG = PipeBudget.BYTES + " " + PipeBudget.BYTES + " 65536";
+    private static final int SIZE = PipeBudget.shared().bytes();
+    private static final String BIG = SIZE + " " + SIZE + " 65536";
     private static final String KERNELS = "65536 65536 65536";
 
     /** The helper's line, read without cancelling the inbound (which would stop the helper). */
@@ -66,6 +68,21 @@ class PipeSizeTest {
                 assertThat(sizes(again)).isEqualTo(BIG);
             } finally {
                 end(again);
+            }
+        }
+    }
+
+    /** A request/response client keeps the kernel's pipes by default, and takes nothing from the budget. */
+    @Test
+    void requestResponseClientsKeepTheKernelsPipes() {
+        try (Blob b = CHelpers.blob("pipe_sizes")) {
+            int before = PipeBudget.shared().usedPages();
+            UmhClient<String, String> client = UmhFlux.spec(b).args("--per-line").lines(100).connect();
+            try {
+                assertThat(client.exchange("sizes?").block(TestHelpers.TIMEOUT)).isEqualTo(KERNELS);
+                assertThat(PipeBudget.shared().usedPages()).isEqualTo(before);
+            } finally {
+                client.close().block(TestHelpers.TIMEOUT);
             }
         }
     }

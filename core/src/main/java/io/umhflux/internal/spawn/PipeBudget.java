@@ -7,39 +7,48 @@ import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The default pipe size: a helper's stdin and stdout pipes get {@link #BYTES} instead of the kernel's 64 KiB
- * while the helpers holding such pipes stay within a small share of the user's pipe allowance; later helpers
+ * The default pipe size: a streaming helper's stdin and stdout pipes get up to 1 MiB instead of the kernel's
+ * 64 KiB while the helpers holding such pipes stay within a share of the user's pipe allowance; later helpers
  * get the kernel's default until earlier ones exit.
  *
  * <p>Why a budget: Linux counts the capacity of every pipe a user has open against
  * {@code /proc/sys/fs/pipe-user-pages-soft} (16,384 pages, 64 MiB, by default). Past it, every new pipe of
  * that user, in any program, gets two pages, and enlarging one fails. A library that enlarged the pipes of
- * a thousand helpers would push a whole account there. This one takes at most a sixteenth of the soft limit
- * (1,024 pages, 4 MiB, for ten helpers at the default), and never more than the kernel allows one pipe
- * ({@code pipe-max-size}).
+ * a thousand helpers would push a whole account there. This one takes at most an eighth of the soft limit
+ * (2,048 pages, 8 MiB: four helpers at the default), and never more than the kernel allows one pipe
+ * ({@code pipe-max-size}, 1 MiB by default).
  *
- * <p>Why 256 KiB: bytes echoed through {@code cat} on 2 cores moved 1.4x as fast as through default pipes
- * (at 4 KiB and 64 KiB chunks, with less CPU); 512 KiB and 1 MiB pipes moved less than 256 KiB
- * (BENCHMARKS.md). The pages themselves are allocated only as bytes wait in the pipe.
+ * <p>Why 1 MiB: bytes echoed through {@code cat} on 2 cores, A/B against ProcessBuilder over three JVMs each
+ * (BENCHMARKS.md): 128 KiB pipes 1.1-1.2x, 256 KiB 1.3-1.5x, 512 KiB 1.4-1.6x, 1 MiB 1.5-1.7x, the kernel's
+ * 64 KiB 0.9-1.0x; with less CPU than ProcessBuilder in every case. The pages themselves are allocated only as
+ * bytes wait in the pipe.
  *
  * <p>Thread-safe.
  */
 public final class PipeBudget {
     /** The spec's pipe size meaning "this default" (0 means the kernel's default, more an exact size). */
     public static final int AUTO = -1;
-    /** The size of an enlarged stdin or stdout pipe. */
-    public static final int BYTES = 256 * 1024;
-
+    /** The size of an enlarged stdin or stdout pipe, unless {@code pipe-max-size} is lower. */
+    public static final int BYTES = 1 << 20;
+    /** Below this, enlarging is not worth a share of the allowance: the kernel's default it is. */
+    private static final int MIN_BYTES = 256 * 1024;
     private static final int PAGE = 4096;
-    /** The pages one helper's two enlarged pipes add to the kernel's count (a default pipe has 16). */
-    static final int PAGES_PER_HELPER = 2 * (BYTES / PAGE - 16);
+    private static final int DEFAULT_PIPE_PAGES = 16;
 
-    private static final PipeBudget SHARED = new PipeBudget(defaultLimit());
+    private static final PipeBudget SHARED = fromProc();
 
+    private final int bytes;
+    private final int pagesPerHelper;
     private final int limitPages;
     private final AtomicInteger usedPages = new AtomicInteger();
 
-    PipeBudget(int limitPages) {
+    /**
+     * @param bytes the size of an enlarged pipe
+     * @param limitPages the most pages beyond the kernel's default that the helpers holding such pipes may add
+     */
+    PipeBudget(int bytes, int limitPages) {
+        this.bytes = bytes;
+        this.pagesPerHelper = 2 * (bytes / PAGE - DEFAULT_PIPE_PAGES); // stdin and stdout
         this.limitPages = limitPages;
     }
 
@@ -48,14 +57,19 @@ public final class PipeBudget {
         return SHARED;
     }
 
+    /** @return the size of an enlarged pipe */
+    public int bytes() {
+        return bytes;
+    }
+
     /** @return whether a helper may have enlarged pipes now; if so, {@link #release()} it when it is gone */
     boolean tryReserve() {
         while (true) {
             int used = usedPages.get();
-            if (used + PAGES_PER_HELPER > limitPages) {
+            if (used + pagesPerHelper > limitPages) {
                 return false;
             }
-            if (usedPages.compareAndSet(used, used + PAGES_PER_HELPER)) {
+            if (usedPages.compareAndSet(used, used + pagesPerHelper)) {
                 return true;
             }
         }
@@ -63,7 +77,7 @@ public final class PipeBudget {
 
     /** Gives back one helper's reservation. */
     public void release() {
-        usedPages.addAndGet(-PAGES_PER_HELPER);
+        usedPages.addAndGet(-pagesPerHelper);
     }
 
     /** Pages reserved now, for tests and diagnostics. */
@@ -73,17 +87,18 @@ public final class PipeBudget {
 
     /** How many helpers at once may have enlarged pipes. */
     public int helpers() {
-        return limitPages / PAGES_PER_HELPER;
+        return limitPages / pagesPerHelper;
     }
 
-    private static int defaultLimit() {
+    private static PipeBudget fromProc() {
         long maxPipe = readLong("/proc/sys/fs/pipe-max-size", BYTES);
-        if (maxPipe < BYTES) {
-            return 0; // the administrator keeps pipes small: so do we
+        int bytes = Integer.highestOneBit((int) Math.min(maxPipe, BYTES)); // a power of two, as the kernel rounds
+        if (bytes < MIN_BYTES) {
+            return new PipeBudget(MIN_BYTES, 0); // the administrator keeps pipes small: so do we
         }
         long soft = readLong("/proc/sys/fs/pipe-user-pages-soft", 16384);
-        long share = soft == 0 ? 1024 : Math.min(1024, soft / 16); // 0 means no soft limit
-        return (int) share;
+        long share = soft == 0 ? 2048 : Math.min(2048, soft / 8); // 0 means no soft limit
+        return new PipeBudget(bytes, (int) share);
     }
 
     /**

@@ -119,7 +119,7 @@ public final class PosixSpawner {
                 }
             } else if (pipeSize == PipeBudget.AUTO && pipes.tryReserve()) {
                 reserved = pipes;
-                if (!enlarge(c, parentIn, parentOut)) {
+                if (!enlarge(c, parentIn, parentOut, pipes.bytes())) {
                     reserved = null;
                     pipes.release();
                 }
@@ -141,16 +141,16 @@ public final class PosixSpawner {
     }
 
     /**
-     * Enlarges the stdin and stdout pipes to {@link PipeBudget#BYTES}; when the kernel refuses either (the user
+     * Enlarges the stdin and stdout pipes to the budget's size; when the kernel refuses either (the user
      * is past {@code pipe-user-pages-soft}, or {@code pipe-max-size} is lower), both stay at the kernel's
      * default: a default, unlike an explicit size, is no reason to fail a spawn.
      */
-    private static boolean enlarge(LibC c, int stdin, int stdout) {
+    private static boolean enlarge(LibC c, int stdin, int stdout, int bytes) {
         int before = c.fcntl(stdin, Os.F_GETPIPE_SZ, 0);
-        if (c.fcntl(stdin, Os.F_SETPIPE_SZ, PipeBudget.BYTES) < 0) {
+        if (c.fcntl(stdin, Os.F_SETPIPE_SZ, bytes) < 0) {
             return false;
         }
-        if (c.fcntl(stdout, Os.F_SETPIPE_SZ, PipeBudget.BYTES) < 0) {
+        if (c.fcntl(stdout, Os.F_SETPIPE_SZ, bytes) < 0) {
             if (before > 0) {
                 c.fcntl(stdin, Os.F_SETPIPE_SZ, before); // shrinking an empty pipe cannot fail
             }

@@ -18,16 +18,19 @@ import org.junit.jupiter.api.Test;
  */
 class PipeBudgetTest {
     private static final String[] NO_ENV = new String[0];
+    private static final int SIZE = 256 * 1024;
+    /** The pages one helper's two enlarged pipes add beyond two default ones. */
+    private static final int ONE_HELPER = 2 * (SIZE / 4096 - 16);
 
     @Test
     void enlargesStdinAndStdoutOnlyWhileTheBudgetLasts() throws Exception {
-        PipeBudget budget = new PipeBudget(PipeBudget.PAGES_PER_HELPER); // room for one helper
+        PipeBudget budget = new PipeBudget(SIZE, ONE_HELPER); // room for one helper
         PosixSpawner spawner = new PosixSpawner(true, budget);
         List<Spawned> alive = new ArrayList<>();
         try {
             Spawned first = spawn(spawner, alive);
-            assertThat(sizes(first)).containsExactly(PipeBudget.BYTES, PipeBudget.BYTES, defaultSize());
-            assertThat(budget.usedPages()).isEqualTo(PipeBudget.PAGES_PER_HELPER);
+            assertThat(sizes(first)).containsExactly(SIZE, SIZE, defaultSize());
+            assertThat(budget.usedPages()).isEqualTo(ONE_HELPER);
 
             Spawned second = spawn(spawner, alive);
             assertThat(sizes(second)).containsExactly(defaultSize(), defaultSize(), defaultSize());
@@ -37,7 +40,7 @@ class PipeBudgetTest {
             second.releasePipes(); // nothing reserved: a no-op
             assertThat(budget.usedPages()).isZero();
             Spawned third = spawn(spawner, alive);
-            assertThat(sizes(third)).containsExactly(PipeBudget.BYTES, PipeBudget.BYTES, defaultSize());
+            assertThat(sizes(third)).containsExactly(SIZE, SIZE, defaultSize());
         } finally {
             stop(alive);
         }
@@ -45,7 +48,7 @@ class PipeBudgetTest {
 
     @Test
     void exactSizesAndTheKernelsDefaultTakeNothingFromTheBudget() throws Exception {
-        PipeBudget budget = new PipeBudget(PipeBudget.PAGES_PER_HELPER);
+        PipeBudget budget = new PipeBudget(SIZE, ONE_HELPER);
         PosixSpawner spawner = new PosixSpawner(true, budget);
         List<Spawned> alive = new ArrayList<>();
         try {
@@ -63,7 +66,7 @@ class PipeBudgetTest {
 
     @Test
     void aFailedSpawnGivesItsReservationBack() {
-        PipeBudget budget = new PipeBudget(PipeBudget.PAGES_PER_HELPER);
+        PipeBudget budget = new PipeBudget(SIZE, ONE_HELPER);
         PosixSpawner spawner = new PosixSpawner(true, budget);
         assertThatThrownBy(() -> spawner.spawn("/nonexistent/helper", new String[] {"helper"}, NO_ENV, null,
                 PipeBudget.AUTO)).isInstanceOf(PosixSpawner.SpawnFailure.class);
@@ -71,14 +74,21 @@ class PipeBudgetTest {
     }
 
     @Test
-    void theSharedBudgetTakesASixteenthOfTheSoftLimitAtMost() throws Exception {
+    void theSharedBudgetTakesAnEighthOfTheSoftLimitAtMost() throws Exception {
         long maxPipe = PipeBudget.readLong("/proc/sys/fs/pipe-max-size", -1);
         long soft = PipeBudget.readLong("/proc/sys/fs/pipe-user-pages-soft", -1);
         // the whole number, not its first digit (a sysctl file read from offset 1 is at its end)
         assertThat(maxPipe).isEqualTo(Long.parseLong(Files.readAllLines(Path.of("/proc/sys/fs/pipe-max-size"))
                 .get(0).trim()));
-        long pages = maxPipe < PipeBudget.BYTES ? 0 : soft == 0 ? 1024 : Math.min(1024, soft / 16);
-        assertThat(PipeBudget.shared().helpers()).isEqualTo((int) (pages / PipeBudget.PAGES_PER_HELPER));
+        int bytes = Integer.highestOneBit((int) Math.min(maxPipe, PipeBudget.BYTES));
+        PipeBudget shared = PipeBudget.shared();
+        if (bytes < 256 * 1024) {
+            assertThat(shared.helpers()).isZero();
+            return;
+        }
+        long pages = soft == 0 ? 2048 : Math.min(2048, soft / 8);
+        assertThat(shared.bytes()).isEqualTo(bytes);
+        assertThat(shared.helpers()).isEqualTo((int) (pages / (2 * (bytes / 4096 - 16))));
     }
 
     private static Spawned spawn(PosixSpawner spawner, List<Spawned> alive) throws Exception {
