@@ -68,7 +68,10 @@ echo "== raw bytes echoed through cat (64 MiB per op)"
 # ProcessCpuProfiler adds the JVM's CPU time per op (":cpu" rows): steadier than time on a busy machine
 cpu_prof=(-prof io.umhflux.benchmarks.ProcessCpuProfiler)
 java -jar "$jar" 'benchmarks\.EchoBenchmark\.' "${jmh_opts[@]}" "${cpu_prof[@]}" -p chunk=4096,65536,1048576 \
-  -p pipeSize=0 -p writeSize=0 -rf json -rff "$raw/echo.json" | tail -n 14
+  -p pipeSize=-1 -p writeSize=0 -rf json -rff "$raw/echo.json" | tail -n 14
+# the same on the kernel's 64 KiB pipes (pipeSize(0)), which ProcessBuilder and the C loop have
+java -jar "$jar" 'benchmarks\.EchoBenchmark\.umhFlux' "${jmh_opts[@]}" "${cpu_prof[@]}" -p chunk=4096,65536 \
+  -p pipeSize=0 -p writeSize=0 -rf json -rff "$raw/echo_kernelpipes.json" | tail -n 6
 java -jar "$jar" 'benchmarks\.EchoBenchmark\.umhFlux' "${jmh_opts[@]}" -p chunk=65536 -p pipeSize=1048576 \
   -p writeSize=0 -rf json -rff "$raw/echo_bigpipe.json" | tail -n 3
 java -jar "$jar" 'benchmarks\.EchoBenchmark\.umhFlux' "${jmh_opts[@]}" "${cpu_prof[@]}" -p chunk=65536 -p pipeSize=0 \

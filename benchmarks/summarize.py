@@ -121,7 +121,7 @@ def main(raw, out):
         gbps = lambda ms: total / (ms / 1000.0) / 1e9
         c64 = c_baseline(os.path.join(raw, "echo_c.txt"), "bytes_per_sec", "chunk=65536 ") / 1e9
         for chunk, goal in ((4096, 1.5), (65536, 1.0), (1048576, None)):
-            key = (("chunk", str(chunk)), ("pipeSize", "0"), ("writeSize", "0"))
+            key = (("chunk", str(chunk)), ("pipeSize", "-1"), ("writeSize", "0"))
             ours, pb = gbps(echo[("umhFlux", key)]), gbps(echo[("processBuilder", key)])
             records.append(record("echo through cat, %d B chunks, vs ProcessBuilder" % chunk, ours, pb, "GB/s",
                                   ours / pb, goal))
@@ -131,6 +131,25 @@ def main(raw, out):
             row = cpu_row("echo through cat, %d B chunks" % chunk, jmh_cpu(echo_json), key)
             if row:
                 records.append(row)
+        kernel = os.path.join(raw, "echo_kernelpipes.json")
+        if os.path.exists(kernel):
+            for chunk in (4096, 65536):
+                key = (("chunk", str(chunk)), ("pipeSize", "0"), ("writeSize", "0"))
+                ours = gbps(jmh_params(kernel)[("umhFlux", key)])
+                pb = gbps(echo[("processBuilder", (("chunk", str(chunk)), ("pipeSize", "-1"), ("writeSize", "0")))])
+                records.append(record("echo through cat, %d B chunks, kernel's 64 KiB pipes (pipeSize(0)), vs "
+                                      "ProcessBuilder" % chunk, ours, pb, "GB/s", ours / pb,
+                                      target="(both on the kernel's pipes)"))
+                if chunk == 65536:
+                    records.append(record("echo through cat, 64 KiB chunks, kernel's 64 KiB pipes, vs C read/write",
+                                          ours, c64, "GB/s", ours / c64, target="(both on the kernel's pipes)"))
+                ours_cpu, pb_cpu = jmh_cpu(kernel), jmh_cpu(echo_json)
+                pb_key = (("chunk", str(chunk)), ("pipeSize", "-1"), ("writeSize", "0"))
+                if ("umhFlux", key) in ours_cpu and ("processBuilder", pb_key) in pb_cpu:
+                    mine, theirs = ours_cpu[("umhFlux", key)], pb_cpu[("processBuilder", pb_key)]
+                    records.append(record("echo through cat, %d B chunks, kernel's pipes: JVM CPU per op, umh-flux / "
+                                          "ProcessBuilder" % chunk, mine, theirs, "ms CPU/op", mine / theirs,
+                                          target="(none; lower is less work)"))
         big = os.path.join(raw, "echo_bigpipe.json")
         if os.path.exists(big):
             ours = gbps(jmh_params(big)[("umhFlux", (("chunk", "65536"), ("pipeSize", "1048576"), ("writeSize", "0")))])
@@ -140,8 +159,9 @@ def main(raw, out):
         if os.path.exists(paged):
             key = (("chunk", "65536"), ("pipeSize", "0"), ("writeSize", "4096"))
             ours = gbps(jmh_params(paged)[("umhFlux", key)])
-            pb = gbps(echo[("processBuilder", (("chunk", "65536"), ("pipeSize", "0"), ("writeSize", "0")))])
-            records.append(record("echo through cat, 64 KiB chunks, writeSize(4096), vs ProcessBuilder", ours, pb,
+            pb = gbps(echo[("processBuilder", (("chunk", "65536"), ("pipeSize", "-1"), ("writeSize", "0")))])
+            records.append(record("echo through cat, 64 KiB chunks, writeSize(4096) on the kernel's pipes, "
+                                  "vs ProcessBuilder", ours, pb,
                                   "GB/s", ours / pb, target="(option; more CPU, see notes)"))
     typed_json = os.path.join(raw, "typed.json")
     if os.path.exists(typed_json):

@@ -56,8 +56,9 @@ import org.jfree.data.xy.XYSeriesCollection;
  * lines.
  *
  * <ul>
- *   <li>{@code echo_throughput.png}: raw bytes echoed through cat by chunk size, umh-flux vs ProcessBuilder vs
- *       C ({@code echo.json}, {@code echo_c.txt});</li>
+ *   <li>{@code echo_throughput.png}: raw bytes echoed through cat by chunk size, umh-flux (its default pipes, and
+ *       the kernel's) vs ProcessBuilder vs C ({@code echo.json}, {@code echo_kernelpipes.json},
+ *       {@code echo_c.txt});</li>
  *   <li>{@code typed_echo.png}: Kryo messages echoed through cat, small and large, umh-flux vs
  *       ProcessBuilder + Kryo vs NuProcess + Kryo ({@code typed.json});</li>
  *   <li>{@code spawn_latency.png}: spawn + exit of a tiny executable, umh-flux vs ProcessBuilder vs C
@@ -165,10 +166,18 @@ final class Charts {
         chunks.put(65536, "64 KiB");
         chunks.put(1048576, "1 MiB");
         for (Map.Entry<Integer, String> chunk : chunks.entrySet()) {
-            Map<String, String> params = Map.of("chunk", chunk.getKey().toString(), "pipeSize", "0");
+            Map<String, String> params = Map.of("chunk", chunk.getKey().toString(), "pipeSize", "-1");
             for (String[] method : new String[][] {{"umhFlux", UMH}, {"processBuilder", PROCESS_BUILDER}}) {
                 JmhRow row = find(echo, method[0], params);
                 data.addValue(total / row.seconds() / 1e9, method[1], chunk.getValue());
+            }
+        }
+        Path kernel = raw.resolve("echo_kernelpipes.json");
+        if (Files.exists(kernel)) {
+            List<JmhRow> onKernelPipes = jmh(kernel);
+            for (int chunk : new int[] {4096, 65536}) {
+                JmhRow row = find(onKernelPipes, "umhFlux", Map.of("chunk", Integer.toString(chunk), "pipeSize", "0"));
+                data.addValue(total / row.seconds() / 1e9, UMH + ", kernel's 64 KiB pipes", chunks.get(chunk));
             }
         }
         try {

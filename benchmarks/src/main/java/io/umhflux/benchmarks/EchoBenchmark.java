@@ -47,8 +47,11 @@ public class EchoBenchmark {
     @Param({"4096", "65536", "1048576"})
     public int chunk;
 
-    /** 0: the kernel's default pipe (64 KiB); otherwise F_SETPIPE_SZ for umh-flux's pipes. */
-    @Param({"0"})
+    /**
+     * -1: umh-flux's default (256 KiB stdin and stdout within its budget); 0: the kernel's default pipe (64 KiB);
+     * otherwise F_SETPIPE_SZ for umh-flux's pipes. ProcessBuilder always has the kernel's default.
+     */
+    @Param({"-1"})
     public int pipeSize;
 
     /** 0: each writev takes what the pipe takes; otherwise {@code UmhSpec.writeSize} for umh-flux. */
@@ -63,7 +66,8 @@ public class EchoBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         cat = Blob.of(Path.of("/bin/cat"));
-        spec = UmhFlux.spec(cat).pipeSize(pipeSize).writeSize(writeSize);
+        UmhSpec<ByteBuf, ByteBuf> s = UmhFlux.spec(cat).writeSize(writeSize);
+        spec = pipeSize < 0 ? s : s.pipeSize(pipeSize);
         source = ByteBufAllocator.DEFAULT.directBuffer(chunk);
         source.writerIndex(chunk);
         heapChunk = new byte[chunk];
