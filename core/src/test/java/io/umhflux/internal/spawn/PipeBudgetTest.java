@@ -64,6 +64,26 @@ class PipeBudgetTest {
         }
     }
 
+    /**
+     * The kernel refuses to enlarge (here: a size it cannot round, EINVAL; for an unprivileged user past
+     * pipe-user-pages-soft it is EPERM): the helper still starts, on the kernel's pipes, and the reservation is
+     * given back.
+     */
+    @Test
+    void aRefusalToEnlargeFallsBackToTheKernelsPipes() throws Exception {
+        PipeBudget budget = new PipeBudget(Integer.MAX_VALUE, Integer.MAX_VALUE);
+        PosixSpawner spawner = new PosixSpawner(true, budget);
+        List<Spawned> alive = new ArrayList<>();
+        try {
+            Spawned s = spawn(spawner, alive);
+            assertThat(sizes(s)).containsExactly(defaultSize(), defaultSize(), defaultSize());
+            assertThat(s.pipeBudget()).isNull();
+            assertThat(budget.usedPages()).isZero();
+        } finally {
+            stop(alive);
+        }
+    }
+
     @Test
     void aFailedSpawnGivesItsReservationBack() {
         PipeBudget budget = new PipeBudget(SIZE, ONE_HELPER);
