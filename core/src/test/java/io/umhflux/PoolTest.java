@@ -135,6 +135,31 @@ class PoolTest {
         }
     }
 
+    /**
+     * The request timeout runs from the call, the wait for a free helper included: with one stuck helper, a
+     * second request times out with the first one, not a timeout after the first one gave its helper up.
+     */
+    @Test
+    void theTimeoutCoversTheWaitForAFreeHelper() {
+        try (Blob stuck = TestHelpers.script("stuck", "while read l; do sleep 10; done")) {
+            UmhClient<String, String> pool = UmhFlux.spec(stuck).stopGrace(Duration.ofMillis(200)).lines(1024)
+                    .requestTimeout(Duration.ofSeconds(1)).pool(PoolSpec.of(1));
+            try {
+                long t0 = System.nanoTime();
+                Mono<Long> first = pool.exchange("a").then(Mono.just(0L))
+                        .onErrorResume(java.util.concurrent.TimeoutException.class, e -> Mono.just(System.nanoTime()));
+                Mono<Long> second = pool.exchange("b").then(Mono.just(0L))
+                        .onErrorResume(java.util.concurrent.TimeoutException.class, e -> Mono.just(System.nanoTime()));
+                List<Long> ends = Flux.merge(first, second).collectList().block(T);
+                assertThat(ends).hasSize(2).allSatisfy(end -> assertThat(end)
+                        .as("each request timed out, within 1.7 s of the call")
+                        .isBetween(t0 + 900_000_000L, t0 + 1_700_000_000L));
+            } finally {
+                pool.dispose();
+            }
+        }
+    }
+
     /** close() also waits for a helper the pool threw away after a timeout, and its Exited event comes first. */
     @Test
     void closeWaitsForAHelperDiscardedAfterATimeout() {

@@ -34,7 +34,9 @@ import reactor.core.publisher.Sinks;
  *
  * <p>The helper's end is known when it was reaped AND its stderr reached end of file (or the drain timeout
  * passed): only then is the exit status, with its stderr tail, final. The inbound terminates after that, so
- * an error always carries the status and always comes after every message the helper wrote.
+ * its error carries the status and comes after every message the helper wrote. Two ends come sooner and carry
+ * no status: a frame error (bytes that can never be a message end the inbound at once, naming the offset,
+ * after every earlier message; the helper is being stopped meanwhile) and the stdout drain timeout.
  */
 public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, OutboundPipe.Owner {
     private final HelperProcess process;

@@ -32,6 +32,7 @@ public final class PooledClient<I, O> implements UmhClient<I, O> {
     private final InstrumentedPool<RequestPipeline<I, O>> pool;
     private final Events events;
     private final int retries;
+    private final @Nullable Duration timeout;
     private final AtomicInteger active = new AtomicInteger();
     private final Sinks.Empty<Void> drained = Sinks.empty();
     private volatile boolean closed;
@@ -49,12 +50,14 @@ public final class PooledClient<I, O> implements UmhClient<I, O> {
         this.name = name;
         this.events = new Events(metrics);
         this.retries = spec.retries();
+        this.timeout = timeout;
         long idleMillis = spec.idleTimeout().toMillis();
         Duration sweep = Duration.ofMillis(Math.max(10, Math.min(1000, idleMillis / 2)));
         // one request per helper at a time: the pool's exclusivity is the in-flight limit
         PoolBuilder<RequestPipeline<I, O>, ?> builder = PoolBuilder
                 .from(Mono.fromSupplier(() -> {
-                    RequestPipeline<I, O> p = RequestPipeline.start(spawn.get(), 1, timeout, events);
+                    // no timeout per helper: this client's covers the wait for a free helper too
+                    RequestPipeline<I, O> p = RequestPipeline.start(spawn.get(), 1, null, events);
                     live.add(p);
                     return p;
                 }))
@@ -78,9 +81,12 @@ public final class PooledClient<I, O> implements UmhClient<I, O> {
     public Mono<I> exchange(O request) {
         Mono<I> once = Mono.usingWhen(pool.acquire(), ref -> ref.poolable().exchange(request),
                 PooledRef::release, this::afterError, this::afterCancel);
-        Mono<I> call = retries == 0 ? once
+        Mono<I> attempts = retries == 0 ? once
                 : once.retryWhen(Retry.max(retries).filter(e -> e instanceof HelperFailedException)
                         .onRetryExhaustedThrow((spec, signal) -> signal.failure())); // the last helper's end
+        // one deadline from the call: waiting for a free helper and retries count (a timeout cancels the
+        // attempt, and afterCancel replaces a helper that still owes the answer)
+        Mono<I> call = RequestPipeline.withTimeout(attempts, timeout, name);
         return Mono.defer(() -> {
             active.incrementAndGet(); // first: a close() that starts now waits for this request
             if (closed) {
