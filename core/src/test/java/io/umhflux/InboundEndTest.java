@@ -107,6 +107,29 @@ class InboundEndTest {
         }
     }
 
+    /**
+     * The same with a subscriber whose demand was used up exactly: it waits for the end, which the grandchild
+     * withholds, so the drain timeout ends it too (no demand is needed for an error).
+     */
+    @Test
+    void theDrainTimeoutEndsASubscriberWhoseDemandWasUsedUpWhileAGrandchildHoldsStdout() {
+        try (Blob sh = TestHelpers.sh()) {
+            Umh<String, String> umh = UmhFlux.spec(sh).lines(100)
+                    .args("-c", "sleep 600 & echo $! >&2; printf 'a\\nb\\n'")
+                    .drainTimeout(Duration.ofMillis(300)).spawn();
+            long grandchild = Long.parseLong(umh.stderr().blockFirst(TestHelpers.TIMEOUT));
+            try {
+                StepVerifier.create(umh.inbound(), 2)
+                        .expectNext("a", "b")
+                        .expectErrorSatisfies(e -> assertThat(e).hasMessageContaining("stdout stayed open"))
+                        .verify(Duration.ofSeconds(10));
+            } finally {
+                Os.libc().kill((int) grandchild, Os.SIGKILL);
+                umh.stop().block(TestHelpers.TIMEOUT);
+            }
+        }
+    }
+
     /** A codec whose messages are retained slices (zero copy); remembers every slice it handed out. */
     private static final class Retaining implements Codec<ByteBuf> {
         final List<ByteBuf> decoded = new CopyOnWriteArrayList<>();

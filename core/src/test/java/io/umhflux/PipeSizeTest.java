@@ -2,13 +2,21 @@ package io.umhflux;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.buffer.ByteBuf;
+import io.umhflux.internal.os.Os;
 import io.umhflux.internal.spawn.PipeBudget;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.reactivestreams.Subscription;
+import reactor.core.publisher.BaseSubscriber;
 import reactor.core.publisher.Sinks;
 
 /**
@@ -103,5 +111,64 @@ class PipeSizeTest {
                 end(exact);
             }
         }
+    }
+    /** Pipes this JVM has open whose capacity is at least {@code bytes} ({@code F_GETPIPE_SZ} on each fd). */
+    private static int enlargedPipesHeld(int bytes) throws IOException {
+        int n = 0;
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            for (Path p : fds) {
+                String target;
+                try {
+                    target = Files.readSymbolicLink(p).toString();
+                } catch (IOException gone) {
+                    continue;
+                }
+                if (target.startsWith("pipe:")
+                        && Os.libc().fcntl(Integer.parseInt(p.getFileName().toString()), Os.F_GETPIPE_SZ, 0) >= bytes) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    /** Subscribed, but slow: requests nothing yet. */
+    private static final class Slow extends BaseSubscriber<ByteBuf> {
+        @Override
+        protected void hookOnSubscribe(Subscription s) {
+            // no demand yet
+        }
+    }
+
+    /**
+     * The reservation lasts while this JVM holds the pipes, not only while the helper runs: helpers that exited
+     * with bytes waiting for slow subscribers keep theirs, and later ones get the kernel's pipes.
+     */
+    @Test
+    void theJvmHoldsNoMoreEnlargedPipesThanTheBudgetAllows() throws Exception {
+        PipeBudget budget = PipeBudget.shared();
+        Assumptions.assumeTrue(budget.helpers() > 0, "pipe-max-size is below 256 KiB here");
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> budget.usedPages() == 0);
+        int before = enlargedPipesHeld(budget.bytes());
+        List<Umh<ByteBuf, ByteBuf>> helpers = new ArrayList<>();
+        List<Slow> readers = new ArrayList<>();
+        try (Blob sh = TestHelpers.script("writes-and-exits", "head -c 60000 /dev/zero; exit 0")) {
+            for (int i = 0; i < 3 * budget.helpers(); i++) {
+                Umh<ByteBuf, ByteBuf> umh = UmhFlux.spec(sh).spawn();
+                helpers.add(umh);
+                Slow slow = new Slow();
+                readers.add(slow);
+                umh.inbound().subscribe(slow);
+                assertThat(umh.exit().block(TestHelpers.TIMEOUT).isSuccess()).isTrue();
+            }
+            assertThat(enlargedPipesHeld(budget.bytes()) - before)
+                    .as("enlarged pipes this JVM holds (budget: %d helpers)", budget.helpers())
+                    .isLessThanOrEqualTo(2 * budget.helpers());
+            assertThat(budget.usedPages()).isPositive();
+        } finally {
+            readers.forEach(BaseSubscriber::dispose);
+            helpers.forEach(h -> h.stop().block(TestHelpers.TIMEOUT));
+        }
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> budget.usedPages() == 0);
     }
 }

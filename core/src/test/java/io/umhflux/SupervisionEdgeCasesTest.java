@@ -197,4 +197,25 @@ class SupervisionEdgeCasesTest {
             }
         }
     }
+    /**
+     * A helper that closed its stdout and then exited (a grandchild holding stderr delays its final status) is
+     * reported with its exit, not as one that kept running.
+     */
+    @Test
+    void aHelperThatExitedSoonAfterClosingStdoutIsReportedWithItsExit() {
+        try (Blob sh = TestHelpers.script("exits3",
+                "read l; exec >&-; sleep 3 >/dev/null </dev/null & sleep 0.05; exit 3")) {
+            UmhClient<String, String> client = UmhFlux.spec(sh).lines(1024)
+                    .drainTimeout(Duration.ofMillis(500)).connect();
+            try {
+                Throwable error = client.exchange("q").map(v -> (Throwable) null).onErrorResume(Mono::just)
+                        .block(Duration.ofSeconds(10));
+                assertThat(error).isInstanceOf(HelperFailedException.class)
+                        .hasMessageNotContaining("kept running").hasMessageContaining("code 3");
+                assertThat(((HelperFailedException) error).exitStatus().code()).isEqualTo(3);
+            } finally {
+                client.dispose();
+            }
+        }
+    }
 }

@@ -264,13 +264,12 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
                         + "stdout within " + config.drainTimeout().toMillis() + " ms; stdout was closed", status,
                         null));
                 closeRemaining();
-            } else if (inbound.waitingForBytes()) {
-                inbound.fail(new HelperFailedException(name(), pid(), "it exited, but its stdout stayed open for "
-                        + config.drainTimeout().toMillis() + " ms afterwards (held by a process it started?); "
-                        + "everything written before was delivered", status, null));
-                closeRemaining();
             } else {
-                watchStdoutDrain();
+                // decided on the read loop, where the pipe's state is: a stall fails, a slow reader is watched on
+                inbound.failIfWaitingForBytes(() -> new HelperFailedException(name(), pid(), "it exited, but its "
+                        + "stdout stayed open for " + config.drainTimeout().toMillis() + " ms afterwards (held by a "
+                        + "process it started?); everything written before was delivered", status, null),
+                        () -> onLoop(this::watchStdoutDrain));
             }
         }, config.drainTimeout());
     }
@@ -281,7 +280,7 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
         } else if (status == null && inbound.isEof() && stopWhenStdoutEndsFirst) {
             // an exiting helper closes stdout first: only one still running after the drain timeout is stuck
             later(() -> {
-                if (status == null && !stopRequested.get()) {
+                if (rawStatus == null && !stopRequested.get()) { // not reaped (its status may wait for stderr)
                     stopReason = "it closed its stdout but kept running (no answer could come)";
                     stop();
                 }
@@ -327,6 +326,16 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
     public void inboundFrameError(FrameException error) {
         frameError = error;
         stop();
+    }
+
+    @Override
+    public void stdoutClosed() {
+        process.pipeClosed();
+    }
+
+    @Override
+    public void stdinClosed() {
+        process.pipeClosed();
     }
 
     @Override

@@ -16,6 +16,7 @@ import io.umhflux.internal.process.Loops;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
@@ -75,8 +76,6 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
     // read by the owner from its own loop, which may be another one
     private volatile boolean readReady = true;
     private volatile boolean eof;
-    /** After a drain: the subscriber has demand, nothing decoded waits for it, and the pipe is empty. */
-    private volatile boolean starved;
     private boolean ended;
     private boolean terminated;
     private @Nullable Throwable failure;
@@ -96,6 +95,9 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
 
         /** {@code bytes} were read from stdout (for metrics). */
         void bytesRead(int bytes);
+
+        /** The stdout descriptor was closed (once). */
+        void stdoutClosed();
 
         /** The error to end with when the helper's end was bad. */
         Throwable failureFor(FrameException error);
@@ -189,12 +191,23 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
     }
 
     /**
-     * Whether the subscriber waits for bytes that do not come: it has demand, no message already read waits for
-     * it, and stdout is open and empty. The owner's drain timer uses this to tell a stall from a slow reader.
-     * Any thread (volatile, as of the last drain).
+     * For the owner's drain timer, which tells a stall from a slow reader: on this pipe's loop, fails the inbound
+     * with {@code error} if its subscriber waits for bytes that do not come (nothing decoded waits for it, and
+     * stdout is open and empty, whatever the demand: a subscriber whose demand was used up waits for the end);
+     * otherwise, unless the inbound already ended, runs {@code otherwise} (bytes wait for a slow subscriber).
+     * Any thread.
      */
-    public boolean waitingForBytes() {
-        return starved && !eof;
+    public void failIfWaitingForBytes(Supplier<? extends Throwable> error, Runnable otherwise) {
+        Loops.execute(loop, () -> {
+            if (terminated || eof) {
+                return;
+            }
+            if (pending == null && (!readReady || pipeEmpty())) {
+                failOnLoop(error.get());
+            } else {
+                otherwise.run();
+            }
+        });
     }
 
     /** Whether anyone subscribed (a helper's stdout nobody reads is closed after its exit). Any thread. */
@@ -246,7 +259,6 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             } while (drainAgain);
         } finally {
             draining = false;
-            starved = !terminated && !eof && pending == null && demand > 0 && !readReady;
         }
     }
 
@@ -497,6 +509,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
                 failure = e;
             }
         }
+        owner.stdoutClosed();
         if (!eof) {
             eof = true; // cancelled, failed or shut down: nothing more will be read
             owner.inboundEof();

@@ -94,6 +94,9 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
 
         /** {@code bytes} were written to stdin (for metrics). */
         void bytesWritten(long bytes);
+
+        /** The stdin descriptor was closed (it may be closed more than once: idempotent). */
+        void stdinClosed();
     }
 
     /** Set before the send starts (a volatile write orders it); read on the loop. */
@@ -541,6 +544,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             // the descriptor was ours alone; nothing waits on a close error of a pipe's write end
             Operators.onErrorDropped(e, Context.empty());
         }
+        owner.stdinClosed();
     }
 
     @Override

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A running helper as the reactive layer sees it: its pid, the parent's ends of its three pipes (each a
@@ -23,14 +24,28 @@ public final class HelperProcess {
     private final FileDescriptor stdin;
     private final FileDescriptor stdout;
     private final FileDescriptor stderr;
+    private final Runnable releasePipes;
+    private final AtomicBoolean pipesReleased = new AtomicBoolean();
 
     HelperProcess(Child child, IoEventLoop loop, FileDescriptor stdin, FileDescriptor stdout,
-            FileDescriptor stderr) {
+            FileDescriptor stderr, Runnable releasePipes) {
         this.child = child;
         this.loop = loop;
         this.stdin = stdin;
         this.stdout = stdout;
         this.stderr = stderr;
+        this.releasePipes = releasePipes;
+    }
+
+    /**
+     * Gives back the reservation of enlarged stdin and stdout pipes (if any) once this JVM has closed both ends
+     * (whoever closed them): the kernel counts a pipe's capacity against the user until its last end is closed,
+     * and ours stay open after the exit while a subscriber is slow. Call after closing either; any thread.
+     */
+    public void pipeClosed() {
+        if (!stdin.isOpen() && !stdout.isOpen() && pipesReleased.compareAndSet(false, true)) {
+            releasePipes.run();
+        }
     }
 
     public int pid() {
@@ -106,6 +121,7 @@ public final class HelperProcess {
         }
         child.killGroupAtExit();
         closeQuietly(stdin);
+        pipeClosed();
         long nanos = Math.max(0, grace.toNanos());
         if (loop.isShuttingDown()) {
             // no timers without a loop: the shutdown has already killed the group (PidfdWatcher.close)
@@ -152,6 +168,7 @@ public final class HelperProcess {
         closeQuietly(stdin);
         closeQuietly(stdout);
         closeQuietly(stderr);
+        pipeClosed();
     }
 
     private static void closeQuietly(FileDescriptor fd) {

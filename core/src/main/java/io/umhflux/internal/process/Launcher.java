@@ -112,24 +112,21 @@ public final class Launcher {
                 // cannot happen for our own unreaped child; kill it rather than leave it untracked
                 int err = Os.errno();
                 Os.libc().kill(child.pid(), Os.SIGKILL);
-                Child orphan = new Child(child.pid(), name, null);
-                orphan.exit().whenComplete((s, e) -> child.releasePipes());
-                PollingReaper.INSTANCE.adopt(orphan);
+                PollingReaper.INSTANCE.adopt(new Child(child.pid(), name, null));
                 closeAll(child);
+                child.releasePipes();
                 throw new SpawnException(name, err, Os.name(err), "pidfd_open: " + Os.describe(err), List.of(),
                         null);
             }
         }
         Child tracked = new Child(child.pid(), name, pidfd);
-        // reaped: its pipe ends are closed (a process it started may still hold one; the budget is an estimate)
-        tracked.exit().whenComplete((s, e) -> child.releasePipes());
         if (pidfd != null) {
             PidfdWatcher.watch(tracked, pidfd, loop);
         } else {
             PollingReaper.INSTANCE.adopt(tracked);
         }
         return new HelperProcess(tracked, loop, new FileDescriptor(child.stdin()),
-                new FileDescriptor(child.stdout()), new FileDescriptor(child.stderr()));
+                new FileDescriptor(child.stdout()), new FileDescriptor(child.stderr()), child::releasePipes);
     }
 
     private static void closeAll(Spawned child) {
