@@ -62,7 +62,7 @@ public final class PipeBudget {
         return bytes;
     }
 
-    /** @return whether a helper may have enlarged pipes now; if so, {@link #release()} it when it is gone */
+    /** @return whether a helper may have enlarged pipes now; if so, {@link #release()} it when this JVM closed both pipes */
     boolean tryReserve() {
         while (true) {
             int used = usedPages.get();

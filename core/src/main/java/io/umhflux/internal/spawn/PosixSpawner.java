@@ -55,10 +55,10 @@ public final class PosixSpawner {
     /**
      * A started child: its pid and the parent's ends of its three pipes (non-blocking, close-on-exec).
      *
-     * @param pipeBudget where to give back the reservation of its enlarged pipes once it is gone, or null
+     * @param pipeBudget where to give back the reservation of its enlarged pipes once this JVM closed them, or null
      */
     public record Spawned(int pid, int stdin, int stdout, int stderr, @Nullable PipeBudget pipeBudget) {
-        /** Gives back the reservation of enlarged pipes, if any; call once, when the child is gone. */
+        /** Gives back the reservation of enlarged pipes, if any; call once, when this JVM closed both. */
         public void releasePipes() {
             if (pipeBudget != null) {
                 pipeBudget.release();
