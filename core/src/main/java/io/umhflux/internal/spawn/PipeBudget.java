@@ -62,7 +62,7 @@ public final class PipeBudget {
         return bytes;
     }
 
-    /** @return whether a helper may have enlarged pipes now; if so, {@link #release()} it when this JVM closed both pipes */
+    /** @return whether a helper may have enlarged pipes now; if so, {@link #release()} once this JVM closed both */
     boolean tryReserve() {
         while (true) {
             int used = usedPages.get();
