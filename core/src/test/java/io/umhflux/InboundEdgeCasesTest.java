@@ -104,26 +104,11 @@ class InboundEdgeCasesTest {
      * A codec that keeps retained slices of what was read, with a heap-preferring allocator: the buffer read
      * into must stay native (read(2) needs an address) even when a cumulator grew it with the allocator.
      */
-    private enum Retaining implements Codec<ByteBuf> {
-        INSTANCE;
-
-        @Override
-        public void encode(ByteBuf value, ByteBuf out) {
-            out.writeBytes(value, value.readerIndex(), value.readableBytes());
-            value.release();
-        }
-
-        @Override
-        public ByteBuf decode(ByteBuf frame) {
-            return frame.readRetainedSlice(frame.readableBytes()); // zero-copy: the subscriber releases it
-        }
-    }
-
     @Test
     void aRetainingCodecWithAHeapPreferringAllocatorReadsEverything() {
         try (Blob cat = TestHelpers.cat()) {
             Umh<ByteBuf, ByteBuf> umh = UmhFlux.spec(cat)
-                    .codec(Framing.lengthPrefixed(1 << 20), Retaining.INSTANCE, Retaining.INSTANCE)
+                    .codec(Framing.lengthPrefixed(1 << 20), new RetainingCodec(), new RetainingCodec())
                     .allocator(new UnpooledByteBufAllocator(false))
                     .readSize(4096)
                     .spawn();

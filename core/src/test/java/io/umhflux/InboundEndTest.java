@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.netty.buffer.ByteBuf;
-import io.umhflux.codec.Codec;
 import io.umhflux.codec.Framing;
 import io.umhflux.internal.os.Os;
 import java.time.Duration;
@@ -130,28 +129,10 @@ class InboundEndTest {
         }
     }
 
-    /** A codec whose messages are retained slices (zero copy); remembers every slice it handed out. */
-    private static final class Retaining implements Codec<ByteBuf> {
-        final List<ByteBuf> decoded = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void encode(ByteBuf value, ByteBuf out) {
-            out.writeBytes(value, value.readerIndex(), value.readableBytes());
-            value.release();
-        }
-
-        @Override
-        public ByteBuf decode(ByteBuf frame) {
-            ByteBuf b = frame.readRetainedSlice(frame.readableBytes());
-            decoded.add(b);
-            return b;
-        }
-    }
-
     /** A decoded message that waits for demand when the subscriber cancels is released. */
     @Test
     void aDecodedMessageWaitingForDemandIsReleasedOnCancel() {
-        Retaining codec = new Retaining();
+        RetainingCodec codec = new RetainingCodec();
         // three 1-byte length-prefixed frames in one write, then wait for stdin's end
         try (Blob sh = TestHelpers.script("frames", "printf '\\000\\000\\000\\001a\\000\\000\\000\\001b"
                 + "\\000\\000\\000\\001c'; exec cat >/dev/null")) {

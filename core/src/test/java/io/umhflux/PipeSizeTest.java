@@ -5,10 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.buffer.ByteBuf;
 import io.umhflux.internal.os.Os;
 import io.umhflux.internal.spawn.PipeBudget;
-import java.io.IOException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -113,23 +109,12 @@ class PipeSizeTest {
         }
     }
     /** Pipes this JVM has open whose capacity is at least {@code bytes} ({@code F_GETPIPE_SZ} on each fd). */
-    private static int enlargedPipesHeld(int bytes) throws IOException {
-        int n = 0;
-        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
-            for (Path p : fds) {
-                String target;
-                try {
-                    target = Files.readSymbolicLink(p).toString();
-                } catch (IOException gone) {
-                    continue;
-                }
-                if (target.startsWith("pipe:")
-                        && Os.libc().fcntl(Integer.parseInt(p.getFileName().toString()), Os.F_GETPIPE_SZ, 0) >= bytes) {
-                    n++;
-                }
-            }
-        }
-        return n;
+    private static long enlargedPipesHeld(int bytes) {
+        return TestHelpers.openFds().stream()
+                .filter(fd -> fd.contains(" -> pipe:"))
+                .mapToInt(fd -> Integer.parseInt(fd.substring(0, fd.indexOf(' '))))
+                .filter(fd -> Os.libc().fcntl(fd, Os.F_GETPIPE_SZ, 0) >= bytes)
+                .count();
     }
 
     /** Subscribed, but slow: requests nothing yet. */
@@ -149,7 +134,7 @@ class PipeSizeTest {
         PipeBudget budget = PipeBudget.shared();
         Assumptions.assumeTrue(budget.helpers() > 0, "pipe-max-size is below 256 KiB here");
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> budget.usedPages() == 0);
-        int before = enlargedPipesHeld(budget.bytes());
+        long before = enlargedPipesHeld(budget.bytes());
         List<Umh<ByteBuf, ByteBuf>> helpers = new ArrayList<>();
         List<Slow> readers = new ArrayList<>();
         try (Blob sh = TestHelpers.script("writes-and-exits", "head -c 60000 /dev/zero; exit 0")) {
