@@ -96,7 +96,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         /** {@code bytes} were read from stdout (for metrics). */
         void bytesRead(int bytes);
 
-        /** The stdout descriptor was closed (once). */
+        /** The stdout descriptor was closed (it may be closed more than once: idempotent). */
         void stdoutClosed();
 
         /** The error to end with when the helper's end was bad. */

@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -104,17 +103,17 @@ public final class PooledClient<I, O> implements UmhClient<I, O> {
     }
 
     /**
-     * A helper that ended, or missed a deadline (it may be stuck), is thrown away, without making the caller
-     * wait for its stop; others go back.
+     * A helper that ended is thrown away, without making the caller wait for its stop; after a request that
+     * failed alone (its codec refused it) the helper goes back.
      */
     private Mono<Void> afterError(PooledRef<? extends RequestPipeline<?, ?>> ref, Throwable error) {
-        if (error instanceof TimeoutException || !ref.poolable().accepts()) {
-            return discard(ref);
-        }
-        return ref.release();
+        return ref.poolable().accepts() ? ref.release() : discard(ref);
     }
 
-    /** A cancelled request may still be on its helper, and the next one would queue behind it: replace it. */
+    /**
+     * A cancelled request (the caller's cancel, or this client's timeout, which may mean a stuck helper) may still
+     * be on its helper, and the next one would queue behind it: replace it.
+     */
     private Mono<Void> afterCancel(PooledRef<? extends RequestPipeline<?, ?>> ref) {
         return ref.poolable().inFlight() > 0 ? discard(ref) : ref.release();
     }
