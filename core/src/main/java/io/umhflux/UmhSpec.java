@@ -165,7 +165,8 @@ public final class UmhSpec<I, O> {
      * The size of the helper's pipes. By default, a helper from {@link #spawn()}, {@link #using} or
      * {@link #exchange(Publisher)} gets stdin and stdout pipes of 1 MiB ({@code pipe-max-size} if lower; stderr
      * keeps the kernel's 64 KiB) while at most four helpers of this JVM hold such pipes; later ones get the
-     * kernel's default until earlier ones exit, and so does a helper whose pipes the kernel refuses to enlarge.
+     * kernel's default until earlier ones are done (exited, and both pipes closed here: a slow subscriber keeps
+     * stdout open), and so does a helper whose pipes the kernel refuses to enlarge.
      * Request/response clients ({@link #connect()}, {@link #supervise}, {@link #pool}) keep the kernel's
      * default. Larger pipes mean fewer wake-ups: bytes through {@code cat} moved about 1.6x as fast as through
      * 64 KiB pipes here. The limit exists because Linux counts every pipe's capacity against the user's
