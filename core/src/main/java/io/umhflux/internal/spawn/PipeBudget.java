@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The default pipe size: a streaming helper's stdin and stdout pipes get up to 1 MiB instead of the kernel's
  * 64 KiB while the helpers holding such pipes stay within a share of the user's pipe allowance; later helpers
- * get the kernel's default until earlier ones exit.
+ * get the kernel's default until earlier ones are done (exited, and both pipes closed by this JVM).
  *
  * <p>Why a budget: Linux counts the capacity of every pipe a user has open against
  * {@code /proc/sys/fs/pipe-user-pages-soft} (16,384 pages, 64 MiB, by default). Past it, every new pipe of
