@@ -9,6 +9,7 @@ import io.umhflux.internal.os.Os;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import reactor.test.StepVerifier;
 
@@ -82,28 +83,37 @@ class InboundEndTest {
     }
 
     /**
+     * Runs {@code sh -c} printing {@code lines} while a grandchild it started holds stdout open (300 ms drain
+     * timeout), hands the helper to {@code test}, then kills the grandchild and stops the helper.
+     */
+    private static void withGrandchildHoldingStdout(String lines, Consumer<Umh<String, String>> test) {
+        try (Blob sh = TestHelpers.sh()) {
+            Umh<String, String> umh = UmhFlux.spec(sh).lines(100)
+                    .args("-c", "sleep 600 & echo $! >&2; printf '" + lines + "'")
+                    .drainTimeout(Duration.ofMillis(300)).spawn();
+            long grandchild = Long.parseLong(umh.stderr().blockFirst(TestHelpers.TIMEOUT));
+            try {
+                test.accept(umh);
+            } finally {
+                Os.libc().kill((int) grandchild, Os.SIGKILL);
+                umh.stop().block(TestHelpers.TIMEOUT);
+            }
+        }
+    }
+
+    /**
      * A slow subscriber of a helper whose grandchild holds stdout: lines already read wait for demand and are not
      * dropped by the drain timeout; the timeout ends the inbound only once the subscriber waits for bytes.
      */
     @Test
     void theDrainTimeoutDoesNotDropLinesAlreadyReadForASlowSubscriber() {
-        try (Blob sh = TestHelpers.sh()) {
-            Umh<String, String> umh = UmhFlux.spec(sh).lines(100)
-                    .args("-c", "sleep 600 & echo $! >&2; printf 'a\\nb\\nc\\n'")
-                    .drainTimeout(Duration.ofMillis(300)).spawn();
-            long grandchild = Long.parseLong(umh.stderr().blockFirst(TestHelpers.TIMEOUT));
-            try {
-                StepVerifier.create(umh.inbound(), 1)
-                        .expectNext("a")
-                        .thenAwait(Duration.ofSeconds(2)) // slow: the helper exited meanwhile
-                        .thenRequest(10)
-                        .expectNext("b", "c")
-                        .expectErrorSatisfies(e -> assertThat(e).hasMessageContaining("stdout stayed open"))
-                        .verify(TestHelpers.TIMEOUT);
-            } finally {
-                Os.libc().kill((int) grandchild, Os.SIGKILL);
-            }
-        }
+        withGrandchildHoldingStdout("a\\nb\\nc\\n", umh -> StepVerifier.create(umh.inbound(), 1)
+                .expectNext("a")
+                .thenAwait(Duration.ofSeconds(2)) // slow: the helper exited meanwhile
+                .thenRequest(10)
+                .expectNext("b", "c")
+                .expectErrorSatisfies(e -> assertThat(e).hasMessageContaining("stdout stayed open"))
+                .verify(TestHelpers.TIMEOUT));
     }
 
     /**
@@ -112,21 +122,10 @@ class InboundEndTest {
      */
     @Test
     void theDrainTimeoutEndsASubscriberWhoseDemandWasUsedUpWhileAGrandchildHoldsStdout() {
-        try (Blob sh = TestHelpers.sh()) {
-            Umh<String, String> umh = UmhFlux.spec(sh).lines(100)
-                    .args("-c", "sleep 600 & echo $! >&2; printf 'a\\nb\\n'")
-                    .drainTimeout(Duration.ofMillis(300)).spawn();
-            long grandchild = Long.parseLong(umh.stderr().blockFirst(TestHelpers.TIMEOUT));
-            try {
-                StepVerifier.create(umh.inbound(), 2)
-                        .expectNext("a", "b")
-                        .expectErrorSatisfies(e -> assertThat(e).hasMessageContaining("stdout stayed open"))
-                        .verify(Duration.ofSeconds(10));
-            } finally {
-                Os.libc().kill((int) grandchild, Os.SIGKILL);
-                umh.stop().block(TestHelpers.TIMEOUT);
-            }
-        }
+        withGrandchildHoldingStdout("a\\nb\\n", umh -> StepVerifier.create(umh.inbound(), 2)
+                .expectNext("a", "b")
+                .expectErrorSatisfies(e -> assertThat(e).hasMessageContaining("stdout stayed open"))
+                .verify(Duration.ofSeconds(10)));
     }
 
     /** A decoded message that waits for demand when the subscriber cancels is released. */
