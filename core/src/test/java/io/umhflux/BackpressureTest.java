@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.test.StepVerifier;
@@ -144,8 +146,10 @@ class BackpressureTest {
         }
     }
 
-    @Test
-    void helperThatNeverReadsBoundsWhatIsBufferedAndCancelEndsIt() throws Exception {
+    /** Both ways of taking messages: polled from a fused publisher, and requested and pushed by a hidden one. */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void helperThatNeverReadsBoundsWhatIsBufferedAndCancelEndsIt(boolean fused) throws Exception {
         try (Blob sleeper = TestHelpers.script("sleeper", "exec sleep 600")) {
             Umh<ByteBuf, ByteBuf> umh = UmhFlux.spec(sleeper).stopGrace(Duration.ofMillis(100)).spawn();
             List<ByteBuf> offered = new CopyOnWriteArrayList<>();
@@ -157,7 +161,7 @@ class BackpressureTest {
                 offered.add(b);
                 return b;
             });
-            Disposable sending = umh.outbound().send(gigabyte).subscribe(v -> { }, e -> { });
+            Disposable sending = umh.outbound().send(fused ? gigabyte : gigabyte.hide()).subscribe(v -> { }, e -> { });
             await().atMost(Duration.ofSeconds(10)).until(() -> offered.size() > 2);
             long before = offered.size();
             // give the publisher every chance to run ahead; it must not

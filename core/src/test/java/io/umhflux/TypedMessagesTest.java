@@ -11,6 +11,8 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import reactor.core.publisher.Flux;
 import reactor.test.StepVerifier;
 
@@ -51,6 +53,41 @@ class TypedMessagesTest {
             for (int i = 0; i < sent.size(); i++) {
                 assertThat(got.get(i)).as("frame %d of %d bytes", i, sent.get(i).length).isEqualTo(sent.get(i));
             }
+        }
+    }
+
+    /**
+     * A publisher that fails, polled (fused) or not: every message it gave before is still written, then stdin is
+     * closed and the send fails with the publisher's error.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void aFailingPublisherHasEveryEarlierMessageWrittenThenFailsTheSend(boolean fused) {
+        try (Blob cat = TestHelpers.cat()) {
+            Umh<String, String> umh = UmhFlux.spec(cat).lines(1024).spawn();
+            Flux<String> lines = Flux.range(0, 5000).map(i -> {
+                if (i == 3000) {
+                    throw new IllegalStateException("no line 3000");
+                }
+                return "line " + i;
+            });
+            StepVerifier.create(umh.outbound().send(fused ? lines : lines.hide()))
+                    .expectErrorMessage("no line 3000")
+                    .verify(TestHelpers.TIMEOUT);
+            assertThat(umh.inbound().collectList().block(TestHelpers.TIMEOUT))
+                    .containsExactlyElementsOf(IntStream.range(0, 3000).mapToObj(i -> "line " + i).toList());
+        }
+    }
+
+    @Test
+    void aMessageThatCannotBeEncodedFailsTheSendAfterTheEarlierOnesWereWritten() {
+        try (Blob cat = TestHelpers.cat()) {
+            Umh<String, String> umh = UmhFlux.spec(cat).lines(1024).spawn();
+            StepVerifier.create(umh.outbound().send(Flux.just("one", "two", "three\nfour", "five")))
+                    .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalArgumentException.class)
+                            .hasMessageContaining("cannot encode outbound message three"))
+                    .verify(TestHelpers.TIMEOUT);
+            assertThat(umh.inbound().collectList().block(TestHelpers.TIMEOUT)).containsExactly("one", "two");
         }
     }
 

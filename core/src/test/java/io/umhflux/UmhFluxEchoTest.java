@@ -67,11 +67,14 @@ class UmhFluxEchoTest {
                 .hasMessageContaining("write size");
     }
 
-    /** The thread that writes stdin (it requests from the publisher) and the one that delivers stdout. */
+    /**
+     * The thread that writes stdin (it takes each message from the publisher: in onNext, or in poll() when the
+     * publisher fused) and the one that delivers stdout.
+     */
     private static <I, O> List<Thread> writerAndReader(UmhSpec<I, O> spec, Flux<O> messages) {
         AtomicReference<Thread> writer = new AtomicReference<>();
         Umh<I, O> umh = spec.spawn();
-        umh.outbound().send(messages.doOnRequest(n -> writer.compareAndSet(null, Thread.currentThread())))
+        umh.outbound().send(messages.doOnNext(m -> writer.compareAndSet(null, Thread.currentThread())))
                 .subscribe();
         Thread reader = umh.inbound().map(x -> Thread.currentThread()).blockLast(TestHelpers.TIMEOUT);
         return List.of(writer.get(), reader);

@@ -22,6 +22,7 @@ import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
+import reactor.core.Fuseable;
 import reactor.core.publisher.MonoSink;
 import reactor.core.publisher.Operators;
 import reactor.util.context.Context;
@@ -67,6 +68,8 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     private @Nullable IoRegistration registration;
     private @Nullable IovArray iov;
     private @Nullable Subscription upstream;
+    /** The upstream's queue when it fused synchronously (SYNC): messages are polled, not requested. */
+    private Fuseable.@Nullable QueueSubscription<? extends O> polled;
     private @Nullable MonoSink<Void> sink;
     private long queuedBytes;
     private long outstanding;
@@ -77,6 +80,11 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     private long acceptedAtRequest;
     private boolean writable = true;
     private boolean upstreamDone;
+    /**
+     * The publisher failed, or a message could not be encoded: what was taken before is still written, then the
+     * send fails with this.
+     */
+    private @Nullable Throwable upstreamError;
     private boolean finished;
     private boolean inRequest;
     private boolean flushScheduled;
@@ -197,6 +205,13 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             return;
         }
         upstream = s;
+        if (s instanceof Fuseable.QueueSubscription) {
+            @SuppressWarnings("unchecked")
+            Fuseable.QueueSubscription<? extends O> q = (Fuseable.QueueSubscription<? extends O>) s;
+            if (q.requestFusion(Fuseable.SYNC) == Fuseable.SYNC) {
+                polled = q;
+            }
+        }
         flush(); // requests the first batch and writes what it brought synchronously
     }
 
@@ -250,7 +265,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             } else if (s == Signal.CANCEL_SEND) {
                 failNow(new java.util.concurrent.CancellationException("the send was cancelled"));
             } else if (s instanceof Failure) {
-                failNow(((Failure) s).error);
+                failAfterWriting(((Failure) s).error);
             } else {
                 accept((O) s);
             }
@@ -261,7 +276,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     private void accept(O message) {
         outstanding--;
         accepted++;
-        if (finished) {
+        if (finished || upstreamError != null) {
             ReferenceCountUtil.release(message);
             return;
         }
@@ -308,11 +323,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                 }
             }
         } catch (Exception e) {
-            Subscription s = upstream;
-            if (s != null) {
-                s.cancel();
-            }
-            failNow(new IllegalArgumentException("cannot encode outbound message " + message + ": " + e, e));
+            failAfterWriting(new IllegalArgumentException("cannot encode outbound message " + message + ": " + e, e));
         }
     }
 
@@ -397,14 +408,40 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                 continue;
             }
             if (upstreamDone) {
-                finish(null);
+                finish(upstreamError);
                 return;
             }
             long seen = accepted;
+            if (polled != null) {
+                pollMore(polled);
+                continue;
+            }
             requestMore();
             if (accepted == seen) {
                 return; // nothing arrived synchronously: the next onNext or signal flushes
             }
+        }
+    }
+
+    /**
+     * A synchronously fused upstream (an array, an iterable, a range and the maps over them): takes messages
+     * straight from its queue while under the high-water mark, without a request and an onNext each.
+     */
+    private void pollMore(Fuseable.QueueSubscription<? extends O> q) {
+        while (!finished && !upstreamDone && queuedBytes < highWaterMark) {
+            O message;
+            try {
+                message = q.poll();
+            } catch (Throwable t) {
+                failAfterWriting(Operators.onOperatorError(q, t, currentContext())); // a map over the source threw
+                return;
+            }
+            if (message == null) {
+                upstreamDone = true;
+                return;
+            }
+            outstanding++;
+            accept(message);
         }
     }
 
@@ -480,6 +517,24 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                 target.error(t);
             }
         });
+    }
+
+    /**
+     * The publisher failed or a message could not be encoded: takes nothing more, writes what was taken before
+     * (a flush follows), then fails the send with {@code cause}. A cancel or a stop fails it at once instead.
+     */
+    private void failAfterWriting(Throwable cause) {
+        if (finished || upstreamError != null) {
+            return;
+        }
+        upstreamError = cause;
+        upstreamDone = true;
+        polled = null;
+        Subscription s = upstream;
+        upstream = null;
+        if (s != null) {
+            s.cancel(); // a no-op after onError; stops a publisher whose message could not be encoded
+        }
     }
 
     private void failNow(Throwable cause) {
