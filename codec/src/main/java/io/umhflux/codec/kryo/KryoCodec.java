@@ -7,7 +7,7 @@ import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.internal.PlatformDependent;
-import io.umhflux.codec.Codec;
+import io.umhflux.codec.ArrayCodec;
 import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -22,15 +22,17 @@ import java.util.function.Supplier;
  * {@code RecordSerializer}).
  *
  * <p>Not thread-safe, like Kryo itself: each helper gets its own instance per direction from
- * {@link #forHelper()}, used on that helper's event loop. Decoding reads large frames straight from the
- * {@code ByteBuf} (a {@code ByteBufferInput} over its memory) and copies small direct ones into a reused
- * array first, where Kryo's byte-at-a-time reads are faster (measured with TypedEchoBenchmark). Encoding writes
+ * {@link #forHelper()}, used on that helper's event loop. Framings that keep stdout in a heap array hand each
+ * frame over as an array range ({@link ArrayCodec}), which Kryo's {@code Input} reads in place. From a
+ * {@code ByteBuf}, it reads large frames straight from native memory (a {@code ByteBufferInput}) and copies
+ * small ones into a reused array first, where Kryo's byte-at-a-time reads are faster (measured with
+ * TypedEchoBenchmark). Encoding writes
  * straight into the array of a heap {@code ByteBuf} (the writer's batches are heap buffers) and goes through one
  * reusable {@code Output} otherwise.
  *
  * @param <T> the message type (a class or interface all messages are instances of)
  */
-public final class KryoCodec<T> implements Codec<T> {
+public final class KryoCodec<T> implements ArrayCodec<T> {
     private final Class<T> type;
     /** {@code type} is {@code Object}: any decoded value will do, no check per message. */
     private final boolean anyType;
@@ -76,7 +78,7 @@ public final class KryoCodec<T> implements Codec<T> {
     }
 
     @Override
-    public Codec<T> forHelper() {
+    public KryoCodec<T> forHelper() {
         return new KryoCodec<>(type, factory);
     }
 
@@ -124,6 +126,18 @@ public final class KryoCodec<T> implements Codec<T> {
         }
         Object value = kryo.readClassAndObject(input);
         frame.readerIndex(frame.readerIndex() + input.position() - start);
+        return checked(value);
+    }
+
+    @Override
+    public T decode(byte[] array, int offset, int length) {
+        input.setBuffer(array, offset, length);
+        Object value = kryo.readClassAndObject(input);
+        int unread = offset + length - input.position();
+        if (unread != 0) {
+            throw new IllegalArgumentException("the message took " + (length - unread) + " of the frame's " + length
+                    + " bytes; " + unread + " were left unread");
+        }
         return checked(value);
     }
 

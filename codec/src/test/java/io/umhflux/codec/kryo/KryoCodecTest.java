@@ -32,11 +32,27 @@ class KryoCodecTest {
         ByteBuf bytes = encode(value);
         try {
             assertThat(bytes.readableBytes()).as("encoded length of %s", value).isEqualTo(expectedLength);
+            // the array path: the frame between other bytes of the array it was read into
+            byte[] around = new byte[expectedLength + 7];
+            bytes.getBytes(bytes.readerIndex(), around, 3, expectedLength);
+            assertThat(codec.forHelper().decode(around, 3, expectedLength)).isEqualTo(value);
             assertThat(codec.forHelper().decode(bytes)).isEqualTo(value);
             assertThat(bytes.isReadable()).as("the whole frame is consumed").isFalse();
         } finally {
             bytes.release();
         }
+    }
+
+    @Test
+    void anArrayRangeMustHoldExactlyOneMessage() throws Exception {
+        byte[] point = golden("point-3-minus-4.hex");
+        byte[] longer = java.util.Arrays.copyOf(point, point.length + 2);
+        assertThatThrownBy(() -> codec.decode(longer, 0, longer.length)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("the message took " + point.length + " of the frame's " + longer.length + " bytes; 2 were"
+                        + " left unread");
+        assertThatThrownBy(() -> codec.decode(point, 0, point.length - 1)).isInstanceOf(KryoException.class)
+                .hasMessageContaining("Buffer underflow");
+        assertThat(codec.decode(longer, 0, point.length)).isEqualTo(new Point(3, -4));
     }
 
     @Test

@@ -31,6 +31,15 @@ public interface FrameDecoder<I> {
                 + " bytes at offset " + offset + " form no whole message", offset, leftover.readableBytes());
     }
 
+    /**
+     * Whether the bytes read are best kept in a heap buffer: a codec that decodes from an array (Kryo reads a
+     * {@code byte[]} far faster than native memory) then reads each frame in place, and one copy per read
+     * replaces one per frame. False for raw chunks, which are handed on as the native buffers they were read into.
+     */
+    default boolean heapCumulation() {
+        return false;
+    }
+
     /** Whether messages are reference-counted buffers that must be released after {@code onNext}. */
     default boolean releaseAfterDelivery() {
         return false;

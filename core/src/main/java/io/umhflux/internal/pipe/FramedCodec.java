@@ -3,6 +3,7 @@ package io.umhflux.internal.pipe;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.ReferenceCountUtil;
+import io.umhflux.codec.ArrayCodec;
 import io.umhflux.codec.Codec;
 import io.umhflux.codec.Framing;
 import org.jspecify.annotations.Nullable;
@@ -23,6 +24,8 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
     private final @Nullable Codec<I> inbound;
     private final @Nullable Codec<O> outbound;
     private @Nullable ByteBuf scratch;
+    /** The inbound codec when it decodes from arrays too: frames from a heap cumulation need no slice then. */
+    private final @Nullable ArrayCodec<I> arrayCodec;
 
     private FramedCodec(Framing framing, @Nullable Codec<I> inbound, @Nullable Codec<O> outbound) {
         this.framing = framing;
@@ -30,6 +33,7 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         this.max = framing.maxFrameBytes();
         this.inbound = inbound == null ? null : inbound.forHelper();
         this.outbound = outbound == null ? null : outbound.forHelper();
+        this.arrayCodec = this.inbound instanceof ArrayCodec ? (ArrayCodec<I>) this.inbound : null;
     }
 
     /** The stdout side of one helper: its own instance of {@code codec}. */
@@ -52,7 +56,7 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
             case LINES:
                 return decodeLine(in, offset);
             case RAW:
-                return in.isReadable() ? payload(in.readSlice(in.readableBytes()), offset, 0) : null;
+                return in.isReadable() ? payload(in.readSlice(in.readableBytes()), offset) : null;
             default:
                 throw new IllegalStateException("unknown framing " + framing);
         }
@@ -67,8 +71,7 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         if (in.readableBytes() < 4 + length) {
             return null;
         }
-        in.skipBytes(4);
-        return payload(in.readSlice((int) length), offset, 4);
+        return frame(in, 4, (int) length, in.readerIndex() + 4 + (int) length, offset);
     }
 
     private @Nullable I decodeVarintPrefixed(ByteBuf in, long offset) throws FrameException {
@@ -90,8 +93,7 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
                 if (in.readableBytes() < header + length) {
                     return null;
                 }
-                in.skipBytes(header);
-                return payload(in.readSlice((int) length), offset, header);
+                return frame(in, header, (int) length, in.readerIndex() + header + (int) length, offset);
             }
         }
     }
@@ -122,12 +124,33 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
             throw new FrameException("line at offset " + offset + " has " + length + " bytes; the maximum is "
                     + max, offset, length);
         }
-        ByteBuf line = in.slice(start, length);
-        in.readerIndex(nl + 1);
-        return payload(line, offset, 0);
+        return frame(in, 0, length, nl + 1, offset);
     }
 
-    private I payload(ByteBuf frame, long offset, int header) throws FrameException {
+    /**
+     * Decodes the frame of {@code length} bytes that starts {@code header} bytes past {@code in}'s reader index,
+     * then moves the reader index to {@code next}: from the array the bytes were read into when the codec can
+     * take one ({@link ArrayCodec}), else as a slice (index 0 is the frame's first byte).
+     */
+    private I frame(ByteBuf in, int header, int length, int next, long offset) throws FrameException {
+        ArrayCodec<I> arrays = arrayCodec;
+        if (arrays != null && in.hasArray()) {
+            int start = in.arrayOffset() + in.readerIndex() + header;
+            in.readerIndex(next);
+            I message;
+            try {
+                message = arrays.decode(in.array(), start, length);
+            } catch (Exception e) {
+                throw cannotDecode(e, offset, length);
+            }
+            return notNull(message, offset, length);
+        }
+        ByteBuf frame = in.slice(in.readerIndex() + header, length);
+        in.readerIndex(next);
+        return payload(frame, offset);
+    }
+
+    private I payload(ByteBuf frame, long offset) throws FrameException {
         int length = frame.readableBytes();
         I message;
         Codec<I> codec = inbound;
@@ -137,25 +160,37 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         try {
             message = codec.decode(frame);
         } catch (Exception e) {
-            throw (FrameException) new FrameException("cannot decode the " + length + "-byte frame at offset " + offset
-                    + ": " + e, offset, length).initCause(e);
+            throw cannotDecode(e, offset, length);
         }
         if (frame.isReadable() && kind != Framing.Kind.RAW) {
             ReferenceCountUtil.release(message); // a codec's ByteBuf message would otherwise leak here
             throw new FrameException("the codec left " + frame.readableBytes() + " of the " + length
                     + " bytes of the frame at offset " + offset + " unread", offset, length);
         }
+        return notNull(message, offset, length);
+    }
+
+    private static FrameException cannotDecode(Exception e, long offset, int length) {
+        return (FrameException) new FrameException("cannot decode the " + length + "-byte frame at offset " + offset
+                + ": " + e, offset, length).initCause(e);
+    }
+
+    private static <I> I notNull(@Nullable I message, long offset, int length) throws FrameException {
         if (message == null) {
-            throw new FrameException("the codec decoded the frame at offset " + offset + " to null", offset,
-                    length);
+            throw new FrameException("the codec decoded the frame at offset " + offset + " to null", offset, length);
         }
         return message;
     }
 
     @Override
+    public boolean heapCumulation() {
+        return kind != Framing.Kind.RAW;
+    }
+
+    @Override
     public @Nullable I endOfStream(ByteBuf leftover, long offset) throws FrameException {
         if (kind == Framing.Kind.LINES && leftover.readableBytes() <= max) {
-            return payload(leftover.readSlice(leftover.readableBytes()), offset, 0); // a last line without '\n'
+            return payload(leftover.readSlice(leftover.readableBytes()), offset); // a last line without '\n'
         }
         return FrameDecoder.super.endOfStream(leftover, offset);
     }

@@ -50,6 +50,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
     private final FileDescriptor fd;
     private final FrameDecoder<I> decoder;
     private final boolean releaseAfterDelivery;
+    private final boolean heapCumulation;
     private final ByteBufAllocator alloc;
     private final int readSize;
     private final Owner owner;
@@ -112,6 +113,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         this.fd = fd;
         this.decoder = decoder;
         this.releaseAfterDelivery = decoder.releaseAfterDelivery();
+        this.heapCumulation = decoder.heapCumulation();
         this.alloc = alloc;
         this.readSize = readSize;
         this.owner = owner;
@@ -378,6 +380,10 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             eof = true; // closed by a failure or shutdown on this loop: never read a reused descriptor
             return;
         }
+        if (heapCumulation) {
+            readIntoHeap();
+            return;
+        }
         ByteBuf c = cumulation;
         // the decoder left part of a frame: read behind it, into the same buffer, rather than into a new one that
         // a cumulator would then copy (every read, when frames straddle reads as they usually do). Only into a
@@ -407,14 +413,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             return;
         }
         if (n > 0) {
-            if (n < want && !hangup) {
-                // a short read emptied the pipe: the next write into it, or the writer's close, is an edge
-                // again, so the read that would only say EAGAIN is saved (one system call per message in a
-                // ping-pong). Not after a hang-up was reported: no edge follows that, only end of file. (A read
-                // of exactly what the pipe holds would empty it too, but the helper may resize its pipe.)
-                readReady = false;
-            }
-            owner.bytesRead(n);
+            afterRead(n, want);
             if (!intoTail) {
                 cumulation = c == null ? buf : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(alloc, c, buf);
             }
@@ -423,6 +422,72 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         if (!intoTail) {
             buf.release();
         }
+        afterEmptyRead(n);
+    }
+
+    /**
+     * For a decoder that reads frames from an array: reads into a native buffer (read(2) needs an address) and
+     * appends that to a heap cumulation, one copy per read instead of one per frame.
+     */
+    private void readIntoHeap() {
+        ByteBuf buf = alloc.directBuffer(readSize);
+        int n;
+        try {
+            n = PipeReads.read(fd, buf, readSize);
+            if (n > 0) {
+                afterRead(n, readSize);
+                heapCumulation().writeBytes(buf, buf.readerIndex(), n);
+                return;
+            }
+        } catch (IOException e) {
+            failure = e;
+            return;
+        } finally {
+            buf.release();
+        }
+        afterEmptyRead(n);
+    }
+
+    /**
+     * The heap cumulation with room for one more read: the partial frame left is moved to the front of a buffer
+     * of ours alone, or copied into a new one when a codec still holds a retained slice of the old one.
+     */
+    private ByteBuf heapCumulation() {
+        ByteBuf c = cumulation;
+        if (c == null) {
+            c = alloc.heapBuffer(2 * readSize);
+            cumulation = c;
+            return c;
+        }
+        if (c.writableBytes() >= readSize) {
+            return c;
+        }
+        int readable = c.readableBytes();
+        if (c.refCnt() == 1 && (c.capacity() <= 2 * readSize || readable >= readSize)) {
+            c.discardReadBytes(); // moves the partial frame (small, or one big frame's head) to the front
+            c.ensureWritable(readSize); // grows when one frame is bigger than the buffer, doubling
+            return c;
+        }
+        int needed = readable + readSize;
+        ByteBuf grown = alloc.heapBuffer(Math.max(2 * readSize, needed));
+        grown.writeBytes(c, c.readerIndex(), readable);
+        c.release();
+        cumulation = grown;
+        return grown;
+    }
+
+    private void afterRead(int n, int want) {
+        if (n < want && !hangup) {
+            // a short read emptied the pipe: the next write into it, or the writer's close, is an edge
+            // again, so the read that would only say EAGAIN is saved (one system call per message in a
+            // ping-pong). Not after a hang-up was reported: no edge follows that, only end of file. (A read
+            // of exactly what the pipe holds would empty it too, but the helper may resize its pipe.)
+            readReady = false;
+        }
+        owner.bytesRead(n);
+    }
+
+    private void afterEmptyRead(int n) {
         if (n == 0) {
             readReady = false; // EAGAIN: the next EPOLLIN edge sets it again
         } else {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.umhflux.codec.ArrayCodec;
 import io.umhflux.codec.Codec;
 import io.umhflux.codec.Codecs;
 import io.umhflux.codec.Framing;
@@ -51,8 +52,14 @@ class FramedCodecTest {
 
     /** Feeds {@code wire} in pieces cut at {@code cuts}, as reads would, and decodes like the inbound pipe. */
     private static <T> List<T> decode(Framing framing, Codec<T> codec, byte[] wire, int[] cuts) throws Exception {
+        return decode(framing, codec, wire, cuts, false);
+    }
+
+    /** As {@link #decode(Framing, Codec, byte[], int[])}, the bytes kept in native memory when {@code direct}. */
+    private static <T> List<T> decode(Framing framing, Codec<T> codec, byte[] wire, int[] cuts, boolean direct)
+            throws Exception {
         FrameDecoder<T> decoder = FramedCodec.decoder(framing, codec);
-        ByteBuf cumulation = Unpooled.buffer();
+        ByteBuf cumulation = direct ? Unpooled.directBuffer() : Unpooled.buffer();
         List<T> out = new ArrayList<>();
         long offset = 0;
         try {
@@ -258,6 +265,79 @@ class FramedCodecTest {
             assertThat(in.refCnt()).as("the rejected message was released").isEqualTo(1);
         } finally {
             in.release();
+        }
+    }
+
+    /** ASCII strings, decoded from an array range or a slice; says which, and fails on "bad" and "null". */
+    private static final class Ascii implements ArrayCodec<String> {
+        final List<String> paths = new ArrayList<>();
+
+        @Override
+        public void encode(String value, ByteBuf out) {
+            out.writeCharSequence(value, StandardCharsets.US_ASCII);
+        }
+
+        @Override
+        public String decode(ByteBuf frame) {
+            paths.add("slice");
+            return check(frame.readCharSequence(frame.readableBytes(), StandardCharsets.US_ASCII).toString());
+        }
+
+        @Override
+        public String decode(byte[] array, int offset, int length) {
+            paths.add("array");
+            return check(new String(array, offset, length, StandardCharsets.US_ASCII));
+        }
+
+        private static String check(String s) {
+            if (s.equals("bad")) {
+                throw new IllegalArgumentException("bad input");
+            }
+            return s.equals("null") ? null : s;
+        }
+
+        @Override
+        public Ascii forHelper() {
+            return this;
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Framing.Kind.class, names = {"LENGTH_PREFIXED", "VARINT_PREFIXED", "LINES"})
+    void anArrayCodecReadsFramesFromTheArrayOfHeapBytesAndSlicesOfNativeOnes(Framing.Kind kind) throws Exception {
+        Random random = new Random(kind.ordinal() * 31L);
+        Framing framing = framing(kind);
+        for (boolean direct : new boolean[] {false, true}) {
+            for (int round = 0; round < 100; round++) {
+                List<String> messages = new ArrayList<>();
+                for (int i = random.nextInt(20) + 1; i > 0; i--) {
+                    messages.add("m" + "x".repeat(random.nextInt(random.nextBoolean() ? 10 : 300)));
+                }
+                byte[] wire = encode(framing, new Ascii(), messages);
+                int[] cuts = random.ints(random.nextInt(10), 0, wire.length + 1).sorted().toArray();
+                Ascii codec = new Ascii();
+                assertThat(decode(framing, codec, wire, cuts, direct)).as("round %d, cuts %s", round, cuts)
+                        .containsExactlyElementsOf(messages);
+                assertThat(codec.paths).as("how the frames were handed over").hasSize(messages.size())
+                        .containsOnly(direct ? "slice" : "array");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Framing.Kind.class, names = {"LENGTH_PREFIXED", "VARINT_PREFIXED", "LINES"})
+    void anArrayCodecsFailureOrNullNamesTheFramesOffsetAndLength(Framing.Kind kind) throws Exception {
+        Framing framing = framing(kind);
+        for (String wrong : List.of("bad", "null")) {
+            byte[] wire = encode(framing, new Ascii(), List.of("good", wrong, "never"));
+            int at = encode(framing, new Ascii(), List.of("good")).length;
+            assertThatThrownBy(() -> decode(framing, new Ascii(), wire, new int[] {at + 1}))
+                    .isInstanceOfSatisfying(FrameException.class, e -> {
+                        assertThat(e.offset()).isEqualTo(at);
+                        assertThat(e.length()).isEqualTo(wrong.length());
+                        assertThat(e.getMessage()).contains("offset " + at)
+                                .contains(wrong.equals("bad") ? "bad input" : "to null");
+                    });
         }
     }
 }

@@ -1,0 +1,30 @@
+package io.umhflux.codec;
+
+/**
+ * A {@link Codec} that can also decode a frame straight from the array the bytes were read into.
+ *
+ * <p>Length-prefixed and line framings keep what they read from stdout in a heap array. For a codec of this
+ * kind they hand over each frame as {@code (array, offset, length)}: no slice object and no {@code ByteBuf}
+ * calls per message, which is measurable with small messages. Implement it when the decoder reads arrays
+ * natively, as Kryo's {@code Input} or protobuf's {@code CodedInputStream} do.
+ * {@link Codec#decode(io.netty.buffer.ByteBuf)} is still used where the bytes are not in an array.
+ *
+ * <p>The framing checks the length before the call, as for {@link Codec#decode}; the codec checks that the
+ * bytes are exactly one message.
+ *
+ * @param <T> the message type
+ */
+public interface ArrayCodec<T> extends Codec<T> {
+    /**
+     * Reads one message from exactly {@code length} bytes of {@code array} at {@code offset}: the bytes the
+     * framing cut for it. The array belongs to the caller and may be reused after the call: copy what you keep.
+     *
+     * @throws Exception when the bytes are not one valid message, including when some of them are left
+     *     unread; the inbound fails, naming the offset
+     */
+    T decode(byte[] array, int offset, int length) throws Exception;
+
+    /** @return the instance one helper uses for one direction: an {@code ArrayCodec} too, for the array path */
+    @Override
+    ArrayCodec<T> forHelper();
+}
