@@ -436,7 +436,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             n = PipeReads.read(fd, buf, readSize);
             if (n > 0) {
                 afterRead(n, readSize);
-                heapCumulation().writeBytes(buf, buf.readerIndex(), n);
+                heapCumulation(n).writeBytes(buf, buf.readerIndex(), n);
                 return;
             }
         } catch (IOException e) {
@@ -449,31 +449,32 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
     }
 
     /**
-     * The heap cumulation with room for one more read: the partial frame left is moved to the front of a buffer
-     * of ours alone, or copied into a new one when a codec still holds a retained slice of the old one.
+     * The heap cumulation with room for {@code n} more bytes: a new one just as big (a small answer takes a small
+     * buffer); else the partial frame left is moved to the front of a buffer of ours alone, which grows when one
+     * frame is bigger than it; else (a codec still holds a retained slice of it, or it grew for a big frame and
+     * what is left is small) what is left is copied into a new one.
      */
-    private ByteBuf heapCumulation() {
+    private ByteBuf heapCumulation(int n) {
         ByteBuf c = cumulation;
         if (c == null) {
-            c = alloc.heapBuffer(2 * readSize);
+            c = alloc.heapBuffer(n);
             cumulation = c;
             return c;
         }
-        if (c.writableBytes() >= readSize) {
+        if (c.writableBytes() >= n) {
             return c;
         }
         int readable = c.readableBytes();
         if (c.refCnt() == 1 && (c.capacity() <= 2 * readSize || readable >= readSize)) {
-            c.discardReadBytes(); // moves the partial frame (small, or one big frame's head) to the front
-            c.ensureWritable(readSize); // grows when one frame is bigger than the buffer, doubling
+            c.discardReadBytes();
+            c.ensureWritable(n);
             return c;
         }
-        int needed = readable + readSize;
-        ByteBuf grown = alloc.heapBuffer(Math.max(2 * readSize, needed));
-        grown.writeBytes(c, c.readerIndex(), readable);
+        ByteBuf fresh = alloc.heapBuffer(readable + n);
+        fresh.writeBytes(c, c.readerIndex(), readable);
         c.release();
-        cumulation = grown;
-        return grown;
+        cumulation = fresh;
+        return fresh;
     }
 
     private void afterRead(int n, int want) {
