@@ -18,13 +18,16 @@ public interface UmhOutbound<O> {
      * <p>Cold: subscribing starts the send; one send per helper. The Mono completes once the last byte was
      * written and stdin closed; it errors with {@link HelperFailedException} when the helper stops reading
      * (EPIPE: it closed stdin or exited), carrying its exit status when known. When the publisher fails, or a
-     * message cannot be encoded, nothing more is taken, every message taken before is still written, and then
-     * stdin is closed and the Mono errors with that failure. Cancelling it cancels the publisher and closes
-     * stdin at once.
+     * message cannot be encoded, nothing more is taken and every message taken before is still written; then
+     * stdin is closed and the Mono errors with that failure. If the helper does not read them within the spec's
+     * drain timeout, they are dropped and the error says so (a suppressed {@code TimeoutException}); a stop or
+     * an EPIPE meanwhile is attached to the publisher's error the same way. Cancelling the Mono cancels the
+     * publisher and closes stdin at once.
      *
      * <p>A publisher that can be fused synchronously ({@code Flux.fromArray}, {@code fromIterable},
      * {@code range} and the {@code map}s over them) is read with {@code poll()} on the writer's event loop,
-     * without a request and an {@code onNext} per message; the same high-water mark bounds what is taken.
+     * without a {@code request} (so {@code doOnRequest} sees none) and an {@code onNext} per message; the same
+     * high-water mark bounds what is taken.
      */
     Mono<Void> send(Publisher<? extends O> messages);
 

@@ -192,7 +192,8 @@ public final class UmhSpec<I, O> {
 
     /**
      * @param timeout how long stdout and stderr may stay open after the helper exited (a process it started
-     *     may hold them) before the inbound ends with an error that says so; default 2 s
+     *     may hold them) before the inbound ends with an error that says so; and how long messages taken before a
+     *     publisher's error may wait for the helper to read them before the send fails without them; default 2 s
      */
     public UmhSpec<I, O> drainTimeout(Duration timeout) {
         requirePositive(timeout, "timeout");

@@ -43,7 +43,11 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
     /** Frames at least this large are read in place rather than copied first. */
     private static final int IN_PLACE_BYTES = 4096;
 
+    private static final byte[] NO_BYTES = new byte[0];
+    private static final java.nio.ByteBuffer NO_BUFFER = java.nio.ByteBuffer.allocate(0);
     private final Input input = new Input();
+    /** Where the last {@link #readFrom} stopped in its array. */
+    private int readEnd;
     private final ByteBufferInput bufferInput = new ByteBufferInput();
     private byte[] scratch = new byte[4096];
 
@@ -99,46 +103,64 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
         if (length >= IN_PLACE_BYTES && !frame.hasArray()) {
             // large: read in place, Kryo's bulk reads are ByteBuffer copies there
             bufferInput.setBuffer(frame.nioBuffer());
-            Object value = kryo.readClassAndObject(bufferInput);
-            frame.skipBytes((int) bufferInput.total());
+            try {
+                Object value = kryo.readClassAndObject(bufferInput);
+                frame.skipBytes((int) bufferInput.total());
+                return checked(value);
+            } finally {
+                bufferInput.setBuffer(NO_BUFFER); // keep no view of the caller's memory between messages
+            }
+        }
+        if (frame.hasArray()) {
+            int start = frame.arrayOffset() + frame.readerIndex();
+            Object value = readFrom(frame.array(), start, length);
+            frame.readerIndex(frame.readerIndex() + readEnd - start);
             return checked(value);
         }
-        int start = 0;
-        if (frame.hasArray()) {
-            start = frame.arrayOffset() + frame.readerIndex();
-            input.setBuffer(frame.array(), start, length);
-        } else {
-            // One copy into a reused array beats reading a direct buffer through ByteBufferInput: Kryo's
-            // byte-at-a-time reads are array accesses there, not ByteBuffer calls (measured: about 2x on
-            // ~30-byte messages, TypedEchoBenchmark).
-            if (scratch.length < length) {
-                scratch = new byte[Math.max(length, scratch.length * 2)];
-            }
-            if (frame.hasMemoryAddress()) {
-                // straight from the frame's memory, without getBytes()'s checks through the slice (JFR put a
-                // fifth of the decode loop's samples there; A/B in one session: 0.76x -> 0.80x of the
-                // ProcessBuilder loop, within the noise of this machine)
-                PlatformDependent.copyMemory(frame.memoryAddress() + frame.readerIndex(), scratch, 0, length);
-            } else {
-                frame.getBytes(frame.readerIndex(), scratch, 0, length);
-            }
-            input.setBuffer(scratch, 0, length);
+        // One copy into a reused array beats reading a direct buffer through ByteBufferInput: Kryo's
+        // byte-at-a-time reads are array accesses there, not ByteBuffer calls (measured: about 2x on
+        // ~30-byte messages, TypedEchoBenchmark).
+        if (scratch.length < length) {
+            scratch = new byte[Math.max(length, scratch.length * 2)];
         }
-        Object value = kryo.readClassAndObject(input);
-        frame.readerIndex(frame.readerIndex() + input.position() - start);
+        if (frame.hasMemoryAddress()) {
+            // straight from the frame's memory, without getBytes()'s checks through the slice (JFR put a
+            // fifth of the decode loop's samples there; A/B in one session: 0.76x -> 0.80x of the
+            // ProcessBuilder loop, within the noise of this machine)
+            PlatformDependent.copyMemory(frame.memoryAddress() + frame.readerIndex(), scratch, 0, length);
+        } else {
+            frame.getBytes(frame.readerIndex(), scratch, 0, length);
+        }
+        Object value = readFrom(scratch, 0, length);
+        frame.readerIndex(frame.readerIndex() + readEnd);
         return checked(value);
     }
 
     @Override
     public T decode(byte[] array, int offset, int length) {
-        input.setBuffer(array, offset, length);
-        Object value = kryo.readClassAndObject(input);
-        int unread = offset + length - input.position();
+        Object value = readFrom(array, offset, length);
+        int unread = offset + length - readEnd;
         if (unread != 0) {
             throw new IllegalArgumentException("the message took " + (length - unread) + " of the frame's " + length
                     + " bytes; " + unread + " were left unread");
         }
         return checked(value);
+    }
+
+    /**
+     * Reads one object from {@code length} bytes of {@code array} at {@code offset} with the reusable
+     * {@code Input}, noting where it stopped in {@link #readEnd}; the Input then lets go of the array, which may
+     * be a big one of the caller's.
+     */
+    private Object readFrom(byte[] array, int offset, int length) {
+        input.setBuffer(array, offset, length);
+        try {
+            Object value = kryo.readClassAndObject(input);
+            readEnd = input.position();
+            return value;
+        } finally {
+            input.setBuffer(NO_BYTES);
+        }
     }
 
     @SuppressWarnings("unchecked") // checked just before, unless T is Object
@@ -158,7 +180,6 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
      * (class names or references without auto reset) sees each message written exactly once.
      */
     private static final class ArrayWindow extends Output {
-        private static final byte[] NO_BYTES = new byte[0];
         private static final int KEEP_SPILL = 64 * 1024;
         private byte[] spill = NO_BYTES;
         private boolean spilled;

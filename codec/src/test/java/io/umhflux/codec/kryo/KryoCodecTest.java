@@ -43,6 +43,26 @@ class KryoCodecTest {
         }
     }
 
+    /** An idle helper's codec must not pin the last (possibly grown, big) array it decoded from. */
+    @Test
+    void theCodecKeepsNoReferenceToTheBytesItDecodedFrom() throws Exception {
+        byte[] point = golden("point-3-minus-4.hex");
+        KryoCodec<Object> mine = codec.forHelper();
+        byte[] big = new byte[8 << 20];
+        System.arraycopy(point, 0, big, 100, point.length);
+        assertThat(mine.decode(big, 100, point.length)).isEqualTo(new Point(3, -4));
+        ByteBuf heap = Unpooled.wrappedBuffer(big, 100, point.length);
+        assertThat(mine.decode(heap)).isEqualTo(new Point(3, -4));
+        java.lang.ref.WeakReference<byte[]> array = new java.lang.ref.WeakReference<>(big);
+        big = null;
+        heap = null;
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> {
+            System.gc();
+            return array.get() == null;
+        });
+        assertThat(mine.decode(point, 0, point.length)).as("still decodes after").isEqualTo(new Point(3, -4));
+    }
+
     @Test
     void anArrayRangeMustHoldExactlyOneMessage() throws Exception {
         byte[] point = golden("point-3-minus-4.hex");

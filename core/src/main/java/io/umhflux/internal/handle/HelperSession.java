@@ -73,7 +73,7 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
         this.inbound = new InboundPipe<>(readLoop, process.stdout(), config.decoder().get(), config.allocator(),
                 config.readSize(), this);
         this.outboundPipe = new OutboundPipe<>(loop, process.stdin(), config.encoder().get(), config.allocator(),
-                config.highWaterMark(), config.writeSize(), this);
+                config.highWaterMark(), config.writeSize(), config.drainTimeout(), this);
         this.stderr = new StderrPipe(loop, process.stderr(), config.allocator(), toString(), config.tailLines(),
                 config.maxStderrLine(), this::stderrEnded);
         this.outbound = new Outbound();

@@ -32,9 +32,10 @@ public interface FrameDecoder<I> {
     }
 
     /**
-     * Whether the bytes read are best kept in a heap buffer: a codec that decodes from an array (Kryo reads a
-     * {@code byte[]} far faster than native memory) then reads each frame in place, and one copy per read
-     * replaces one per frame. False for raw chunks, which are handed on as the native buffers they were read into.
+     * Whether the bytes read are best kept in a heap buffer (read into a native one, then appended: one copy per
+     * read): for a codec that decodes frames from an array in place ({@link io.umhflux.codec.ArrayCodec}), where
+     * it saves a slice and a copy per frame. False otherwise: the bytes stay in the native buffer they were read
+     * into.
      */
     default boolean heapCumulation() {
         return false;

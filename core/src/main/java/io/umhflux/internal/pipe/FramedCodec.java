@@ -182,9 +182,10 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         return message;
     }
 
+    /** For an {@link ArrayCodec} only: other codecs get slices of the native buffer stdout was read into. */
     @Override
     public boolean heapCumulation() {
-        return kind != Framing.Kind.RAW;
+        return arrayCodec != null && kind != Framing.Kind.RAW;
     }
 
     @Override

@@ -34,7 +34,14 @@ import reactor.util.context.Context;
  * <p>When the pipe is full ({@code EAGAIN}) nothing more is requested until an {@code EPOLLOUT} edge says
  * the helper read some: the publisher is slowed to the helper's pace, and memory stays bounded by the high
  * mark plus one request batch. Typed messages are encoded back to back into one pooled buffer, so a
- * thousand small messages are one or two iovecs.
+ * thousand small messages are one or two iovecs. A publisher that fuses synchronously (an array, an iterable,
+ * a range and the maps over them) is polled instead, under the same mark, without a request and an
+ * {@code onNext} per message.
+ * One turn of the loop does a bounded number of writes and takes, so that a stop, a cancel and other helpers
+ * are never starved by a helper that reads as fast as an endless publisher writes.
+ *
+ * <p>A publisher error, or a message the encoder refuses, ends the taking: what was taken before is still
+ * written (for at most the drain timeout), then stdin is closed and the send fails with that error.
  *
  * <p>Threading: signals from the publisher may come on any thread; they are queued (MPSC) and handled on
  * the event loop, where all other state lives.
@@ -47,6 +54,14 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     private static final int BATCH_SLACK = 4 * 1024;
     /** The most messages asked for at once; small messages are then encoded a thousand to a write. */
     private static final int MAX_REQUEST = 1024;
+    /** The most messages polled at once from a fused publisher whose messages are encoded into the batch. */
+    private static final int MAX_POLL = 16 * 1024;
+    /**
+     * The most writes and takes from the publisher in one turn of the loop: then the loop runs its other tasks (a
+     * stop, a cancel, other helpers) before this one goes on. A helper that reads as fast as an endless publisher
+     * writes would otherwise keep the loop for ever.
+     */
+    private static final int STEPS_PER_TURN = 64;
 
     private final IoEventLoop loop;
     private final FileDescriptor fd;
@@ -54,6 +69,8 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     private final boolean passThrough;
     private final ByteBufAllocator alloc;
     private final long highWaterMark;
+    /** How long what was taken may take to be written after the publisher failed, before the send fails anyway. */
+    private final long drainTimeoutNanos;
     /** The most one {@code writev} takes (no limit: {@code Long.MAX_VALUE}). */
     private final long writeSize;
     private final Owner owner;
@@ -85,6 +102,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
      * send fails with this.
      */
     private @Nullable Throwable upstreamError;
+    private java.util.concurrent.@Nullable ScheduledFuture<?> drainTimer;
     private boolean finished;
     private boolean inRequest;
     private boolean flushScheduled;
@@ -111,13 +129,14 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     private volatile @Nullable BiConsumer<Object, Exception> unencodable;
 
     public OutboundPipe(IoEventLoop loop, FileDescriptor fd, FrameEncoder<O> encoder, ByteBufAllocator alloc,
-            long highWaterMark, int writeSize, Owner owner) {
+            long highWaterMark, int writeSize, java.time.Duration drainTimeout, Owner owner) {
         this.loop = loop;
         this.fd = fd;
         this.encoder = encoder;
         this.passThrough = encoder.passThrough();
         this.alloc = alloc;
         this.highWaterMark = highWaterMark;
+        this.drainTimeoutNanos = drainTimeout.toNanos();
         this.writeSize = writeSize > 0 ? writeSize : Long.MAX_VALUE;
         this.owner = owner;
     }
@@ -396,8 +415,15 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
      * {@code writev}; each write wakes the helper, so few large writes beat many small ones.
      */
     private void flush() {
-        while (true) {
+        for (int steps = 0; ; steps++) {
             if (finished) {
+                return;
+            }
+            if (!signals.isEmpty()) {
+                return; // a cancel, an error or messages from another thread wait: the drain task takes them first
+            }
+            if (steps == STEPS_PER_TURN) {
+                scheduleFlush(); // let the loop's other tasks run, then go on
                 return;
             }
             closeBatch();
@@ -411,11 +437,12 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                 finish(upstreamError);
                 return;
             }
-            long seen = accepted;
-            if (polled != null) {
-                pollMore(polled);
+            Fuseable.QueueSubscription<? extends O> q = polled;
+            if (q != null) {
+                pollMore(q);
                 continue;
             }
+            long seen = accepted;
             requestMore();
             if (accepted == seen) {
                 return; // nothing arrived synchronously: the next onNext or signal flushes
@@ -428,7 +455,9 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
      * straight from its queue while under the high-water mark, without a request and an onNext each.
      */
     private void pollMore(Fuseable.QueueSubscription<? extends O> q) {
-        while (!finished && !upstreamDone && queuedBytes < highWaterMark) {
+        // raw buffers are queued one by one (one iovec each): as many as a request would bring
+        int most = passThrough ? MAX_REQUEST : MAX_POLL;
+        for (int taken = 0; taken < most && !finished && !upstreamDone && queuedBytes < highWaterMark; taken++) {
             O message;
             try {
                 message = q.poll();
@@ -514,7 +543,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         IOException error = epipe ? new IOException("the helper closed its stdin (EPIPE)", e) : e;
         owner.writeFailed(error, t -> {
             if (target != null) {
-                target.error(t);
+                target.error(senderError(t));
             }
         });
     }
@@ -535,6 +564,28 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         if (s != null) {
             s.cancel(); // a no-op after onError; stops a publisher whose message could not be encoded
         }
+        try {
+            drainTimer = loop.schedule(() -> {
+                if (!finished) {
+                    cause.addSuppressed(new java.util.concurrent.TimeoutException(queuedBytes + " bytes taken before"
+                            + " this were still unwritten after " + java.time.Duration.ofNanos(drainTimeoutNanos)
+                            + " (the helper did not read them); dropped"));
+                    failNow(cause);
+                }
+            }, drainTimeoutNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException loopShuttingDown) {
+            // the loop's shutdown closes this pipe, which fails the send
+        }
+    }
+
+    /** The error for the sender: the publisher's own when it failed first, with {@code other} attached. */
+    private Throwable senderError(Throwable other) {
+        Throwable first = upstreamError;
+        if (first == null || first == other) {
+            return other;
+        }
+        first.addSuppressed(other);
+        return first;
     }
 
     private void failNow(Throwable cause) {
@@ -547,11 +598,12 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         if (s != null) {
             s.cancel();
         }
-        finish(cause);
+        finish(senderError(cause));
     }
 
     private void finish(@Nullable Throwable error) {
         finished = true;
+
         releaseQueued();
         closeFd();
         MonoSink<Void> target = sink;
@@ -566,6 +618,11 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     }
 
     private void releaseQueued() {
+        java.util.concurrent.ScheduledFuture<?> timer = drainTimer;
+        drainTimer = null;
+        if (timer != null) {
+            timer.cancel(false);
+        }
         encoder.release();
         for (ByteBuf b; (b = queue.pollFirst()) != null;) {
             b.release();
