@@ -20,8 +20,10 @@ public interface UmhOutbound<O> {
      * (EPIPE: it closed stdin or exited), carrying its exit status when known. When the publisher fails, or a
      * message cannot be encoded, nothing more is taken and every message taken before is still written; then
      * stdin is closed and the Mono errors with that failure. If the helper does not read them within the spec's
-     * drain timeout, they are dropped and the error says so (a suppressed {@code TimeoutException}); a stop or
-     * an EPIPE meanwhile is attached to the publisher's error the same way. Cancelling the Mono cancels the
+     * drain timeout, they are dropped, and the Mono errors with an {@link UmhException} that says so, caused by
+     * the publisher's error; a stop or an EPIPE meanwhile gives an {@code UmhException} caused by the
+     * publisher's error too, with the stop's or EPIPE's error suppressed. The publisher's own error object is
+     * never changed (a cold publisher may hand it to other subscribers). Cancelling the Mono cancels the
      * publisher and closes stdin at once.
      *
      * <p>A publisher that can be fused synchronously ({@code Flux.fromArray}, {@code fromIterable},

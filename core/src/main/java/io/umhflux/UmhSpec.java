@@ -184,20 +184,26 @@ public final class UmhSpec<I, O> {
         return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, bytes, session);
     }
 
-    /** @param grace between stdin close, SIGTERM and SIGKILL when stopping; default 1 s */
+    /**
+     * @param grace between stdin close, SIGTERM and SIGKILL when stopping; default 1 s (like every duration of
+     *     the spec, one longer than about 292 years, such as {@code ChronoUnit.FOREVER}'s, is taken as that)
+     */
     public UmhSpec<I, O> stopGrace(Duration grace) {
         requirePositive(grace, "grace");
-        return with(session.with(s -> s.stopGrace = grace));
+        Duration capped = capped(grace);
+        return with(session.with(s -> s.stopGrace = capped));
     }
 
     /**
      * @param timeout how long stdout and stderr may stay open after the helper exited (a process it started
      *     may hold them) before the inbound ends with an error that says so; and how long messages taken before a
-     *     publisher's error may wait for the helper to read them before the send fails without them; default 2 s
+     *     publisher's error may wait for the helper to read them before the send fails without them, and how
+     *     long a send that hit EPIPE waits for the helper's exit status; default 2 s
      */
     public UmhSpec<I, O> drainTimeout(Duration timeout) {
         requirePositive(timeout, "timeout");
-        return with(session.with(s -> s.drainTimeout = timeout));
+        Duration capped = capped(timeout);
+        return with(session.with(s -> s.drainTimeout = capped));
     }
 
     /** @param lines how many last stderr lines an {@link ExitStatus} carries; default 20 */
@@ -269,7 +275,15 @@ public final class UmhSpec<I, O> {
     /** @param timeout how long a client's request may wait for its answer; default no limit */
     public UmhSpec<I, O> requestTimeout(Duration timeout) {
         requirePositive(timeout, "timeout");
-        return with(session.with(s -> s.requestTimeout = timeout));
+        Duration capped = capped(timeout);
+        return with(session.with(s -> s.requestTimeout = capped));
+    }
+
+    /** The longest wait a timer can take, about 292 years: longer ones (such as {@code FOREVER}) mean no limit. */
+    private static final Duration LONGEST = Duration.ofNanos(Long.MAX_VALUE);
+
+    private static Duration capped(Duration d) {
+        return d.compareTo(LONGEST) > 0 ? LONGEST : d;
     }
 
     private static void requirePositive(Duration d, String name) {

@@ -12,6 +12,7 @@ import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.IovArray;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.internal.PlatformDependent;
+import io.umhflux.UmhException;
 import io.umhflux.internal.process.Loops;
 import java.io.IOException;
 import java.util.ArrayDeque;
@@ -41,7 +42,8 @@ import reactor.util.context.Context;
  * are never starved by a helper that reads as fast as an endless publisher writes.
  *
  * <p>A publisher error, or a message the encoder refuses, ends the taking: what was taken before is still
- * written (for at most the drain timeout), then stdin is closed and the send fails with that error.
+ * written (for at most the drain timeout), then stdin is closed and the send fails with that error, or with an
+ * {@code UmhException} caused by it when the writing did not end well.
  *
  * <p>Threading: signals from the publisher may come on any thread; they are queued (MPSC) and handled on
  * the event loop, where all other state lives.
@@ -136,7 +138,8 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         this.passThrough = encoder.passThrough();
         this.alloc = alloc;
         this.highWaterMark = highWaterMark;
-        this.drainTimeoutNanos = drainTimeout.toNanos();
+        this.drainTimeoutNanos = drainTimeout.compareTo(java.time.Duration.ofNanos(Long.MAX_VALUE)) >= 0
+                ? Long.MAX_VALUE : drainTimeout.toNanos();
         this.writeSize = writeSize > 0 ? writeSize : Long.MAX_VALUE;
         this.owner = owner;
     }
@@ -564,13 +567,16 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         if (s != null) {
             s.cancel(); // a no-op after onError; stops a publisher whose message could not be encoded
         }
+        if (finished) {
+            return; // the cancel ended the helper (a hook of the user's may stop it on this loop)
+        }
         try {
             drainTimer = loop.schedule(() -> {
                 if (!finished) {
-                    cause.addSuppressed(new java.util.concurrent.TimeoutException(queuedBytes + " bytes taken before"
-                            + " this were still unwritten after " + java.time.Duration.ofNanos(drainTimeoutNanos)
-                            + " (the helper did not read them); dropped"));
-                    failNow(cause);
+                    // a new error: the publisher's own may be shared with other subscribers, and is not changed
+                    failNow(new UmhException(queuedBytes + " bytes taken before the publisher failed were still"
+                            + " unwritten after " + java.time.Duration.ofNanos(drainTimeoutNanos) + " (the helper"
+                            + " did not read them) and were dropped; the publisher's error is the cause", cause));
                 }
             }, drainTimeoutNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
         } catch (java.util.concurrent.RejectedExecutionException loopShuttingDown) {
@@ -578,14 +584,20 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         }
     }
 
-    /** The error for the sender: the publisher's own when it failed first, with {@code other} attached. */
+    /**
+     * The error for the sender: {@code other} alone, unless the publisher failed first and something else ended
+     * the writing of what it gave before (a stop, EPIPE): then a new error caused by the publisher's, with
+     * {@code other} attached (neither is changed: either may have reached other subscribers).
+     */
     private Throwable senderError(Throwable other) {
         Throwable first = upstreamError;
-        if (first == null || first == other) {
+        if (first == null || first == other || other instanceof UmhException && other.getCause() == first) {
             return other;
         }
-        first.addSuppressed(other);
-        return first;
+        UmhException both = new UmhException("the publisher failed, and then the writing of what it gave before"
+                + " ended too: " + other, first);
+        both.addSuppressed(other);
+        return both;
     }
 
     private void failNow(Throwable cause) {
