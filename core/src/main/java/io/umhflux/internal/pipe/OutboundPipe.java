@@ -15,8 +15,12 @@ import io.netty.util.internal.PlatformDependent;
 import io.umhflux.UmhException;
 import io.umhflux.internal.process.Loops;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Queue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 import org.jspecify.annotations.Nullable;
@@ -37,9 +41,8 @@ import reactor.util.context.Context;
  * mark plus one request batch. Typed messages are encoded back to back into one pooled buffer, so a
  * thousand small messages are one or two iovecs. A publisher that fuses synchronously (an array, an iterable,
  * a range and the maps over them) is polled instead, under the same mark, without a request and an
- * {@code onNext} per message.
- * One turn of the loop does a bounded number of writes and takes, so that a stop, a cancel and other helpers
- * are never starved by a helper that reads as fast as an endless publisher writes.
+ * {@code onNext} per message. One turn of the loop does a bounded number of writes and takes, so that a
+ * stop, a cancel and other helpers are never starved by a helper that reads as fast as an endless publisher writes.
  *
  * <p>A publisher error, or a message the encoder refuses, ends the taking: what was taken before is still
  * written (for at most the drain timeout), then stdin is closed and the send fails with that error, or with an
@@ -104,7 +107,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
      * send fails with this.
      */
     private @Nullable Throwable upstreamError;
-    private java.util.concurrent.@Nullable ScheduledFuture<?> drainTimer;
+    private @Nullable ScheduledFuture<?> drainTimer;
     private boolean finished;
     private boolean inRequest;
     private boolean flushScheduled;
@@ -131,15 +134,14 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     private volatile @Nullable BiConsumer<Object, Exception> unencodable;
 
     public OutboundPipe(IoEventLoop loop, FileDescriptor fd, FrameEncoder<O> encoder, ByteBufAllocator alloc,
-            long highWaterMark, int writeSize, java.time.Duration drainTimeout, Owner owner) {
+            long highWaterMark, int writeSize, Duration drainTimeout, Owner owner) {
         this.loop = loop;
         this.fd = fd;
         this.encoder = encoder;
         this.passThrough = encoder.passThrough();
         this.alloc = alloc;
         this.highWaterMark = highWaterMark;
-        this.drainTimeoutNanos = drainTimeout.compareTo(java.time.Duration.ofNanos(Long.MAX_VALUE)) >= 0
-                ? Long.MAX_VALUE : drainTimeout.toNanos();
+        this.drainTimeoutNanos = drainTimeout.toNanos(); // the spec caps its durations at Long.MAX_VALUE nanoseconds
         this.writeSize = writeSize > 0 ? writeSize : Long.MAX_VALUE;
         this.owner = owner;
     }
@@ -575,11 +577,11 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                 if (!finished) {
                     // a new error: the publisher's own may be shared with other subscribers, and is not changed
                     failNow(new UmhException(queuedBytes + " bytes taken before the publisher failed were still"
-                            + " unwritten after " + java.time.Duration.ofNanos(drainTimeoutNanos) + " (the helper"
+                            + " unwritten after " + Duration.ofNanos(drainTimeoutNanos) + " (the helper"
                             + " did not read them) and were dropped; the publisher's error is the cause", cause));
                 }
-            }, drainTimeoutNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException loopShuttingDown) {
+            }, drainTimeoutNanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException loopShuttingDown) {
             // the loop's shutdown closes this pipe, which fails the send
         }
     }
@@ -630,7 +632,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     }
 
     private void releaseQueued() {
-        java.util.concurrent.ScheduledFuture<?> timer = drainTimer;
+        ScheduledFuture<?> timer = drainTimer;
         drainTimer = null;
         if (timer != null) {
             timer.cancel(false);
