@@ -2,6 +2,8 @@ package io.umhflux;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.buffer.ByteBuf;
+import io.umhflux.codec.ArrayCodec;
 import io.umhflux.codec.Codecs;
 import io.umhflux.codec.Framing;
 import java.nio.file.Files;
@@ -45,6 +47,58 @@ class TypedMessagesTest {
         try (Blob cat = Blob.of(Path.of("/bin/cat"))) {
             Umh<byte[], byte[]> umh = UmhFlux.spec(cat)
                     .codec(Framing.lengthPrefixed(1 << 20), Codecs.bytes(), Codecs.bytes())
+                    .readSize(4096)
+                    .spawn();
+            umh.outbound().send(Flux.fromIterable(sent)).subscribe();
+            List<byte[]> got = umh.inbound().collectList().block(TestHelpers.TIMEOUT);
+            assertThat(got).hasSameSizeAs(sent);
+            for (int i = 0; i < sent.size(); i++) {
+                assertThat(got.get(i)).as("frame %d of %d bytes", i, sent.get(i).length).isEqualTo(sent.get(i));
+            }
+        }
+    }
+
+    /** Bytes as they are, decoded from an array range when the framing has one (a heap cumulation). */
+    private static final class ArrayBytes implements ArrayCodec<byte[]> {
+        @Override
+        public void encode(byte[] value, ByteBuf out) {
+            out.writeBytes(value);
+        }
+
+        @Override
+        public byte[] decode(ByteBuf frame) {
+            byte[] bytes = new byte[frame.readableBytes()];
+            frame.readBytes(bytes);
+            return bytes;
+        }
+
+        @Override
+        public byte[] decode(byte[] array, int offset, int length) {
+            return java.util.Arrays.copyOfRange(array, offset, offset + length);
+        }
+
+        @Override
+        public ArrayBytes forHelper() {
+            return this;
+        }
+    }
+
+    /**
+     * Runs of small and of big frames through an ArrayCodec: the reader goes from a heap cumulation to native
+     * buffers and back while frames straddle reads (4 KiB here), every frame intact.
+     */
+    @Test
+    void anArrayCodecsFramesArriveIntactWhileTheReaderSwitchesBetweenHeapAndNativeBuffers() {
+        java.util.Random random = new java.util.Random(7);
+        List<byte[]> sent = IntStream.range(0, 600).mapToObj(i -> {
+            boolean bigRun = i / 50 % 2 == 1;
+            byte[] b = new byte[bigRun ? 5_000 + random.nextInt(120_000) : 1 + random.nextInt(200)];
+            random.nextBytes(b);
+            return b;
+        }).toList();
+        try (Blob cat = TestHelpers.cat()) {
+            Umh<byte[], byte[]> umh = UmhFlux.spec(cat)
+                    .codec(Framing.lengthPrefixed(1 << 20), new ArrayBytes(), new ArrayBytes())
                     .readSize(4096)
                     .spawn();
             umh.outbound().send(Flux.fromIterable(sent)).subscribe();

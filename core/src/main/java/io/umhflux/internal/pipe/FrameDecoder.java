@@ -32,10 +32,11 @@ public interface FrameDecoder<I> {
     }
 
     /**
-     * Whether the bytes read are best kept in a heap buffer (read into a native one, then appended: one copy per
-     * read): for a codec that decodes frames from an array in place ({@link io.umhflux.codec.ArrayCodec}), where
-     * it saves a slice and a copy per frame. False otherwise: the bytes stay in the native buffer they were read
-     * into.
+     * Whether the next bytes read are best kept in a heap buffer (read into a native one, then appended: one
+     * copy per read): for a codec that decodes small frames from an array in place
+     * ({@link io.umhflux.codec.ArrayCodec}), where it saves a slice and a copy per frame. False otherwise: the
+     * bytes stay in the native buffer they were read into. Asked before each read; the answer may change, and
+     * {@link #decode} takes either kind of buffer.
      */
     default boolean heapCumulation() {
         return false;

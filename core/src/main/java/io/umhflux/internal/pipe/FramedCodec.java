@@ -26,6 +26,13 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
     private @Nullable ByteBuf scratch;
     /** The inbound codec when it decodes from arrays too: frames from a heap cumulation need no slice then. */
     private final @Nullable ArrayCodec<I> arrayCodec;
+    /**
+     * Frames of at most this many bytes on average are read into a heap cumulation for an {@link ArrayCodec};
+     * bigger ones stay in native memory, where a codec reads them in place without the copy into the heap.
+     */
+    private static final int SMALL_FRAME = 4096;
+    /** A moving mean of the lengths of the frames decoded (each new one weighs an eighth). */
+    private int meanLength;
 
     private FramedCodec(Framing framing, @Nullable Codec<I> inbound, @Nullable Codec<O> outbound) {
         this.framing = framing;
@@ -133,6 +140,7 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
      * take one ({@link ArrayCodec}), else as a slice (index 0 is the frame's first byte).
      */
     private I frame(ByteBuf in, int header, int length, int next, long offset) throws FrameException {
+        meanLength += (length - meanLength) >> 3;
         ArrayCodec<I> arrays = arrayCodec;
         if (arrays != null && in.hasArray()) {
             int start = in.arrayOffset() + in.readerIndex() + header;
@@ -182,10 +190,13 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         return message;
     }
 
-    /** For an {@link ArrayCodec} only: other codecs get slices of the native buffer stdout was read into. */
+    /**
+     * For an {@link ArrayCodec} while the frames are small: other codecs, and big frames, get slices of the native
+     * buffer stdout was read into.
+     */
     @Override
     public boolean heapCumulation() {
-        return arrayCodec != null && kind != Framing.Kind.RAW;
+        return arrayCodec != null && kind != Framing.Kind.RAW && meanLength <= SMALL_FRAME;
     }
 
     @Override

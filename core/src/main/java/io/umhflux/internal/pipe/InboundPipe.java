@@ -50,7 +50,6 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
     private final FileDescriptor fd;
     private final FrameDecoder<I> decoder;
     private final boolean releaseAfterDelivery;
-    private final boolean heapCumulation;
     private final ByteBufAllocator alloc;
     private final int readSize;
     private final Owner owner;
@@ -113,7 +112,6 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         this.fd = fd;
         this.decoder = decoder;
         this.releaseAfterDelivery = decoder.releaseAfterDelivery();
-        this.heapCumulation = decoder.heapCumulation();
         this.alloc = alloc;
         this.readSize = readSize;
         this.owner = owner;
@@ -380,11 +378,21 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             eof = true; // closed by a failure or shutdown on this loop: never read a reused descriptor
             return;
         }
-        if (heapCumulation) {
-            readIntoHeap();
+        boolean heap = decoder.heapCumulation();
+        ByteBuf c = cumulation;
+        if (c != null && c.isDirect() == heap) {
+            // the decoder changed its mind (its frames grew or shrank): move what is left, a partial frame, once
+            int left = c.readableBytes();
+            ByteBuf moved = heap ? alloc.heapBuffer(left + readSize) : alloc.directBuffer(left + readSize);
+            moved.writeBytes(c, c.readerIndex(), left);
+            c.release();
+            cumulation = moved;
+            c = moved;
+        }
+        if (heap) {
+            readIntoHeap(); // into the heap cumulation
             return;
         }
-        ByteBuf c = cumulation;
         // the decoder left part of a frame: read behind it, into the same buffer, rather than into a new one that
         // a cumulator would then copy (every read, when frames straddle reads as they usually do). Only into a
         // native buffer of ours alone (a codec may hold retained slices of it; read(2) needs an address), and
@@ -436,7 +444,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             n = PipeReads.read(fd, buf, readSize);
             if (n > 0) {
                 afterRead(n, readSize);
-                heapCumulation(n).writeBytes(buf, buf.readerIndex(), n);
+                cumulationFor(n).writeBytes(buf, buf.readerIndex(), n);
                 return;
             }
         } catch (IOException e) {
@@ -450,11 +458,11 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
 
     /**
      * The heap cumulation with room for {@code n} more bytes: a new one just as big (a small answer takes a small
-     * buffer); else the partial frame left is moved to the front of a buffer of ours alone, which grows when one
-     * frame is bigger than it; else (a codec still holds a retained slice of it, or it grew for a big frame and
-     * what is left is small) what is left is copied into a new one.
+     * buffer); else the one there if it has room; else the same one with the partial frame left moved to its
+     * front, if it is ours alone, growing when one frame is bigger than it; else (a codec still holds a retained
+     * slice of it, or it grew for a big frame and what is left is small) a new one with what is left copied in.
      */
-    private ByteBuf heapCumulation(int n) {
+    private ByteBuf cumulationFor(int n) {
         ByteBuf c = cumulation;
         if (c == null) {
             c = alloc.heapBuffer(n);

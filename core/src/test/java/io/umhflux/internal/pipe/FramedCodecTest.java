@@ -340,4 +340,31 @@ class FramedCodecTest {
                     });
         }
     }
+
+    /** Small frames are kept in a heap array for an ArrayCodec, big ones in native memory; other codecs never. */
+    @Test
+    void theBytesOfSmallFramesGoToTheHeapForAnArrayCodecOnly() throws Exception {
+        FrameDecoder<String> arrays = FramedCodec.decoder(Framing.lengthPrefixed(MAX), new Ascii());
+        FrameDecoder<String> plain = FramedCodec.decoder(Framing.lengthPrefixed(MAX), Codecs.utf8());
+        assertThat(arrays.heapCumulation()).as("an ArrayCodec, before any frame").isTrue();
+        assertThat(plain.heapCumulation()).as("another codec").isFalse();
+        assertThat(FramedCodec.decoder(Framing.raw(), new Ascii()).heapCumulation()).as("raw chunks").isFalse();
+        String big = "b".repeat(60_000);
+        String small = "s".repeat(30);
+        decodeAll(arrays, List.of(big));
+        assertThat(arrays.heapCumulation()).as("after a 60,000-byte frame").isFalse();
+        decodeAll(arrays, java.util.Collections.nCopies(30, small));
+        assertThat(arrays.heapCumulation()).as("after thirty 30-byte frames").isTrue();
+    }
+
+    private static void decodeAll(FrameDecoder<String> decoder, List<String> messages) throws Exception {
+        ByteBuf in = Unpooled.wrappedBuffer(encode(Framing.lengthPrefixed(MAX), new Ascii(), messages));
+        try {
+            for (String m : messages) {
+                assertThat(decoder.decode(in, 0)).isEqualTo(m);
+            }
+        } finally {
+            in.release();
+        }
+    }
 }
