@@ -397,8 +397,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         // a cumulator would then copy (every read, when frames straddle reads as they usually do). Only into a
         // native buffer of ours alone (a codec may hold retained slices of it; read(2) needs an address), and
         // not into one that grew for a big frame when what is left is small: that one is let go.
-        boolean intoTail = c != null && c.isDirect() && c.refCnt() == 1 && !c.isReadOnly()
-                && (c.capacity() <= 2 * readSize || c.readableBytes() >= readSize);
+        boolean intoTail = c != null && c.isDirect() && reusable(c);
         ByteBuf buf;
         if (intoTail) {
             if (c.capacity() - c.writerIndex() < readSize) {
@@ -473,7 +472,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             return c;
         }
         int readable = c.readableBytes();
-        if (c.refCnt() == 1 && (c.capacity() <= 2 * readSize || readable >= readSize)) {
+        if (reusable(c)) {
             c.discardReadBytes();
             c.ensureWritable(n);
             return c;
@@ -483,6 +482,14 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         c.release();
         cumulation = fresh;
         return fresh;
+    }
+
+    /**
+     * Whether more may be read into {@code c} behind what is left in it: it is ours alone (a codec may hold
+     * retained slices of it) and not one that grew for a big frame while what is left is small.
+     */
+    private boolean reusable(ByteBuf c) {
+        return c.refCnt() == 1 && !c.isReadOnly() && (c.capacity() <= 2 * readSize || c.readableBytes() >= readSize);
     }
 
     private void afterRead(int n, int want) {

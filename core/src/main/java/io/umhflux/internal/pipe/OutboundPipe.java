@@ -242,6 +242,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     @Override
     public void onNext(O message) {
         if (loop.inEventLoop() && signals.isEmpty()) {
+            outstanding--;
             accept(message);
             if (!inRequest) {
                 scheduleFlush();
@@ -291,14 +292,15 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             } else if (s instanceof Failure) {
                 failAfterWriting(((Failure) s).error);
             } else {
+                outstanding--;
                 accept((O) s);
             }
         }
         flush();
     }
 
+    /** Encodes or queues one message taken from the publisher (requested or polled). */
     private void accept(O message) {
-        outstanding--;
         accepted++;
         if (finished || upstreamError != null) {
             ReferenceCountUtil.release(message);
@@ -474,7 +476,6 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                 upstreamDone = true;
                 return;
             }
-            outstanding++;
             accept(message);
         }
     }
@@ -576,7 +577,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             drainTimer = loop.schedule(() -> {
                 if (!finished) {
                     // a new error: the publisher's own may be shared with other subscribers, and is not changed
-                    failNow(new UmhException(queuedBytes + " bytes taken before the publisher failed were still"
+                    finish(new UmhException(queuedBytes + " bytes taken before the publisher failed were still"
                             + " unwritten after " + Duration.ofNanos(drainTimeoutNanos) + " (the helper"
                             + " did not read them) and were dropped; the publisher's error is the cause", cause));
                 }
@@ -593,7 +594,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
      */
     private Throwable senderError(Throwable other) {
         Throwable first = upstreamError;
-        if (first == null || first == other || other instanceof UmhException && other.getCause() == first) {
+        if (first == null || first == other) {
             return other;
         }
         UmhException both = new UmhException("the publisher failed, and then the writing of what it gave before"
