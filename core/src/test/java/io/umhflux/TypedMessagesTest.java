@@ -164,22 +164,85 @@ class TypedMessagesTest {
         }
     }
 
-    @Test
-    void hugeLengthFromTheHelperFailsAfterEarlierMessagesAndStopsIt() {
-        // a good frame "ok", then a header claiming 0x7FFFFFFF bytes; then the helper waits
-        try (Blob liar = TestHelpers.script("liar",
-                "printf '\\000\\000\\000\\002ok\\177\\377\\377\\377'; exec sleep 600")) {
+    /** Strings decoded from array ranges when the framing has them; counts those. */
+    private static final class ArrayStrings implements ArrayCodec<String> {
+        final java.util.concurrent.atomic.AtomicInteger fromArrays = new java.util.concurrent.atomic.AtomicInteger();
+
+        @Override
+        public void encode(String value, ByteBuf out) throws Exception {
+            Codecs.utf8().encode(value, out);
+        }
+
+        @Override
+        public String decode(ByteBuf frame) throws Exception {
+            return Codecs.utf8().decode(frame);
+        }
+
+        @Override
+        public String decode(byte[] array, int offset, int length) {
+            fromArrays.incrementAndGet();
+            return new String(array, offset, length, java.nio.charset.StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public ArrayStrings forHelper() {
+            return this;
+        }
+    }
+
+    /** The header is checked on both read paths: slices of native memory, and the array walk of ArrayCodecs. */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void hugeLengthFromTheHelperFailsAfterEarlierMessagesAndStopsIt(boolean arrays) {
+        // good frames "ok" and "fine", a pause (so another read takes the rest), then a header claiming 0x7FFFFFFF
+        // bytes; then the helper waits
+        ArrayStrings arrayCodec = new ArrayStrings();
+        Codec<String> codec = arrays ? arrayCodec : Codecs.utf8();
+        try (Blob liar = TestHelpers.script("liar", "printf '\\000\\000\\000\\002ok\\000\\000\\000\\004fine'; "
+                + "sleep 0.2; printf '\\177\\377\\377\\377'; exec sleep 600")) {
             Umh<String, String> umh = UmhFlux.spec(liar)
-                    .codec(Framing.lengthPrefixed(1 << 20), Codecs.utf8(), Codecs.utf8())
+                    .codec(Framing.lengthPrefixed(1 << 20), codec, codec)
                     .stopGrace(java.time.Duration.ofMillis(100))
                     .spawn();
             StepVerifier.create(umh.inbound())
-                    .expectNext("ok")
+                    .expectNext("ok", "fine")
                     .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(HelperFailedException.class)
-                            .hasMessageContaining("offset 6").hasMessageContaining("2147483647 bytes"))
+                            .hasMessageContaining("offset 14").hasMessageContaining("2147483647 bytes"))
                     .verify(TestHelpers.TIMEOUT);
             ExitStatus status = umh.exit().block(TestHelpers.TIMEOUT);
             assertThat(status.isSuccess()).as("stopped: %s", status).isFalse();
+            assertThat(arrayCodec.fromArrays).as("frames decoded from an array").hasValue(arrays ? 2 : 0);
+        }
+    }
+
+    /**
+     * Small frames for an ArrayCodec are walked in the heap array they were read into, for as long as there is
+     * demand: with three requested, three come and the rest wait (the helper's pipe fills); more demand brings
+     * them all, in order, and the inbound completes.
+     */
+    @Test
+    void anArrayCodecsFramesWaitForDemandAndResumeWhereTheyStopped() {
+        List<String> sent = IntStream.range(0, 20_000).mapToObj(i -> "m" + i).toList();
+        ArrayStrings codec = new ArrayStrings();
+        try (Blob cat = TestHelpers.cat()) {
+            Umh<String, String> umh = UmhFlux.spec(cat)
+                    .codec(Framing.varintPrefixed(1024), codec, codec)
+                    .readSize(4096)
+                    .spawn();
+            umh.outbound().send(Flux.fromIterable(sent)).subscribe();
+            List<String> got = new java.util.ArrayList<>();
+            StepVerifier.create(umh.inbound(), 3)
+                    .recordWith(() -> got)
+                    .expectNextCount(3)
+                    .expectNoEvent(java.time.Duration.ofMillis(300))
+                    .thenRequest(1)
+                    .expectNextCount(1)
+                    .thenRequest(Long.MAX_VALUE)
+                    .expectNextCount(sent.size() - 4)
+                    .expectComplete()
+                    .verify(TestHelpers.TIMEOUT);
+            assertThat(got).containsExactlyElementsOf(sent);
+            assertThat(codec.fromArrays).as("frames decoded from an array").hasValue(sent.size());
         }
     }
 

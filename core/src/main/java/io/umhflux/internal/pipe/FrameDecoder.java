@@ -42,6 +42,31 @@ public interface FrameDecoder<I> {
         return false;
     }
 
+    /**
+     * Whether {@link #decodeArray} works: the hot path for small frames in a heap cumulation, where the caller
+     * walks the array itself, frame after frame, without a {@code ByteBuf} call per message.
+     */
+    default boolean decodesArrays() {
+        return false;
+    }
+
+    /**
+     * Takes the next whole message from {@code array} between {@code from} and {@code to} (the readable bytes of a
+     * heap cumulation) and notes where its frame ends ({@link #arrayEnd}), or returns {@code null} when they do not
+     * hold a whole one yet. Only called when {@link #decodesArrays} is true.
+     *
+     * @param offset the stream offset of {@code from}, for error messages
+     * @throws FrameException for bytes that can never become a message
+     */
+    default @Nullable I decodeArray(byte[] array, int from, int to, long offset) throws FrameException {
+        throw new UnsupportedOperationException("this decoder reads no arrays");
+    }
+
+    /** Where the frame of the message the last {@link #decodeArray} returned ends in its array. */
+    default int arrayEnd() {
+        throw new UnsupportedOperationException("this decoder reads no arrays");
+    }
+
     /** Whether messages are reference-counted buffers that must be released after {@code onNext}. */
     default boolean releaseAfterDelivery() {
         return false;

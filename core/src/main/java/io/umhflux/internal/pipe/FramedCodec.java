@@ -6,6 +6,9 @@ import io.netty.util.ReferenceCountUtil;
 import io.umhflux.codec.ArrayCodec;
 import io.umhflux.codec.Codec;
 import io.umhflux.codec.Framing;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -33,6 +36,10 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
     private static final int SMALL_FRAME = 4096;
     /** A moving mean of the lengths of the frames decoded (each new one weighs an eighth). */
     private int meanLength;
+    /** Where the frame the last {@link #decodeArray} took ends in its array. */
+    private int arrayEnd;
+    private static final VarHandle BIG_ENDIAN_INT =
+            MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
 
     private FramedCodec(Framing framing, @Nullable Codec<I> inbound, @Nullable Codec<O> outbound) {
         this.framing = framing;
@@ -70,6 +77,9 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
     }
 
     private @Nullable I decodeLengthPrefixed(ByteBuf in, long offset) throws FrameException {
+        if (arrayCodec != null && in.hasArray()) {
+            return fromArray(in, offset);
+        }
         if (in.readableBytes() < 4) {
             return null;
         }
@@ -82,6 +92,9 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
     }
 
     private @Nullable I decodeVarintPrefixed(ByteBuf in, long offset) throws FrameException {
+        if (arrayCodec != null && in.hasArray()) {
+            return fromArray(in, offset);
+        }
         long length = 0;
         int at = in.readerIndex();
         for (int i = 0; ; i++) {
@@ -103,6 +116,74 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
                 return frame(in, header, (int) length, in.readerIndex() + header + (int) length, offset);
             }
         }
+    }
+
+    /** {@link #decodeArray} on {@code in}'s array, moving its reader index past the frame taken. */
+    private @Nullable I fromArray(ByteBuf in, long offset) throws FrameException {
+        int base = in.arrayOffset();
+        I message = decodeArray(in.array(), base + in.readerIndex(), base + in.writerIndex(), offset);
+        if (message != null) {
+            in.readerIndex(arrayEnd - base);
+        }
+        return message;
+    }
+
+    @Override
+    public boolean decodesArrays() {
+        return arrayCodec != null && (kind == Framing.Kind.LENGTH_PREFIXED || kind == Framing.Kind.VARINT_PREFIXED);
+    }
+
+    @Override
+    public @Nullable I decodeArray(byte[] array, int from, int to, long offset) throws FrameException {
+        ArrayCodec<I> codec = arrayCodec;
+        if (codec == null) {
+            throw new IllegalStateException("the codec of this framing decodes no arrays");
+        }
+        int start;
+        long length;
+        if (kind == Framing.Kind.LENGTH_PREFIXED) {
+            if (to - from < 4) {
+                return null;
+            }
+            length = (int) BIG_ENDIAN_INT.get(array, from) & 0xFFFF_FFFFL;
+            start = from + 4;
+        } else {
+            length = 0;
+            start = from;
+            for (int shift = 0; ; shift += 7) {
+                if (start - from == MAX_VARINT_BYTES) {
+                    throw new FrameException("malformed varint length at offset " + offset + ": more than "
+                            + MAX_VARINT_BYTES + " bytes", offset, MAX_VARINT_BYTES);
+                }
+                if (start == to) {
+                    return null;
+                }
+                byte b = array[start++];
+                length |= (long) (b & 0x7f) << shift;
+                if (b >= 0) {
+                    break;
+                }
+            }
+        }
+        checkLength(length, offset);
+        if (to - start < length) {
+            return null;
+        }
+        int n = (int) length;
+        meanLength += (n - meanLength) >> 3;
+        I message;
+        try {
+            message = codec.decode(array, start, n);
+        } catch (Exception e) {
+            throw cannotDecode(e, offset, n);
+        }
+        arrayEnd = start + n;
+        return notNull(message, offset, n);
+    }
+
+    @Override
+    public int arrayEnd() {
+        return arrayEnd;
     }
 
     private void checkLength(long length, long offset) throws FrameException {

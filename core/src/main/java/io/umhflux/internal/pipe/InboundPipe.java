@@ -50,6 +50,8 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
     private final FileDescriptor fd;
     private final FrameDecoder<I> decoder;
     private final boolean releaseAfterDelivery;
+    /** The decoder walks heap arrays itself ({@link FrameDecoder#decodesArrays}). */
+    private final boolean arrays;
     private final ByteBufAllocator alloc;
     private final int readSize;
     private final Owner owner;
@@ -112,6 +114,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         this.fd = fd;
         this.decoder = decoder;
         this.releaseAfterDelivery = decoder.releaseAfterDelivery();
+        this.arrays = decoder.decodesArrays();
         this.alloc = alloc;
         this.readSize = readSize;
         this.owner = owner;
@@ -327,6 +330,10 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
      * error or when no whole message is left; the general loop then decides what comes next.
      */
     private void deliverWhole(CoreSubscriber<? super I> a) {
+        ByteBuf c = cumulation;
+        if (pending == null && c != null && arrays && c.hasArray()) {
+            deliverFromArray(a, c);
+        }
         while (demand > 0 && !cancelled && failure == null) {
             if (pending == null && !decodeNext()) {
                 return; // a frame error: failure is set
@@ -338,6 +345,40 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             pending = null;
             demand--;
             deliver(a, message);
+        }
+    }
+
+    /**
+     * {@link #deliverWhole} for small frames in a heap cumulation: walks its array frame after frame, and sets its
+     * reader index once at the end. Nothing but this loop moves or frees the cumulation meanwhile (a drain that
+     * {@code onNext} re-enters only marks itself to run again).
+     */
+    private void deliverFromArray(CoreSubscriber<? super I> a, ByteBuf c) {
+        byte[] array = c.array();
+        int base = c.arrayOffset();
+        int from = base + c.readerIndex();
+        int to = base + c.writerIndex();
+        int at = from;
+        try {
+            while (demand > 0 && !cancelled && failure == null) {
+                I message = decoder.decodeArray(array, at, to, offset + at - from);
+                if (message == null) {
+                    break;
+                }
+                at = decoder.arrayEnd();
+                demand--;
+                deliver(a, message);
+            }
+        } catch (FrameException e) {
+            frameError(e);
+        } finally {
+            offset += at - from;
+            if (cumulation == c) {
+                c.readerIndex(at - base);
+                if (!c.isReadable()) {
+                    releaseCumulation();
+                }
+            }
         }
     }
 
@@ -361,9 +402,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         try {
             pending = decoder.decode(c, offset);
         } catch (FrameException e) {
-            releaseBuffers();
-            owner.inboundFrameError(e);
-            failure = owner.failureFor(e);
+            frameError(e);
             return false;
         }
         offset += c.readerIndex() - before;
@@ -371,6 +410,12 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             releaseCumulation();
         }
         return true;
+    }
+
+    private void frameError(FrameException e) {
+        releaseBuffers();
+        owner.inboundFrameError(e);
+        failure = owner.failureFor(e);
     }
 
     private void readOnce() {

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Test;
 
 /** Frames on the wire: exact bytes, any chunking, and every kind of bad input (RELIABILITY.md case 25). */
@@ -144,8 +145,14 @@ class FramedCodecTest {
         }
     }
 
-    @Test
-    void hugeOrNegativeLengthIsRejectedAtTheHeader() {
+    /** The header checks, for a plain codec and for an ArrayCodec, whose frames are walked in the array. */
+    private static List<Codec<?>> bothPaths() {
+        return List.of(Codecs.bytes(), new Ascii());
+    }
+
+    @ParameterizedTest
+    @MethodSource("bothPaths")
+    void hugeOrNegativeLengthIsRejectedAtTheHeader(Codec<?> codec) {
         for (byte[] header : List.of(new byte[] {0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff},
                 new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xfe})) {
             byte[] wire = new byte[8 + header.length];
@@ -153,7 +160,7 @@ class FramedCodecTest {
             System.arraycopy(header, 0, wire, 8, header.length);
             // only the 4 header bytes of the bad frame are there: it fails without waiting for (or
             // allocating) the claimed gigabytes
-            assertThatThrownBy(() -> decode(Framing.lengthPrefixed(MAX), Codecs.bytes(), wire, new int[0]))
+            assertThatThrownBy(() -> decode(Framing.lengthPrefixed(MAX), codec, wire, new int[0]))
                     .isInstanceOfSatisfying(FrameException.class, e -> {
                         assertThat(e.offset()).isEqualTo(8);
                         assertThat(e.length()).isGreaterThan(MAX);
@@ -162,17 +169,25 @@ class FramedCodecTest {
         }
     }
 
-    @Test
-    void malformedVarintIsRejected() {
-        byte[] wire = {(byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 1};
-        assertThatThrownBy(() -> decode(Framing.varintPrefixed(MAX), Codecs.bytes(), wire, new int[0]))
-                .isInstanceOf(FrameException.class).hasMessageContaining("malformed varint length at offset 0");
+    @ParameterizedTest
+    @MethodSource("bothPaths")
+    void malformedVarintIsRejected(Codec<?> codec) {
+        // a good 1-byte frame, then six bytes of length of which five are read: it fails without the sixth too
+        byte[] wire = {1, 'a', (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 1};
+        for (int cut : new int[] {0, wire.length - 1}) {
+            assertThatThrownBy(() -> decode(Framing.varintPrefixed(MAX), codec, wire, new int[] {cut}))
+                    .isInstanceOfSatisfying(FrameException.class, e -> {
+                        assertThat(e.offset()).isEqualTo(2);
+                        assertThat(e.getMessage()).contains("malformed varint length at offset 2");
+                    });
+        }
     }
 
-    @Test
-    void truncatedFrameAtEndOfStreamNamesOffsetAndLength() {
+    @ParameterizedTest
+    @MethodSource("bothPaths")
+    void truncatedFrameAtEndOfStreamNamesOffsetAndLength(Codec<?> codec) {
         byte[] wire = {0, 0, 0, 1, 42, 0, 0, 0, 10, 1, 2, 3};
-        assertThatThrownBy(() -> decode(Framing.lengthPrefixed(MAX), Codecs.bytes(), wire, new int[0]))
+        assertThatThrownBy(() -> decode(Framing.lengthPrefixed(MAX), codec, wire, new int[0]))
                 .isInstanceOfSatisfying(FrameException.class, e -> {
                     assertThat(e.offset()).isEqualTo(5);
                     assertThat(e.length()).isEqualTo(7);
