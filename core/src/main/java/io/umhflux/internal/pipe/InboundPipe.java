@@ -332,7 +332,8 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
     private void deliverWhole(CoreSubscriber<? super I> a) {
         ByteBuf c = cumulation;
         if (pending == null && c != null && arrays && c.hasArray()) {
-            deliverFromArray(a, c);
+            deliverFromArray(a, c); // stops where the loop below would: no need to look for a frame again
+            return;
         }
         while (demand > 0 && !cancelled && failure == null) {
             if (pending == null && !decodeNext()) {
