@@ -64,6 +64,15 @@ class TypedMessagesTest {
         }
     }
 
+    /** {@code bytes} copied into {@code array} at {@code offset} if they fit below {@code limit}: the end, or -1. */
+    private static int copyInto(byte[] bytes, byte[] array, int offset, int limit) {
+        if (limit - offset < bytes.length) {
+            return -1;
+        }
+        System.arraycopy(bytes, 0, array, offset, bytes.length);
+        return offset + bytes.length;
+    }
+
     /** Bytes as they are, decoded from an array range when the framing has one (a heap cumulation). */
     private static final class ArrayBytes implements ArrayCodec<byte[]> {
         @Override
@@ -79,6 +88,11 @@ class TypedMessagesTest {
         @Override
         public byte[] decode(byte[] array, int offset, int length) {
             return java.util.Arrays.copyOfRange(array, offset, offset + length);
+        }
+
+        @Override
+        public int encode(byte[] value, byte[] array, int offset, int limit) {
+            return copyInto(value, array, offset, limit);
         }
 
         @Override
@@ -182,6 +196,11 @@ class TypedMessagesTest {
         public String decode(byte[] array, int offset, int length) {
             fromArrays.incrementAndGet();
             return new String(array, offset, length, java.nio.charset.StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public int encode(String value, byte[] array, int offset, int limit) {
+            return copyInto(value.getBytes(java.nio.charset.StandardCharsets.UTF_8), array, offset, limit);
         }
 
         @Override

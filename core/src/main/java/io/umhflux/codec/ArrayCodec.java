@@ -1,19 +1,23 @@
 package io.umhflux.codec;
 
 /**
- * A {@link Codec} that can also decode a frame straight from the array the bytes were read into.
+ * A {@link Codec} that can also work on plain arrays: decode a frame straight from the array the bytes were read
+ * into, and encode a message straight into the array the writer batches messages in.
  *
  * <p>For a codec of this kind, the length-prefixed, varint-prefixed and line framings keep what they read from
  * stdout in a heap array while its frames are small (4 KiB on average, or less) and hand over each frame as
  * {@code (array, offset, length)}: no slice object and no {@code ByteBuf} calls per message, which is
  * measurable with small messages (about 4% of the CPU per ~30-byte Kryo message, measured with
  * TypedEchoBenchmark). Bigger frames stay in the native memory they were read into and come as slices: the
- * copy into the heap would cost more than it saves. Implement it when the decoder reads arrays natively, as
- * Kryo's {@code Input} or protobuf's {@code CodedInputStream} do. {@link Codec#decode(io.netty.buffer.ByteBuf)}
- * is still used elsewhere: for the raw framing, for a last line without a line end, and by callers of the
- * codec outside a framing.
+ * copy into the heap would cost more than it saves. On the way out, the length-prefixed framing asks the codec to
+ * write each message into the writer's batch array ({@link #encode(Object, byte[], int, int)}), and uses
+ * {@link Codec#encode(Object, io.netty.buffer.ByteBuf)} only for a message that does not fit there. Implement it
+ * when the codec reads and writes arrays natively, as Kryo's {@code Input} and {@code Output} or protobuf's
+ * {@code CodedInputStream} and {@code CodedOutputStream} do. The {@code ByteBuf} methods are still used
+ * elsewhere: for the raw framing, for a last line without a line end, for the other framings' output, and by
+ * callers of the codec outside a framing.
  *
- * <p>The framing checks the length before the call, as for {@link Codec#decode}; the codec checks that the
+ * <p>The framing checks the length before a decode, as for {@link Codec#decode}; the codec checks that the
  * bytes are exactly one message.
  *
  * @param <T> the message type
@@ -27,6 +31,18 @@ public interface ArrayCodec<T> extends Codec<T> {
      *     unread; the inbound fails, naming the offset
      */
     T decode(byte[] array, int offset, int length) throws Exception;
+
+    /**
+     * Writes {@code value} into {@code array} from {@code offset} on, no further than {@code limit}, and returns
+     * the index just past its last byte; or returns -1 when it does not fit. The caller then calls
+     * {@link Codec#encode(Object, io.netty.buffer.ByteBuf)} for the same value, with room to grow: the codec may
+     * keep the bytes of the attempt for that call, so that its encoder sees each message once ({@code KryoCodec}
+     * does, for a Kryo that keeps state across messages). Bytes past the returned index, or any after -1 or an
+     * exception, may have been written and mean nothing.
+     *
+     * @throws Exception when the value cannot be encoded; the outbound treats it as for {@code encode}
+     */
+    int encode(T value, byte[] array, int offset, int limit) throws Exception;
 
     /** @return the instance one helper uses for one direction: an {@code ArrayCodec} too, for the array path */
     @Override

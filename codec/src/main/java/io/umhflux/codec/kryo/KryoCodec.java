@@ -11,6 +11,7 @@ import io.umhflux.codec.ArrayCodec;
 import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Messages as Kryo bytes: the class (as its registered id) then the object, as
@@ -26,9 +27,10 @@ import java.util.function.Supplier;
  * frame over as an array range ({@link ArrayCodec}), which Kryo's {@code Input} reads in place. From a
  * {@code ByteBuf}, it reads large frames straight from native memory (a {@code ByteBufferInput}) and copies
  * small ones into a reused array first, where Kryo's byte-at-a-time reads are faster (measured with
- * TypedEchoBenchmark). Encoding writes
- * straight into the array of a heap {@code ByteBuf} (the writer's batches are heap buffers) and goes through one
- * reusable {@code Output} otherwise.
+ * TypedEchoBenchmark). Encoding writes straight into the writer's batch array (the array path of
+ * {@link ArrayCodec}) or into the array of a heap {@code ByteBuf}, and goes through one reusable {@code Output}
+ * otherwise. A message that outgrows the room it was given is written on into the codec's own array in the same
+ * pass, never twice.
  *
  * @param <T> the message type (a class or interface all messages are instances of)
  */
@@ -40,6 +42,9 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
     private final Kryo kryo;
     private final Output output = new Output(4096, -1);
     private final ArrayWindow window = new ArrayWindow();
+    /** The array path gave up the last message for lack of room; its bytes wait in the window's spill. */
+    private boolean spilledLast;
+    private @Nullable Object spilledValue;
     /** Frames at least this large are read in place rather than copied first. */
     private static final int IN_PLACE_BYTES = 4096;
 
@@ -88,13 +93,54 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
 
     @Override
     public void encode(T value, ByteBuf out) {
+        if (spilledLast) {
+            boolean same = spilledValue == value;
+            dropSpilled(same);
+            if (same) {
+                // the array path gave this message up for lack of room; Kryo wrote it once, into the spill
+                window.appendSpill(out);
+                return;
+            }
+        }
         if (out.hasArray()) {
-            window.write(kryo, value, out);
+            int base = out.arrayOffset();
+            int end = window.write(kryo, value, out.array(), base + out.writerIndex(), base + out.capacity());
+            if (end >= 0) {
+                out.writerIndex(end - base);
+            } else {
+                window.appendSpill(out);
+            }
             return;
         }
         output.reset();
         kryo.writeClassAndObject(output, value);
         out.writeBytes(output.getBuffer(), 0, output.position());
+    }
+
+    /**
+     * Writes straight into {@code array}. A message that outgrows {@code limit} is written on into the codec's own
+     * array, in the same pass, and kept there for the {@link #encode(Object, ByteBuf)} call that follows with the
+     * same value: Kryo sees each message once, which matters to a Kryo that keeps state across messages.
+     */
+    @Override
+    public int encode(T value, byte[] array, int offset, int limit) {
+        if (spilledLast) {
+            dropSpilled(false);
+        }
+        int end = window.write(kryo, value, array, offset, limit);
+        if (end < 0) {
+            spilledLast = true;
+            spilledValue = value;
+        }
+        return end;
+    }
+
+    private void dropSpilled(boolean keepBytes) {
+        spilledLast = false;
+        spilledValue = null;
+        if (!keepBytes) {
+            window.dropSpill();
+        }
     }
 
     @Override
@@ -173,39 +219,61 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
     }
 
     /**
-     * Kryo writing straight into a heap {@code ByteBuf}'s array, between its writer index and its capacity
-     * (the writer batches messages into such a buffer): no per-message {@code Output} and copy. When a message
-     * outgrows that room, what was written moves to an array of the window's own and the message goes on
-     * there, to be appended to the buffer at the end: one pass, so a Kryo that keeps state across messages
-     * (class names or references without auto reset) sees each message written exactly once.
+     * Kryo writing straight into an array range (the writer's batch), between a start and a limit: no
+     * per-message {@code Output} and copy. When a message outgrows that room, what was written moves to an array of
+     * the window's own and the message goes on there, to be appended by the caller: one pass, so a Kryo that keeps
+     * state across messages (class names or references without auto reset) sees each message written exactly once.
      */
     private static final class ArrayWindow extends Output {
         private static final int KEEP_SPILL = 64 * 1024;
         private byte[] spill = NO_BYTES;
         private boolean spilled;
         private int start;
+        /** How many bytes of {@link #spill} the last message that outgrew its room took. */
+        private int spilledLength;
 
-        /** Writes {@code value} at {@code out}'s writer index, moving it; nothing changes when Kryo throws. */
-        void write(Kryo kryo, Object value, ByteBuf out) {
-            int base = out.arrayOffset();
-            buffer = out.array();
-            start = base + out.writerIndex();
+        /**
+         * Writes {@code value} into {@code array} from {@code start}, no further than {@code limit}, and returns the
+         * index past it; or -1 when it did not fit: it is then whole in the spill, for {@link #appendSpill}. Bytes
+         * past the returned index (or any, after -1 or a throw) may have been written but mean nothing.
+         */
+        int write(Kryo kryo, Object value, byte[] array, int start, int limit) {
+            buffer = array;
+            this.start = start;
             position = start;
-            capacity = base + out.capacity();
-            maxCapacity = capacity;
+            capacity = limit;
+            maxCapacity = limit;
             spilled = false;
+            boolean written = false;
             try {
                 kryo.writeClassAndObject(this, value);
+                written = true;
                 if (spilled) {
-                    out.writeBytes(buffer, 0, position);
-                } else {
-                    out.writerIndex(position - base);
+                    spilledLength = position;
+                    return -1;
                 }
+                return position;
             } finally {
-                buffer = null; // do not pin the buffer's memory between messages
-                if (spill.length > KEEP_SPILL) {
-                    spill = NO_BYTES; // a rare big message does not pin its size for the helper's life
+                buffer = null; // do not pin the caller's memory between messages
+                if (!written) {
+                    dropSpill();
                 }
+            }
+        }
+
+        /** Appends the message that outgrew its room to {@code out}. */
+        void appendSpill(ByteBuf out) {
+            try {
+                out.writeBytes(spill, 0, spilledLength);
+            } finally {
+                dropSpill();
+            }
+        }
+
+        void dropSpill() {
+            spilledLength = 0;
+            if (spill.length > KEEP_SPILL) {
+                spill = NO_BYTES; // a rare big message does not pin its size for the helper's life
             }
         }
 

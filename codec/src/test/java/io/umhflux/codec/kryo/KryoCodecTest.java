@@ -32,6 +32,11 @@ class KryoCodecTest {
         ByteBuf bytes = encode(value);
         try {
             assertThat(bytes.readableBytes()).as("encoded length of %s", value).isEqualTo(expectedLength);
+            byte[] written = new byte[expectedLength + 5];
+            assertThat(codec.encode(value, written, 2, written.length)).as("array path end")
+                    .isEqualTo(2 + expectedLength);
+            assertThat(java.util.Arrays.copyOfRange(written, 2, 2 + expectedLength))
+                    .isEqualTo(ByteBufUtil.getBytes(bytes));
             // the array path: the frame between other bytes of the array it was read into
             byte[] around = new byte[expectedLength + 7];
             bytes.getBytes(bytes.readerIndex(), around, 3, expectedLength);
@@ -270,10 +275,75 @@ class KryoCodecTest {
                         assertThat(array[at]).as("value %d, byte %d outside the window", i, at).isEqualTo((byte) 0x55);
                     }
                 }
+                // the array path: the bytes in place, or -1 and the next encode of the value appends them
+                java.util.Arrays.fill(array, (byte) 0x55);
+                int end = inPlace.encode(value, array, from, from + length);
+                if (end >= 0) {
+                    assertThat(java.util.Arrays.copyOfRange(array, from, end)).as("value %d in an array", i)
+                            .isEqualTo(expected);
+                } else {
+                    assertThat(expected.length).as("value %d refused by an array range it fits", i)
+                            .isGreaterThan(length);
+                    ByteBuf after = Unpooled.buffer(1);
+                    try {
+                        inPlace.encode(value, after);
+                        assertThat(ByteBufUtil.getBytes(after)).as("value %d after -1", i).isEqualTo(expected);
+                    } finally {
+                        after.release();
+                    }
+                }
+                for (int at = 0; at < array.length; at++) {
+                    if (at < from || at >= from + length) {
+                        assertThat(array[at]).as("value %d, byte %d outside the range", i, at).isEqualTo((byte) 0x55);
+                    }
+                }
             } finally {
                 direct.release();
                 heap.release();
             }
+        }
+    }
+
+    /**
+     * The same through the array path: the message that does not fit is given up with -1 but was written once,
+     * into the codec's own array; the encode of the same value that follows appends those bytes. A value other
+     * than the one given up is encoded afresh, and the kept bytes are dropped.
+     */
+    @Test
+    void aKryoThatKeepsStateSeesEachMessageOnceThroughTheArrayPathToo() throws Exception {
+        java.util.function.Supplier<com.esotericsoftware.kryo.Kryo> streaming = () -> {
+            com.esotericsoftware.kryo.Kryo k = new com.esotericsoftware.kryo.Kryo();
+            k.setRegistrationRequired(false);
+            k.setAutoReset(false);
+            return k;
+        };
+        KryoCodec<Object> encoder = KryoCodec.withFactory(Object.class, streaming);
+        KryoCodec<Object> decoder = KryoCodec.withFactory(Object.class, streaming);
+        java.util.List<Point> points = new java.util.ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            points.add(new Point(i, -i));
+        }
+        byte[] batch = new byte[64];
+        ByteBuf out = Unpooled.buffer(16);
+        try {
+            assertThat(encoder.encode(points, batch, 0, 16)).as("too big for 16 bytes").isEqualTo(-1);
+            encoder.encode(points, out); // the bytes written with the -1, appended
+            int end = encoder.encode(new Point(5, 6), batch, 0, batch.length); // Point's name is not sent again
+            out.writeBytes(batch, 0, end);
+            assertThat(decoder.decode(out)).isEqualTo(points);
+            assertThat(decoder.decode(out)).isEqualTo(new Point(5, 6));
+            assertThat(out.isReadable()).isFalse();
+        } finally {
+            out.release();
+        }
+        KryoCodec<Object> fresh = KryoCodec.of(Object.class, Messages::register);
+        ByteBuf other = Unpooled.buffer();
+        try {
+            assertThat(fresh.encode(new Point(1, 2), batch, 0, 2)).isEqualTo(-1);
+            fresh.encode(new Point(3, 4), other); // not the value given up: encoded afresh
+            assertThat(fresh.forHelper().decode(other)).isEqualTo(new Point(3, 4));
+        } finally {
+            other.release();
         }
     }
 

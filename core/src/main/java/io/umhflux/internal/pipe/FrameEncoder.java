@@ -22,6 +22,22 @@ public interface FrameEncoder<O> {
         return false;
     }
 
+    /** Whether {@link #encodeArray} works: the writer may then encode straight into its batch's array. */
+    default boolean encodesArrays() {
+        return false;
+    }
+
+    /**
+     * Writes the framed bytes of {@code message} into {@code array} from {@code position}, no further than
+     * {@code limit}, and returns the index past them; or -1 when they do not fit, and the writer then calls
+     * {@link #encode} for the same message (which may use what the attempt kept, see
+     * {@link io.umhflux.codec.ArrayCodec#encode(Object, byte[], int, int)}). Only called when
+     * {@link #encodesArrays} is true.
+     */
+    default int encodeArray(O message, byte[] array, int position, int limit) throws Exception {
+        throw new UnsupportedOperationException("this encoder writes no arrays");
+    }
+
     /** The writer is done: free what the encoder holds. Called once, on the event loop. */
     default void release() {
     }

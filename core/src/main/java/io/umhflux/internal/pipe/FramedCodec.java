@@ -29,6 +29,8 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
     private @Nullable ByteBuf scratch;
     /** The inbound codec when it decodes from arrays too: frames from a heap cumulation need no slice then. */
     private final @Nullable ArrayCodec<I> arrayCodec;
+    /** The outbound codec when it writes into arrays and the framing lets it ({@link #encodesArrays}). */
+    private final @Nullable ArrayCodec<O> arrayEncoder;
     /**
      * Frames of at most this many bytes on average are read into a heap cumulation for an {@link ArrayCodec};
      * bigger ones stay in native memory, where a codec reads them in place without the copy into the heap.
@@ -48,6 +50,9 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         this.inbound = inbound == null ? null : inbound.forHelper();
         this.outbound = outbound == null ? null : outbound.forHelper();
         this.arrayCodec = this.inbound instanceof ArrayCodec ? (ArrayCodec<I>) this.inbound : null;
+        // frames written straight into the writer's array: only behind a fixed-size prefix, written afterwards
+        this.arrayEncoder = this.outbound instanceof ArrayCodec && kind == Framing.Kind.LENGTH_PREFIXED
+                ? (ArrayCodec<O>) this.outbound : null;
     }
 
     /** The stdout side of one helper: its own instance of {@code codec}. */
@@ -286,6 +291,30 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
             return payload(leftover.readSlice(leftover.readableBytes()), offset); // a last line without '\n'
         }
         return FrameDecoder.super.endOfStream(leftover, offset);
+    }
+
+    @Override
+    public boolean encodesArrays() {
+        return arrayEncoder != null;
+    }
+
+    @Override
+    public int encodeArray(O message, byte[] array, int position, int limit) throws Exception {
+        ArrayCodec<O> codec = arrayEncoder;
+        if (codec == null) {
+            throw new IllegalStateException("this framing and codec write no arrays");
+        }
+        int start = position + 4;
+        if (limit - start < 0) {
+            return -1;
+        }
+        // no more room than the maximum frame: a bigger message goes to encode(), which names the maximum
+        int end = codec.encode(message, array, start, limit - start > max ? start + max : limit);
+        if (end < 0) {
+            return -1;
+        }
+        BIG_ENDIAN_INT.set(array, position, end - start);
+        return end;
     }
 
     @Override

@@ -87,6 +87,13 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     // event loop only
     private final ArrayDeque<ByteBuf> queue = new ArrayDeque<>();
     private @Nullable ByteBuf batch;
+    /** The encoder writes straight into the batch's array ({@link FrameEncoder#encodesArrays}). */
+    private final boolean arrays;
+    /** While not null: the batch's array, which the encoder writes into; its writer index is {@code batchEnd}. */
+    private byte @Nullable [] batchArray;
+    private int batchBase;
+    private int batchEnd;
+    private int batchLimit;
     private @Nullable IoRegistration registration;
     private @Nullable IovArray iov;
     private @Nullable Subscription upstream;
@@ -138,6 +145,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         this.loop = loop;
         this.fd = fd;
         this.encoder = encoder;
+        this.arrays = encoder.encodesArrays();
         this.passThrough = encoder.passThrough();
         this.alloc = alloc;
         this.highWaterMark = highWaterMark;
@@ -329,6 +337,31 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                     // heap: a codec may write into its array directly (Kryo does); closeBatch copies it once
                     b = alloc.heapBuffer(BATCH_BYTES + BATCH_SLACK);
                     batch = b;
+                    bind(b);
+                }
+                byte[] array = batchArray;
+                if (array != null) {
+                    int end;
+                    try {
+                        end = encoder.encodeArray(message, array, batchEnd, batchLimit);
+                    } catch (Exception e) {
+                        BiConsumer<Object, Exception> skip = unencodable;
+                        if (skip == null) {
+                            throw e;
+                        }
+                        ReferenceCountUtil.release(message);
+                        skip.accept(message, e);
+                        return;
+                    }
+                    if (end >= 0) {
+                        noteSize(end - batchEnd);
+                        batchEnd = end;
+                        if (end - batchBase >= BATCH_BYTES) {
+                            closeBatch();
+                        }
+                        return;
+                    }
+                    unbind(b); // no room left: the buffer's own way, which grows it
                 }
                 int before = b.writerIndex();
                 try {
@@ -346,6 +379,8 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                 noteSize(b.writerIndex() - before);
                 if (b.writerIndex() >= BATCH_BYTES) {
                     closeBatch();
+                } else {
+                    bind(b);
                 }
             }
         } catch (Exception e) {
@@ -359,9 +394,28 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         bytesSinceRequest += size;
     }
 
+    /** Lets the encoder write straight into {@code b}'s array from now on, if it can. */
+    private void bind(ByteBuf b) {
+        if (arrays && b.hasArray()) {
+            batchArray = b.array();
+            batchBase = b.arrayOffset();
+            batchEnd = batchBase + b.writerIndex();
+            batchLimit = batchBase + b.capacity();
+        }
+    }
+
+    /** Gives {@code b} its writer index back from the array path. */
+    private void unbind(ByteBuf b) {
+        if (batchArray != null) {
+            batchArray = null;
+            b.writerIndex(batchEnd - batchBase);
+        }
+    }
+
     private void closeBatch() {
         ByteBuf b = batch;
         if (b != null) {
+            unbind(b);
             batch = null;
             if (b.isReadable() && !b.isDirect()) {
                 // writev takes native addresses: one copy per batch (64 KiB), not one per message
@@ -644,6 +698,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         }
         ByteBuf b = batch;
         batch = null;
+        batchArray = null;
         if (b != null) {
             b.release();
         }

@@ -304,6 +304,19 @@ class FramedCodecTest {
             return check(new String(array, offset, length, StandardCharsets.US_ASCII));
         }
 
+        @Override
+        public int encode(String value, byte[] array, int offset, int limit) {
+            if (value.equals("unwritable")) {
+                throw new IllegalArgumentException("cannot write that");
+            }
+            byte[] bytes = value.getBytes(StandardCharsets.US_ASCII);
+            if (limit - offset < bytes.length) {
+                return -1;
+            }
+            System.arraycopy(bytes, 0, array, offset, bytes.length);
+            return offset + bytes.length;
+        }
+
         private static String check(String s) {
             if (s.equals("bad")) {
                 throw new IllegalArgumentException("bad input");
@@ -370,6 +383,35 @@ class FramedCodecTest {
         assertThat(arrays.heapCumulation()).as("after a 60,000-byte frame").isFalse();
         decodeAll(arrays, java.util.Collections.nCopies(30, small));
         assertThat(arrays.heapCumulation()).as("after thirty 30-byte frames").isTrue();
+    }
+
+    /**
+     * Length-prefixed frames written straight into an array are the bytes the ByteBuf path writes; a frame that
+     * does not fit below the limit, or whose message is over the maximum, is refused with -1 and nothing kept
+     * (the writer then takes the ByteBuf path, which grows or names the maximum); the codec's own errors pass.
+     */
+    @Test
+    void anArrayCodecWritesLengthPrefixedFramesStraightIntoAnArray() throws Exception {
+        Framing framing = Framing.lengthPrefixed(8);
+        FrameEncoder<String> encoder = FramedCodec.encoder(framing, new Ascii());
+        assertThat(encoder.encodesArrays()).isTrue();
+        assertThat(FramedCodec.encoder(Framing.varintPrefixed(8), new Ascii()).encodesArrays()).as("varint").isFalse();
+        assertThat(FramedCodec.encoder(framing, Codecs.utf8()).encodesArrays()).as("another codec").isFalse();
+        byte[] array = new byte[40];
+        java.util.Arrays.fill(array, (byte) 0x55);
+        int end = encoder.encodeArray("ab", array, 3, 40);
+        end = encoder.encodeArray("", array, end, 40);
+        end = encoder.encodeArray("12345678", array, end, 40);
+        assertThat(end).isEqualTo(3 + 6 + 4 + 12);
+        assertThat(java.util.Arrays.copyOfRange(array, 3, end))
+                .isEqualTo(encode(framing, new Ascii(), List.of("ab", "", "12345678")));
+        assertThat(array[2]).isEqualTo((byte) 0x55);
+        assertThat(array[end]).isEqualTo((byte) 0x55);
+        assertThat(encoder.encodeArray("abc", array, 30, 36)).as("prefix fits, payload not").isEqualTo(-1);
+        assertThat(encoder.encodeArray("", array, 30, 33)).as("no room for the prefix").isEqualTo(-1);
+        assertThat(encoder.encodeArray("123456789", array, 0, 40)).as("over the maximum of 8").isEqualTo(-1);
+        assertThatThrownBy(() -> encoder.encodeArray("unwritable", array, 0, 40))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("cannot write that");
     }
 
     private static void decodeAll(FrameDecoder<String> decoder, List<String> messages) throws Exception {
