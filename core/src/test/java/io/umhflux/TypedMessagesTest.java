@@ -152,6 +152,30 @@ class TypedMessagesTest {
         }
     }
 
+    /**
+     * A request that the codec refuses while writing it straight into the writer's batch fails alone: the requests
+     * around it are answered, by the same helper.
+     */
+    @Test
+    void aRequestTheArrayPathRefusesFailsAlone() {
+        ArrayStrings codec = new ArrayStrings();
+        try (Blob cat = TestHelpers.cat()) {
+            UmhClient<String, String> client = UmhFlux.spec(cat)
+                    .codec(Framing.lengthPrefixed(1024), codec, codec)
+                    .connect();
+            try {
+                assertThat(client.exchange("good").block(TestHelpers.TIMEOUT)).isEqualTo("good");
+                StepVerifier.create(client.exchange("unwritable"))
+                        .expectErrorSatisfies(e -> assertThat(e).hasMessageContaining("cannot write that"))
+                        .verify(TestHelpers.TIMEOUT);
+                assertThat(client.exchange("after").block(TestHelpers.TIMEOUT)).isEqualTo("after");
+                assertThat(codec.fromArrays).as("answers decoded from an array").hasValue(2);
+            } finally {
+                client.dispose();
+            }
+        }
+    }
+
     @Test
     void shellHelperSpeaksLines() {
         try (Blob sh = TestHelpers.script("lines", "while IFS= read -r line; do echo \"got: $line\"; done")) {
@@ -200,6 +224,9 @@ class TypedMessagesTest {
 
         @Override
         public int encode(String value, byte[] array, int offset, int limit) {
+            if (value.equals("unwritable")) {
+                throw new IllegalArgumentException("cannot write that");
+            }
             return copyInto(value.getBytes(java.nio.charset.StandardCharsets.UTF_8), array, offset, limit);
         }
 

@@ -345,12 +345,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                     try {
                         end = encoder.encodeArray(message, array, batchEnd, batchLimit);
                     } catch (Exception e) {
-                        BiConsumer<Object, Exception> skip = unencodable;
-                        if (skip == null) {
-                            throw e;
-                        }
-                        ReferenceCountUtil.release(message);
-                        skip.accept(message, e);
+                        refused(message, e); // nothing past batchEnd counts
                         return;
                     }
                     if (end >= 0) {
@@ -367,13 +362,8 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                 try {
                     encoder.encode(message, b);
                 } catch (Exception e) {
-                    BiConsumer<Object, Exception> skip = unencodable;
-                    if (skip == null) {
-                        throw e;
-                    }
                     b.writerIndex(before); // no half frame goes out
-                    ReferenceCountUtil.release(message);
-                    skip.accept(message, e);
+                    refused(message, e);
                     return;
                 }
                 noteSize(b.writerIndex() - before);
@@ -386,6 +376,16 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         } catch (Exception e) {
             failAfterWriting(new IllegalArgumentException("cannot encode outbound message " + message + ": " + e, e));
         }
+    }
+
+    /** The encoder refused {@code message}: skipped if the owner skips such messages, else {@code e} is thrown. */
+    private void refused(O message, Exception e) throws Exception {
+        BiConsumer<Object, Exception> skip = unencodable;
+        if (skip == null) {
+            throw e;
+        }
+        ReferenceCountUtil.release(message);
+        skip.accept(message, e);
     }
 
     private void noteSize(int size) {
