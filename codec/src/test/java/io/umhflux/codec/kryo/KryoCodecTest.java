@@ -304,6 +304,22 @@ class KryoCodecTest {
         }
     }
 
+    /** A Kryo that sends a class's name once per stream (no auto reset, no registration). */
+    private static com.esotericsoftware.kryo.Kryo streaming() {
+        com.esotericsoftware.kryo.Kryo k = new com.esotericsoftware.kryo.Kryo();
+        k.setRegistrationRequired(false);
+        k.setAutoReset(false);
+        return k;
+    }
+
+    private static java.util.List<Point> hundredPoints() {
+        java.util.List<Point> points = new java.util.ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            points.add(new Point(i, -i));
+        }
+        return points;
+    }
+
     /**
      * The same through the array path: the message that does not fit is given up with -1 but was written once,
      * into the codec's own array; the encode of the same value that follows appends those bytes. A value other
@@ -311,18 +327,9 @@ class KryoCodecTest {
      */
     @Test
     void aKryoThatKeepsStateSeesEachMessageOnceThroughTheArrayPathToo() throws Exception {
-        java.util.function.Supplier<com.esotericsoftware.kryo.Kryo> streaming = () -> {
-            com.esotericsoftware.kryo.Kryo k = new com.esotericsoftware.kryo.Kryo();
-            k.setRegistrationRequired(false);
-            k.setAutoReset(false);
-            return k;
-        };
-        KryoCodec<Object> encoder = KryoCodec.withFactory(Object.class, streaming);
-        KryoCodec<Object> decoder = KryoCodec.withFactory(Object.class, streaming);
-        java.util.List<Point> points = new java.util.ArrayList<>();
-        for (int i = 0; i < 100; i++) {
-            points.add(new Point(i, -i));
-        }
+        KryoCodec<Object> encoder = KryoCodec.withFactory(Object.class, KryoCodecTest::streaming);
+        KryoCodec<Object> decoder = KryoCodec.withFactory(Object.class, KryoCodecTest::streaming);
+        java.util.List<Point> points = hundredPoints();
         byte[] batch = new byte[64];
         ByteBuf out = Unpooled.buffer(16);
         try {
@@ -350,18 +357,9 @@ class KryoCodecTest {
     @Test
     void aKryoThatKeepsStateAcrossMessagesSeesEachMessageOnce() throws Exception {
         // class names once per stream (no auto reset): a message that outgrows the batch must not be written twice
-        java.util.function.Supplier<com.esotericsoftware.kryo.Kryo> streaming = () -> {
-            com.esotericsoftware.kryo.Kryo k = new com.esotericsoftware.kryo.Kryo();
-            k.setRegistrationRequired(false);
-            k.setAutoReset(false);
-            return k;
-        };
-        KryoCodec<Object> encoder = KryoCodec.withFactory(Object.class, streaming);
-        KryoCodec<Object> decoder = KryoCodec.withFactory(Object.class, streaming);
-        java.util.List<Point> points = new java.util.ArrayList<>();
-        for (int i = 0; i < 100; i++) {
-            points.add(new Point(i, -i));
-        }
+        KryoCodec<Object> encoder = KryoCodec.withFactory(Object.class, KryoCodecTest::streaming);
+        KryoCodec<Object> decoder = KryoCodec.withFactory(Object.class, KryoCodecTest::streaming);
+        java.util.List<Point> points = hundredPoints();
         ByteBuf out = Unpooled.buffer(16); // far too small: the first message spills
         try {
             encoder.encode(points, out);
