@@ -307,9 +307,39 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         flush();
     }
 
-    /** Encodes or queues one message taken from the publisher (requested or polled). */
+    /**
+     * Encodes or queues one message taken from the publisher (requested or polled). Small on purpose: the JIT
+     * inlines it into the poll loop and {@code onNext}; all but the array path is in {@link #acceptOther}.
+     */
     private void accept(O message) {
         accepted++;
+        if (arrays && batch == null && !finished && upstreamError == null) {
+            newBatch(); // the array way from a batch's first message (a request often is one)
+        }
+        byte[] array = batchArray;
+        if (array != null && !finished && upstreamError == null) {
+            // the codec writes straight into the batch's array
+            int end;
+            try {
+                end = encoder.encodeArray(message, array, batchEnd, batchLimit);
+            } catch (Exception e) {
+                refused(message, e); // nothing past batchEnd counts
+                return;
+            }
+            if (end >= 0) {
+                noteSize(end - batchEnd);
+                batchEnd = end;
+                if (end - batchBase >= BATCH_BYTES) {
+                    closeBatch();
+                }
+                return;
+            }
+            unbind(); // no room left: the buffer's own way, which grows it
+        }
+        acceptOther(message);
+    }
+
+    private void acceptOther(O message) {
         if (finished || upstreamError != null) {
             ReferenceCountUtil.release(message);
             return;
@@ -334,52 +364,39 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             } else {
                 ByteBuf b = batch;
                 if (b == null) {
-                    // heap: a codec may write into its array directly (Kryo does); closeBatch copies it once
-                    b = alloc.heapBuffer(BATCH_BYTES + BATCH_SLACK);
-                    batch = b;
-                    bind(b);
-                }
-                byte[] array = batchArray;
-                if (array != null) {
-                    int end;
-                    try {
-                        end = encoder.encodeArray(message, array, batchEnd, batchLimit);
-                    } catch (Exception e) {
-                        refused(message, e); // nothing past batchEnd counts
-                        return;
-                    }
-                    if (end >= 0) {
-                        noteSize(end - batchEnd);
-                        batchEnd = end;
-                        if (end - batchBase >= BATCH_BYTES) {
-                            closeBatch();
-                        }
-                        return;
-                    }
-                    unbind(b); // no room left: the buffer's own way, which grows it
+                    b = newBatch();
                 }
                 int before = b.writerIndex();
                 try {
                     encoder.encode(message, b);
                 } catch (Exception e) {
                     b.writerIndex(before); // no half frame goes out
-                    refused(message, e);
+                    refusedOrThrow(message, e);
                     return;
                 }
                 noteSize(b.writerIndex() - before);
                 if (b.writerIndex() >= BATCH_BYTES) {
                     closeBatch();
                 } else {
-                    bind(b);
+                    bind(b); // the next messages go the array way, if the encoder has one
                 }
             }
         } catch (Exception e) {
-            failAfterWriting(new IllegalArgumentException("cannot encode outbound message " + message + ": " + e, e));
+            failAfterWriting(cannotEncode(message, e));
+        }
+    }
+
+    /** The encoder refused {@code message}: skipped if the owner skips such messages, else the send fails. */
+    private void refused(O message, Exception e) {
+        try {
+            refusedOrThrow(message, e);
+        } catch (Exception notSkipped) {
+            failAfterWriting(cannotEncode(message, notSkipped));
         }
     }
 
     /** The encoder refused {@code message}: skipped if the owner skips such messages, else {@code e} is thrown. */
-    private void refused(O message, Exception e) throws Exception {
+    private void refusedOrThrow(O message, Exception e) throws Exception {
         BiConsumer<Object, Exception> skip = unencodable;
         if (skip == null) {
             throw e;
@@ -388,10 +405,25 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         skip.accept(message, e);
     }
 
+    private static IllegalArgumentException cannotEncode(Object message, Exception e) {
+        return new IllegalArgumentException("cannot encode outbound message " + message + ": " + e, e);
+    }
+
     private void noteSize(int size) {
         queuedBytes += size;
         lastSize = size;
         bytesSinceRequest += size;
+    }
+
+    /**
+     * A batch to encode into: heap, since a codec may write into its array directly (Kryo does); closeBatch copies
+     * it to native memory once.
+     */
+    private ByteBuf newBatch() {
+        ByteBuf b = alloc.heapBuffer(BATCH_BYTES + BATCH_SLACK);
+        batch = b;
+        bind(b);
+        return b;
     }
 
     /** Lets the encoder write straight into {@code b}'s array from now on, if it can. */
@@ -404,18 +436,19 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         }
     }
 
-    /** Gives {@code b} its writer index back from the array path. */
-    private void unbind(ByteBuf b) {
-        if (batchArray != null) {
-            batchArray = null;
+    /** Gives the batch its writer index back from the array path. */
+    private void unbind() {
+        ByteBuf b = batch;
+        if (batchArray != null && b != null) {
             b.writerIndex(batchEnd - batchBase);
         }
+        batchArray = null;
     }
 
     private void closeBatch() {
         ByteBuf b = batch;
         if (b != null) {
-            unbind(b);
+            unbind();
             batch = null;
             if (b.isReadable() && !b.isDirect()) {
                 // writev takes native addresses: one copy per batch (64 KiB), not one per message
