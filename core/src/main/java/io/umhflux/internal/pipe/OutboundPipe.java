@@ -308,8 +308,8 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     }
 
     /**
-     * Encodes or queues one message taken from the publisher (requested or polled). Small on purpose: the JIT
-     * inlines it into the poll loop and {@code onNext}; all but the array path is in {@link #acceptOther}.
+     * Encodes or queues one message taken from the publisher (requested or polled): here the hot path, the codec
+     * writing into the batch's array; everything else in {@link #acceptOther}.
      */
     private void accept(O message) {
         accepted++;
