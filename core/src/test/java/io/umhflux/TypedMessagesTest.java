@@ -153,6 +153,58 @@ class TypedMessagesTest {
     }
 
     /**
+     * A subscriber that asks for one more from each onNext, as {@code limitRate} and {@code concatMap} do: the
+     * frames in the heap array are walked on; when it stops asking, exactly what it asked for has come, and
+     * asking again brings the rest, in order.
+     */
+    @Test
+    void aSubscriberThatRequestsFromOnNextGetsExactlyWhatItAsksFor() throws Exception {
+        int first = 15_000;
+        List<String> sent = IntStream.range(0, 20_000).mapToObj(i -> "m" + i).toList();
+        ArrayStrings codec = new ArrayStrings();
+        try (Blob cat = TestHelpers.cat()) {
+            Umh<String, String> umh = UmhFlux.spec(cat)
+                    .codec(Framing.lengthPrefixed(1024), codec, codec)
+                    .readSize(4096)
+                    .spawn();
+            umh.outbound().send(Flux.fromIterable(sent)).subscribe();
+            List<String> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+            java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+            reactor.core.publisher.BaseSubscriber<String> oneByOne = new reactor.core.publisher.BaseSubscriber<>() {
+                @Override
+                protected void hookOnSubscribe(org.reactivestreams.Subscription subscription) {
+                    request(1);
+                }
+
+                @Override
+                protected void hookOnNext(String value) {
+                    got.add(value);
+                    if (got.size() < first) {
+                        request(1);
+                    }
+                }
+
+                @Override
+                protected void hookOnComplete() {
+                    done.complete(null);
+                }
+
+                @Override
+                protected void hookOnError(Throwable error) {
+                    done.completeExceptionally(error);
+                }
+            };
+            umh.inbound().subscribe(oneByOne);
+            org.awaitility.Awaitility.await().atMost(TestHelpers.TIMEOUT).until(() -> got.size() >= first);
+            Thread.sleep(300);
+            assertThat(got).as("after it stopped asking").hasSize(first);
+            oneByOne.request(Long.MAX_VALUE);
+            done.get(TestHelpers.TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            assertThat(got).containsExactlyElementsOf(sent);
+        }
+    }
+
+    /**
      * A request that the codec refuses while writing it straight into the writer's batch fails alone: the requests
      * around it are answered, by the same helper.
      */

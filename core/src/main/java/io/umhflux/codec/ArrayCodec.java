@@ -38,7 +38,8 @@ public interface ArrayCodec<T> extends Codec<T> {
      * {@link Codec#encode(Object, io.netty.buffer.ByteBuf)} for the same value, with room to grow: the codec may
      * keep the bytes of the attempt for that call, so that its encoder sees each message once ({@code KryoCodec}
      * does, for a Kryo that keeps state across messages). Bytes past the returned index, or any after -1 or an
-     * exception, may have been written and mean nothing.
+     * exception, may have been written and mean nothing. An index outside {@code offset..limit} is refused as an
+     * {@link IllegalStateException} naming the codec, like any other failure to encode.
      *
      * @throws Exception when the value cannot be encoded; the outbound treats it as for {@code encode}
      */

@@ -309,9 +309,14 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
             return -1;
         }
         // no more room than the maximum frame: a bigger message goes to encode(), which names the maximum
-        int end = codec.encode(message, array, start, limit - start > max ? start + max : limit);
-        if (end < 0) {
+        int room = limit - start > max ? start + max : limit;
+        int end = codec.encode(message, array, start, room);
+        if (end == -1) {
             return -1;
+        }
+        if (end < start || end > room) {
+            throw new IllegalStateException(codec.getClass().getName() + " wrote a message from " + start + " to "
+                    + end + ", outside the room it was given (" + start + " to " + room + ")");
         }
         BIG_ENDIAN_INT.set(array, position, end - start);
         return end;

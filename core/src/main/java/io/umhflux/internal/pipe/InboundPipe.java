@@ -332,7 +332,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
     private void deliverWhole(CoreSubscriber<? super I> a) {
         ByteBuf c = cumulation;
         if (pending == null && c != null && arrays && c.hasArray()) {
-            deliverFromArray(a, c); // stops where the loop below would: no need to look for a frame again
+            deliverFromArray(a, c); // stops where the loop below would
             return;
         }
         while (demand > 0 && !cancelled && failure == null) {
@@ -369,6 +369,10 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
                 at = decoder.arrayEnd();
                 demand--;
                 deliver(a, message);
+                if (demand == 0 && requested != 0) {
+                    // asked for more meanwhile, as a subscriber that requests from onNext does: walk on
+                    demand = Operators.addCap(demand, REQUESTED.getAndSet(this, 0));
+                }
             }
         } catch (FrameException e) {
             frameError(e);

@@ -372,6 +372,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                 } catch (Exception e) {
                     b.writerIndex(before); // no half frame goes out
                     refusedOrThrow(message, e);
+                    bind(b); // skipped: the next messages go the array way again
                     return;
                 }
                 noteSize(b.writerIndex() - before);

@@ -414,6 +414,53 @@ class FramedCodecTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("cannot write that");
     }
 
+    /** Says it wrote further than it was allowed to, or ended before it began. */
+    private static final class Overreaching implements ArrayCodec<String> {
+        private final int by;
+
+        Overreaching(int by) {
+            this.by = by;
+        }
+
+        @Override
+        public void encode(String value, ByteBuf out) {
+            out.writeCharSequence(value, StandardCharsets.US_ASCII);
+        }
+
+        @Override
+        public String decode(ByteBuf frame) {
+            return frame.readCharSequence(frame.readableBytes(), StandardCharsets.US_ASCII).toString();
+        }
+
+        @Override
+        public String decode(byte[] array, int offset, int length) {
+            return new String(array, offset, length, StandardCharsets.US_ASCII);
+        }
+
+        @Override
+        public int encode(String value, byte[] array, int offset, int limit) {
+            return by > 0 ? limit + by : offset + by;
+        }
+
+        @Override
+        public Overreaching forHelper() {
+            return this;
+        }
+    }
+
+    /** An end outside the room given is the codec's bug: an error naming it, never a corrupt batch. */
+    @Test
+    void anArrayCodecThatEndsOutsideItsRoomIsAnError() {
+        byte[] array = new byte[40];
+        for (int by : new int[] {1, -1}) {
+            FrameEncoder<String> encoder = FramedCodec.encoder(Framing.lengthPrefixed(MAX), new Overreaching(by));
+            assertThatThrownBy(() -> encoder.encodeArray("x", array, 0, 20))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining(Overreaching.class.getName())
+                    .hasMessageContaining("outside the room it was given (4 to 20)");
+        }
+    }
+
     private static void decodeAll(FrameDecoder<String> decoder, List<String> messages) throws Exception {
         ByteBuf in = Unpooled.wrappedBuffer(encode(Framing.lengthPrefixed(MAX), new Ascii(), messages));
         try {
