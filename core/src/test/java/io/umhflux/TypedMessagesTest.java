@@ -160,14 +160,9 @@ class TypedMessagesTest {
     @Test
     void aSubscriberThatRequestsFromOnNextGetsExactlyWhatItAsksFor() throws Exception {
         int first = 15_000;
-        List<String> sent = IntStream.range(0, 20_000).mapToObj(i -> "m" + i).toList();
-        ArrayStrings codec = new ArrayStrings();
+        List<String> sent = TWENTY_THOUSAND;
         try (Blob cat = TestHelpers.cat()) {
-            Umh<String, String> umh = UmhFlux.spec(cat)
-                    .codec(Framing.lengthPrefixed(1024), codec, codec)
-                    .readSize(4096)
-                    .spawn();
-            umh.outbound().send(Flux.fromIterable(sent)).subscribe();
+            Umh<String, String> umh = echoing(cat, Framing.lengthPrefixed(1024), new ArrayStrings(), sent);
             List<String> got = new java.util.concurrent.CopyOnWriteArrayList<>();
             java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
             reactor.core.publisher.BaseSubscriber<String> oneByOne = new reactor.core.publisher.BaseSubscriber<>() {
@@ -254,6 +249,15 @@ class TypedMessagesTest {
         }
     }
 
+    private static final List<String> TWENTY_THOUSAND = IntStream.range(0, 20_000).mapToObj(i -> "m" + i).toList();
+
+    /** {@code cat} echoing {@code sent} in {@code framing}, read 4 KiB at a time: the send is under way. */
+    private static Umh<String, String> echoing(Blob cat, Framing framing, ArrayStrings codec, List<String> sent) {
+        Umh<String, String> umh = UmhFlux.spec(cat).codec(framing, codec, codec).readSize(4096).spawn();
+        umh.outbound().send(Flux.fromIterable(sent)).subscribe();
+        return umh;
+    }
+
     /** Strings decoded from array ranges when the framing has them; counts those. */
     private static final class ArrayStrings implements ArrayCodec<String> {
         final java.util.concurrent.atomic.AtomicInteger fromArrays = new java.util.concurrent.atomic.AtomicInteger();
@@ -320,14 +324,10 @@ class TypedMessagesTest {
      */
     @Test
     void anArrayCodecsFramesWaitForDemandAndResumeWhereTheyStopped() {
-        List<String> sent = IntStream.range(0, 20_000).mapToObj(i -> "m" + i).toList();
+        List<String> sent = TWENTY_THOUSAND;
         ArrayStrings codec = new ArrayStrings();
         try (Blob cat = TestHelpers.cat()) {
-            Umh<String, String> umh = UmhFlux.spec(cat)
-                    .codec(Framing.varintPrefixed(1024), codec, codec)
-                    .readSize(4096)
-                    .spawn();
-            umh.outbound().send(Flux.fromIterable(sent)).subscribe();
+            Umh<String, String> umh = echoing(cat, Framing.varintPrefixed(1024), codec, sent);
             List<String> got = new java.util.ArrayList<>();
             StepVerifier.create(umh.inbound(), 3)
                     .recordWith(() -> got)
