@@ -155,7 +155,7 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
         if (stopRequested.compareAndSet(false, true)) {
             // on the loop: the writer may be in the middle of a write to the stdin descriptor we close
             Runnable stop = () -> {
-                outboundPipe.abort(new HelperFailedException(name(), pid(), "the helper is being stopped", null,
+                outboundPipe.abort(() -> new HelperFailedException(name(), pid(), "the helper is being stopped", null,
                         null));
                 process.stop(grace);
             };
@@ -237,7 +237,7 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
         onStatus.clear();
         inbound.helperEnded();
         // a send still open now can never be written: end it with the helper's end
-        outboundPipe.abort(new HelperFailedException(name(), pid(), "it ended while the send was still open",
+        outboundPipe.abort(() -> new HelperFailedException(name(), pid(), "it ended while the send was still open",
                 s, null));
         LiveHelpers.remove(this); // reaped: nothing left for the shutdown hook to stop
         if (!inbound.isEof()) {

@@ -23,6 +23,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscription;
@@ -215,9 +216,16 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         });
     }
 
-    /** The helper is being stopped or failed: stop taking messages, release what waits; on the loop. */
-    public void abort(Throwable cause) {
-        Loops.execute(loop, () -> failNow(cause));
+    /**
+     * The helper is being stopped or failed: stop taking messages, release what waits; on the loop. The error is
+     * made only if the send is still open (a helper's end usually comes after its send's).
+     */
+    public void abort(Supplier<? extends Throwable> cause) {
+        Loops.execute(loop, () -> {
+            if (!finished) {
+                failNow(cause.get());
+            }
+        });
     }
 
     @Override
