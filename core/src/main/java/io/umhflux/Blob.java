@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,6 +40,9 @@ public final class Blob implements AutoCloseable {
     static {
         BlobAccess.install(Blob::loaded);
     }
+
+    /** Longer class paths go through an argument file; well under the kernel's 128 KiB for one argument. */
+    private static final int CLASS_PATH_ARGUMENT_BYTES = 32 * 1024;
 
     private final LoadedBlob loaded;
 
@@ -104,6 +108,12 @@ public final class Blob implements AutoCloseable {
     /**
      * As {@link #javaMain(Class, String...)}, with the helper's class path given.
      *
+     * <p>A class path longer than {@value #CLASS_PATH_ARGUMENT_BYTES} bytes reaches the helper's JVM through an
+     * argument file read from a here-document ({@code java @/dev/fd/3}), since the kernel refuses any one argument
+     * over 128 KiB ({@code MAX_ARG_STRLEN}); a shorter one is a plain {@code -cp} argument. For a here-document
+     * that long, {@code dash} forks a writer that ends once the JVM has read it, and stays a zombie child of the
+     * helper until the helper exits ({@code bash} writes a temporary file instead).
+     *
      * @param classPath the helper JVM's {@code -cp}
      */
     public static Blob javaMainOnClassPath(String classPath, Class<?> mainClass, String... jvmOptions) {
@@ -114,14 +124,36 @@ public final class Blob implements AutoCloseable {
         for (String option : jvmOptions) {
             script.append(' ').append(shellQuote(option));
         }
-        script.append(" -cp ").append(shellQuote(classPath))
-                .append(' ').append(shellQuote(mainClass.getName())).append(" \"$@\"\n");
-        return loader().name(mainClass.getSimpleName()).load(script.toString().getBytes(
-                java.nio.charset.StandardCharsets.UTF_8));
+        boolean argumentFile = classPath.getBytes(StandardCharsets.UTF_8).length > CLASS_PATH_ARGUMENT_BYTES;
+        script.append(argumentFile ? " @/dev/fd/3" : " -cp " + shellQuote(classPath))
+                .append(' ').append(shellQuote(mainClass.getName())).append(" \"$@\"");
+        if (argumentFile) {
+            // a quoted delimiter: the shell expands nothing in the body, and the body is one line (newlines in
+            // the class path are escaped), so it cannot end the here-document early
+            script.append(" 3<<'UMH_FLUX_ARGUMENTS'\n-cp ").append(argumentFileQuote(classPath))
+                    .append("\nUMH_FLUX_ARGUMENTS");
+        }
+        script.append('\n');
+        return loader().name(mainClass.getSimpleName()).load(script.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     private static String shellQuote(String s) {
         return "'" + s.replace("'", "'\\''") + "'";
+    }
+
+    /** One argument of a {@code java} argument file: double-quoted, with backslash escapes inside the quotes. */
+    private static String argumentFileQuote(String s) {
+        StringBuilder quoted = new StringBuilder(s.length() + 16).append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            switch (ch) {
+                case '\\', '"' -> quoted.append('\\').append(ch);
+                case '\n' -> quoted.append("\\n");
+                case '\r' -> quoted.append("\\r");
+                default -> quoted.append(ch);
+            }
+        }
+        return quoted.append('"').toString();
     }
 
     /** A loader with the defaults; set a name, a pinned hash or fallback directories on it. */

@@ -79,6 +79,33 @@ class JavaHelperTest {
         pool.close().block(TIMEOUT);
     }
 
+    /**
+     * A class path longer than the kernel takes in one argument (128 KiB, {@code MAX_ARG_STRLEN}), as an IDE's or a
+     * build's can be: the helper still starts (its class path reaches the JVM through an argument file). The real
+     * entries come last, after 200 KB of entries with spaces and quotes: its JVM found its classes, so it read the
+     * whole class path and split it where the launcher meant.
+     */
+    @Test
+    void aJavaHelperWhoseClassPathIsLongerThanOneArgumentStarts() {
+        StringBuilder padding = new StringBuilder();
+        for (int i = 0; padding.length() < 200_000; i++) {
+            // entries that do not exist are skipped by the JVM; a space and a quote test the quoting
+            padding.append("/nonexistent/umh flux's padding/entry-").append(i).append(".jar:");
+        }
+        String classPath = padding + System.getProperty("java.class.path");
+        try (Blob longPath = Blob.javaMainOnClassPath(classPath, DoublingHelperMain.class, "-Xshare:auto",
+                "-XX:TieredStopAtLevel=1")) {
+            KryoCodec<Point> codec = KryoCodec.of(Point.class, Messages::register);
+            Umh<Point, Point> umh = UmhFlux.spec(longPath).codec(Framing.lengthPrefixed(1 << 20), codec, codec)
+                    .spawn();
+            umh.outbound().send(Flux.just(new Point(1, 2), new Point(3, 4))).subscribe();
+            StepVerifier.create(umh.inbound())
+                    .expectNext(new Point(2, 4), new Point(6, 8))
+                    .verifyComplete();
+            assertThat(umh.exit().block(TIMEOUT)).isEqualTo(ExitStatus.exited(0));
+        }
+    }
+
     @Test
     void helperFailureArrivesWithItsStderrAfterEarlierReplies() {
         Umh<Point, Point> umh = spec.spawn();
