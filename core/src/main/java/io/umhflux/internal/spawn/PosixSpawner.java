@@ -129,7 +129,7 @@ public final class PosixSpawner {
             closeQuietly(fds[3]);
             closeQuietly(fds[5]);
             return new Spawned(pid, parentIn, parentOut, parentErr, reserved);
-        } catch (SpawnFailure | RuntimeException e) {
+        } catch (Throwable e) { // an Error (out of memory in jnr's marshalling) must not leak the pipes either
             for (int i = 0; i < made; i++) {
                 closeQuietly(fds[i]);
             }
