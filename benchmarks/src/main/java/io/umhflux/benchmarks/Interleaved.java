@@ -13,9 +13,11 @@ import java.util.List;
  * java -cp benchmarks/target/benchmarks.jar io.umhflux.benchmarks.Interleaved small 60 60
  * </pre>
  *
- * <p>Arguments: {@code small} or {@code large}, warm-up pairs, measured pairs. Prints the median of the per-pair
- * ratios (ProcessBuilder's time / umh-flux's: above 1, umh-flux is faster) and the ratio of the sums. Both sides
- * share the JIT's type profiles of Kryo here; compare builds with several JVMs each.
+ * <p>Arguments: {@code small} or {@code large}, warm-up pairs, measured pairs, and optionally the messages per
+ * operation (200,000 small or 1,000 large by default; {@code 1} compares starting and stopping a helper, e.g.
+ * {@code small 2000 500 1}). Prints the median of the per-pair ratios (ProcessBuilder's time / umh-flux's: above
+ * 1, umh-flux is faster) and the ratio of the sums. Both sides share the JIT's type profiles of Kryo here;
+ * compare builds with several JVMs each.
  */
 public final class Interleaved {
     private Interleaved() {
@@ -27,6 +29,9 @@ public final class Interleaved {
         int warm = args.length > 1 ? Integer.parseInt(args[1]) : 60;
         int pairs = args.length > 2 ? Integer.parseInt(args[2]) : 60;
         bench.setUp();
+        if (args.length > 3) {
+            bench.messagesPerOp(Integer.parseInt(args[3]));
+        }
         try {
             for (int i = 0; i < warm; i++) {
                 bench.umhFlux();

@@ -84,6 +84,13 @@ public class TypedEchoBenchmark {
         java.util.Arrays.fill(messages, message);
     }
 
+    /** Sends {@code n} messages per operation instead (for {@link Interleaved}'s start-and-stop comparison). */
+    void messagesPerOp(int n) {
+        count = n;
+        messages = java.util.Arrays.copyOf(messages, n);
+        java.util.Arrays.fill(messages, message);
+    }
+
     @TearDown(Level.Trial)
     public void tearDown() {
         cat.close();
