@@ -25,6 +25,9 @@ public interface LibC {
     @SaveError
     int fcntl(int fd, int cmd, int arg);
 
+    /** The size of a page of memory, which is also the unit the kernel counts pipe buffers in. */
+    int getpagesize();
+
     @SaveError
     long write(int fd, @In ByteBuffer buf, long count);
 

@@ -1,5 +1,6 @@
 package io.umhflux.internal.spawn;
 
+import io.umhflux.internal.os.Os;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,12 +12,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * 64 KiB while the helpers holding such pipes stay within a share of the user's pipe allowance; later helpers
  * get the kernel's default until earlier ones are done (exited, and both pipes closed by this JVM).
  *
- * <p>Why a budget: Linux counts the capacity of every pipe a user has open against
- * {@code /proc/sys/fs/pipe-user-pages-soft} (16,384 pages, 64 MiB, by default). Past it, every new pipe of
- * that user, in any program, gets two pages, and enlarging one fails. A library that enlarged the pipes of
- * a thousand helpers would push a whole account there. This one takes at most an eighth of the soft limit
- * (2,048 pages, 8 MiB: four helpers at the default), and never more than the kernel allows one pipe
- * ({@code pipe-max-size}, 1 MiB by default).
+ * <p>Why a budget: Linux counts the capacity of every pipe a user has open, in pages, against
+ * {@code /proc/sys/fs/pipe-user-pages-soft} (16,384 pages, 64 MiB on 4 KiB pages, by default). Past it, every
+ * new pipe of that user, in any program, gets two pages, and enlarging one fails. A library that enlarged the
+ * pipes of a thousand helpers would push a whole account there. This one takes at most an eighth of the soft
+ * limit (2,048 pages, 8 MiB on 4 KiB pages: four helpers at the default), and never more than the kernel allows
+ * one pipe ({@code pipe-max-size}, 1 MiB by default). On 64 KiB pages a new pipe already holds 1 MiB: nothing is
+ * enlarged there.
  *
  * <p>Why 1 MiB: bytes echoed through {@code cat} on 2 cores, A/B against ProcessBuilder over three JVMs each
  * (BENCHMARKS.md): 128 KiB pipes 1.1-1.2x, 256 KiB 1.3-1.5x, 512 KiB 1.4-1.6x, 1 MiB 1.5-1.7x, the kernel's
@@ -32,7 +34,7 @@ public final class PipeBudget {
     public static final int BYTES = 1 << 20;
     /** Below this, enlarging is not worth a share of the allowance: the kernel's default it is. */
     private static final int MIN_BYTES = 256 * 1024;
-    private static final int PAGE = 4096;
+    /** A new pipe's capacity in pages (the kernel's {@code PIPE_DEF_BUFFERS}): 64 KiB on 4 KiB pages. */
     private static final int DEFAULT_PIPE_PAGES = 16;
 
     private static final PipeBudget SHARED = fromProc();
@@ -47,9 +49,23 @@ public final class PipeBudget {
      * @param limitPages the most pages beyond the kernel's default that the helpers holding such pipes may add
      */
     PipeBudget(int bytes, int limitPages) {
+        this(bytes, limitPages, pageSize());
+    }
+
+    /**
+     * @param pageSize the size of a page, the unit of the kernel's pipe accounting: where a page is 64 KiB (some
+     *     arm64 kernels), a new pipe already holds 1 MiB, and a pipe of {@code bytes} or less is not enlarged
+     */
+    PipeBudget(int bytes, int limitPages, int pageSize) {
         this.bytes = bytes;
-        this.pagesPerHelper = 2 * (bytes / PAGE - DEFAULT_PIPE_PAGES); // stdin and stdout
-        this.limitPages = limitPages;
+        // stdin and stdout; nothing to gain (0) when a default pipe is as big
+        this.pagesPerHelper = 2 * Math.max(0, bytes / pageSize - DEFAULT_PIPE_PAGES);
+        this.limitPages = pagesPerHelper == 0 ? 0 : limitPages;
+    }
+
+    /** The size of a page of memory here. */
+    static int pageSize() {
+        return Os.libc().getpagesize();
     }
 
     /** The budget of this JVM. */
@@ -66,7 +82,7 @@ public final class PipeBudget {
     boolean tryReserve() {
         while (true) {
             int used = usedPages.get();
-            if (used + pagesPerHelper > limitPages) {
+            if (pagesPerHelper == 0 || used + pagesPerHelper > limitPages) {
                 return false;
             }
             if (usedPages.compareAndSet(used, used + pagesPerHelper)) {
@@ -87,7 +103,7 @@ public final class PipeBudget {
 
     /** How many helpers at once may have enlarged pipes. */
     public int helpers() {
-        return limitPages / pagesPerHelper;
+        return pagesPerHelper == 0 ? 0 : limitPages / pagesPerHelper;
     }
 
     private static PipeBudget fromProc() {

@@ -20,7 +20,7 @@ class PipeBudgetTest {
     private static final String[] NO_ENV = new String[0];
     private static final int SIZE = 256 * 1024;
     /** The pages one helper's two enlarged pipes add beyond two default ones. */
-    private static final int ONE_HELPER = 2 * (SIZE / 4096 - 16);
+    private static final int ONE_HELPER = 2 * (SIZE / PipeBudget.pageSize() - 16);
 
     @Test
     void enlargesStdinAndStdoutOnlyWhileTheBudgetLasts() throws Exception {
@@ -108,7 +108,41 @@ class PipeBudgetTest {
         }
         long pages = soft == 0 ? 2048 : Math.min(2048, soft / 8);
         assertThat(shared.bytes()).isEqualTo(bytes);
-        assertThat(shared.helpers()).isEqualTo((int) (pages / (2 * (bytes / 4096 - 16))));
+        assertThat(shared.helpers()).isEqualTo((int) (pages / (2 * (bytes / PipeBudget.pageSize() - 16))));
+    }
+
+    /** The budget counts in the kernel's pages, whatever their size here. */
+    @Test
+    void pagesAreTheSystemsPages() throws Exception {
+        Process getconf = new ProcessBuilder("getconf", "PAGESIZE").start();
+        String answer = new String(getconf.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        assertThat(getconf.waitFor()).isZero();
+        assertThat(PipeBudget.pageSize()).isEqualTo(Integer.parseInt(answer.trim()));
+    }
+
+    /**
+     * On 64 KiB pages (some arm64 kernels) a new pipe already holds 16 pages, 1 MiB: a budget for 1 MiB pipes
+     * there reserves nothing and enlarges nothing; 2 MiB pipes would take 16 pages each. With 4 KiB pages counted
+     * as before, a 1 MiB pipe is 240 pages beyond the default.
+     */
+    @Test
+    void onPagesOf64KibANewPipeIsAlreadyAMibAndNothingIsEnlarged() throws Exception {
+        PipeBudget big = new PipeBudget(1 << 20, 2048, 64 * 1024);
+        assertThat(big.helpers()).isZero();
+        assertThat(big.tryReserve()).isFalse();
+        assertThat(big.usedPages()).isZero();
+        assertThat(new PipeBudget(2 << 20, 2048, 64 * 1024).helpers()).isEqualTo(2048 / 32);
+        assertThat(new PipeBudget(1 << 20, 2048, 4096).helpers()).isEqualTo(2048 / 480);
+        // a spawner on it keeps the kernel's pipes (here: this machine's default), and gives nothing back
+        PosixSpawner spawner = new PosixSpawner(true, big);
+        List<Spawned> alive = new ArrayList<>();
+        try {
+            Spawned s = spawn(spawner, alive);
+            assertThat(sizes(s)).containsExactly(defaultSize(), defaultSize(), defaultSize());
+            assertThat(s.pipeBudget()).isNull();
+        } finally {
+            stop(alive);
+        }
     }
 
     private static Spawned spawn(PosixSpawner spawner, List<Spawned> alive) throws Exception {
