@@ -196,4 +196,22 @@ class BackpressureTest {
             StepVerifier.create(umh.inbound()).expectError(HelperFailedException.class).verify(TestHelpers.TIMEOUT);
         }
     }
+
+    /** The same with typed messages, whose batches are written from their heap arrays rather than by writev. */
+    @Test
+    void helperExitingWhileWeWriteTypedBatchesFailsTheSendWithItsStatus() {
+        try (Blob quitter = TestHelpers.script("quitter", "head -c 1000 >/dev/null; echo bye >&2; exit 7")) {
+            Umh<String, String> umh = UmhFlux.spec(quitter).lines(1024).spawn();
+            Flux<String> lots = Flux.range(0, 1_000_000).map(i -> "line " + i);
+            StepVerifier.create(umh.outbound().send(lots))
+                    .expectErrorSatisfies(e -> {
+                        assertThat(e).isInstanceOf(HelperFailedException.class);
+                        assertThat(e.getMessage()).containsAnyOf("EPIPE", "ended while the send was still open");
+                        ExitStatus s = ((HelperFailedException) e).exitStatus();
+                        assertThat(s).isEqualTo(ExitStatus.exited(7).withStderrTail(List.of("bye")));
+                    })
+                    .verify(TestHelpers.TIMEOUT);
+            StepVerifier.create(umh.inbound()).expectError(HelperFailedException.class).verify(TestHelpers.TIMEOUT);
+        }
+    }
 }

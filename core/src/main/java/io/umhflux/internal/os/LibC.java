@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import jnr.ffi.Pointer;
 import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
+import jnr.ffi.annotations.Pinned;
 import jnr.ffi.annotations.SaveError;
 import jnr.ffi.byref.IntByReference;
 
@@ -28,8 +29,13 @@ public interface LibC {
     /** The size of a page of memory, which is also the unit the kernel counts pipe buffers in. */
     int getpagesize();
 
+    /** {@code write(2)}; a heap buffer's array is pinned for the call and written from in place, not copied. */
     @SaveError
-    long write(int fd, @In ByteBuffer buf, long count);
+    long write(int fd, @In @Pinned ByteBuffer buf, long count);
+
+    /** {@code read(2)}; a heap buffer's array is pinned for the call and read into in place, not copied. */
+    @SaveError
+    long read(int fd, @Out @Pinned ByteBuffer buf, long count);
 
     @SaveError
     long pread(int fd, @Out ByteBuffer buf, long count, long offset);

@@ -483,33 +483,33 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
     }
 
     /**
-     * For a decoder that reads frames from an array: reads into a native buffer (read(2) needs an address) and
-     * appends that to a heap cumulation, one copy per read instead of one per frame.
+     * For a decoder that reads frames from an array: reads straight into the heap cumulation's array (pinned for
+     * the {@code read(2)}), behind what is left of a partial frame; no native buffer, no copy per read or frame.
      */
     private void readIntoHeap() {
-        ByteBuf buf = alloc.directBuffer(readSize);
+        ByteBuf c = cumulationFor(readSize);
         int n;
         try {
-            n = PipeReads.read(fd, buf, readSize);
-            if (n > 0) {
-                afterRead(n, readSize);
-                cumulationFor(n).writeBytes(buf, buf.readerIndex(), n);
-                return;
-            }
+            n = PipeReads.readIntoArray(fd, c, readSize);
         } catch (IOException e) {
             failure = e;
             return;
-        } finally {
-            buf.release();
+        }
+        if (n > 0) {
+            afterRead(n, readSize);
+            return;
+        }
+        if (!c.isReadable()) {
+            releaseCumulation(); // nothing came and nothing waits: hold no buffer while idle
         }
         afterEmptyRead(n);
     }
 
     /**
-     * The heap cumulation with room for {@code n} more bytes: a new one just as big (a small answer takes a small
-     * buffer); else the one there if it has room; else the same one with the partial frame left moved to its
-     * front, if it is ours alone, growing when one frame is bigger than it; else (a codec still holds a retained
-     * slice of it, or it grew for a big frame and what is left is small) a new one with what is left copied in.
+     * The heap cumulation with room for {@code n} more bytes: a new one just as big; else the one there if it has
+     * room; else the same one with the partial frame left moved to its front, if it is ours alone, growing when
+     * one frame is bigger than it; else (a codec still holds a retained slice of it, or it grew for a big frame and
+     * what is left is small) a new one with what is left copied in.
      */
     private ByteBuf cumulationFor(int n) {
         ByteBuf c = cumulation;

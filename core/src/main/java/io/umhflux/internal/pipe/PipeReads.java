@@ -1,7 +1,9 @@
 package io.umhflux.internal.pipe;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.FileDescriptor;
+import io.umhflux.internal.os.Os;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
@@ -35,5 +37,29 @@ final class PipeReads {
             buf.writerIndex(from + n);
         }
         return n;
+    }
+
+    /**
+     * As {@link #read(FileDescriptor, ByteBuf, int)} into a heap buffer: {@code read(2)} straight into its array,
+     * pinned for the call, with no native buffer to read into and copy from.
+     */
+    static int readIntoArray(FileDescriptor fd, ByteBuf heap, int max) throws IOException {
+        int from = heap.writerIndex();
+        int want = Math.min(max, heap.capacity() - from);
+        ByteBuffer target = heap.nioBuffer(from, want);
+        while (true) {
+            long n = Os.libc().read(fd.intValue(), target, want);
+            if (n > 0) {
+                heap.writerIndex(from + (int) n);
+                return (int) n;
+            }
+            if (n == 0) {
+                return -1;
+            }
+            int err = Os.errno();
+            if (err != Os.EINTR) {
+                return Errors.ioResult("read", -err); // 0 for EAGAIN, else thrown
+            }
+        }
     }
 }
