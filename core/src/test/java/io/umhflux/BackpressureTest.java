@@ -180,38 +180,38 @@ class BackpressureTest {
 
     @Test
     void helperExitingWhileWeWriteFailsTheSendWithItsStatus() {
-        try (Blob quitter = TestHelpers.script("quitter", "head -c 1000 >/dev/null; echo bye >&2; exit 7")) {
+        try (Blob quitter = quitter()) {
             Umh<ByteBuf, ByteBuf> umh = UmhFlux.spawn(quitter);
             Flux<ByteBuf> lots = Flux.range(0, 1024).map(i -> ByteBufAllocator.DEFAULT.directBuffer(8192)
                     .writerIndex(8192));
-            StepVerifier.create(umh.outbound().send(lots))
-                    .expectErrorSatisfies(e -> {
-                        // EPIPE on a write, or the helper's end noticed first: either way its status comes along
-                        assertThat(e).isInstanceOf(HelperFailedException.class);
-                        assertThat(e.getMessage()).containsAnyOf("EPIPE", "ended while the send was still open");
-                        ExitStatus s = ((HelperFailedException) e).exitStatus();
-                        assertThat(s).isEqualTo(ExitStatus.exited(7).withStderrTail(List.of("bye")));
-                    })
-                    .verify(TestHelpers.TIMEOUT);
-            StepVerifier.create(umh.inbound()).expectError(HelperFailedException.class).verify(TestHelpers.TIMEOUT);
+            sendFailsWithTheQuittersStatus(umh, lots);
         }
     }
 
     /** The same with typed messages, whose batches are written from their heap arrays rather than by writev. */
     @Test
     void helperExitingWhileWeWriteTypedBatchesFailsTheSendWithItsStatus() {
-        try (Blob quitter = TestHelpers.script("quitter", "head -c 1000 >/dev/null; echo bye >&2; exit 7")) {
+        try (Blob quitter = quitter()) {
             Umh<String, String> umh = UmhFlux.spec(quitter).lines(1024).spawn();
-            Flux<String> lots = Flux.range(0, 1_000_000).map(i -> "line " + i);
-            StepVerifier.create(umh.outbound().send(lots))
-                    .expectErrorSatisfies(e -> {
-                        assertThat(e).isInstanceOf(HelperFailedException.class);
-                        assertThat(e.getMessage()).containsAnyOf("EPIPE", "ended while the send was still open");
-                        ExitStatus s = ((HelperFailedException) e).exitStatus();
-                        assertThat(s).isEqualTo(ExitStatus.exited(7).withStderrTail(List.of("bye")));
-                    })
-                    .verify(TestHelpers.TIMEOUT);
-            StepVerifier.create(umh.inbound()).expectError(HelperFailedException.class).verify(TestHelpers.TIMEOUT);
+            sendFailsWithTheQuittersStatus(umh, Flux.range(0, 1_000_000).map(i -> "line " + i));
         }
+    }
+
+    /** Reads 1,000 bytes, says "bye" on stderr and exits 7. */
+    private static Blob quitter() {
+        return TestHelpers.script("quitter", "head -c 1000 >/dev/null; echo bye >&2; exit 7");
+    }
+
+    private static <I, O> void sendFailsWithTheQuittersStatus(Umh<I, O> umh, Flux<O> lots) {
+        StepVerifier.create(umh.outbound().send(lots))
+                .expectErrorSatisfies(e -> {
+                    // EPIPE on a write, or the helper's end noticed first: either way its status comes along
+                    assertThat(e).isInstanceOf(HelperFailedException.class);
+                    assertThat(e.getMessage()).containsAnyOf("EPIPE", "ended while the send was still open");
+                    ExitStatus s = ((HelperFailedException) e).exitStatus();
+                    assertThat(s).isEqualTo(ExitStatus.exited(7).withStderrTail(List.of("bye")));
+                })
+                .verify(TestHelpers.TIMEOUT);
+        StepVerifier.create(umh.inbound()).expectError(HelperFailedException.class).verify(TestHelpers.TIMEOUT);
     }
 }
