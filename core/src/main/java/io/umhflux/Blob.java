@@ -45,9 +45,16 @@ public final class Blob implements AutoCloseable {
     private static final int CLASS_PATH_ARGUMENT_BYTES = 32 * 1024;
 
     private final LoadedBlob loaded;
+    /** A blob this one's launcher reads and that lives as long as it: a long class path's argument file. */
+    private final @Nullable Blob companion;
 
     private Blob(LoadedBlob loaded) {
+        this(loaded, null);
+    }
+
+    private Blob(LoadedBlob loaded, @Nullable Blob companion) {
         this.loaded = loaded;
+        this.companion = companion;
     }
 
     /**
@@ -109,10 +116,9 @@ public final class Blob implements AutoCloseable {
      * As {@link #javaMain(Class, String...)}, with the helper's class path given.
      *
      * <p>A class path longer than {@value #CLASS_PATH_ARGUMENT_BYTES} bytes reaches the helper's JVM through an
-     * argument file read from a here-document ({@code java @/dev/fd/3}), since the kernel refuses any one argument
-     * over 128 KiB ({@code MAX_ARG_STRLEN}); a shorter one is a plain {@code -cp} argument. For a here-document
-     * that long, {@code dash} forks a writer that ends once the JVM has read it, and stays a zombie child of the
-     * helper until the helper exits ({@code bash} writes a temporary file instead).
+     * argument file ({@code java @file}) loaded as a second sealed memfd beside the launcher, owned and closed with
+     * this blob, since the kernel refuses any one argument over 128 KiB ({@code MAX_ARG_STRLEN}); a shorter one is
+     * a plain {@code -cp} argument. The helper inherits no descriptor for it: its JVM opens the file by path.
      *
      * @param classPath the helper JVM's {@code -cp}
      */
@@ -124,17 +130,25 @@ public final class Blob implements AutoCloseable {
         for (String option : jvmOptions) {
             script.append(' ').append(shellQuote(option));
         }
-        boolean argumentFile = classPath.getBytes(StandardCharsets.UTF_8).length > CLASS_PATH_ARGUMENT_BYTES;
-        script.append(argumentFile ? " @/dev/fd/3" : " -cp " + shellQuote(classPath))
-                .append(' ').append(shellQuote(mainClass.getName())).append(" \"$@\"");
-        if (argumentFile) {
-            // a quoted delimiter: the shell expands nothing in the body, and the body is one line (newlines in
-            // the class path are escaped), so it cannot end the here-document early
-            script.append(" 3<<'UMH_FLUX_ARGUMENTS'\n-cp ").append(argumentFileQuote(classPath))
-                    .append("\nUMH_FLUX_ARGUMENTS");
+        Blob argumentFile = null;
+        if (classPath.getBytes(StandardCharsets.UTF_8).length > CLASS_PATH_ARGUMENT_BYTES) {
+            argumentFile = loader().name(mainClass.getSimpleName() + "-classpath")
+                    .load(("-cp " + argumentFileQuote(classPath) + "\n").getBytes(StandardCharsets.UTF_8));
+            script.append(' ').append(shellQuote("@" + argumentFile.loaded.image().execPath()));
+        } else {
+            script.append(" -cp ").append(shellQuote(classPath));
         }
-        script.append('\n');
-        return loader().name(mainClass.getSimpleName()).load(script.toString().getBytes(StandardCharsets.UTF_8));
+        script.append(' ').append(shellQuote(mainClass.getName())).append(" \"$@\"\n");
+        try {
+            Blob launcher = loader().name(mainClass.getSimpleName())
+                    .load(script.toString().getBytes(StandardCharsets.UTF_8));
+            return argumentFile == null ? launcher : new Blob(launcher.loaded, argumentFile);
+        } catch (RuntimeException e) {
+            if (argumentFile != null) {
+                argumentFile.close();
+            }
+            throw e;
+        }
     }
 
     private static String shellQuote(String s) {
@@ -200,12 +214,19 @@ public final class Blob implements AutoCloseable {
     }
 
     /**
-     * Frees the memfd or deletes the fallback file. Idempotent. Spawning afterwards fails with
+     * Frees the memfd or deletes the fallback file (and a long class path's argument file, for
+     * {@link #javaMainOnClassPath}). Idempotent. Spawning afterwards fails with
      * {@link IllegalStateException}; running helpers are unaffected.
      */
     @Override
     public void close() {
-        loaded.close();
+        try {
+            loaded.close();
+        } finally {
+            if (companion != null) {
+                companion.close();
+            }
+        }
     }
 
     @Override

@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
 
 /** A Java class as the helper: the SDK's side of the pipes, typed with Kryo (RELIABILITY.md case 13). */
@@ -83,27 +85,73 @@ class JavaHelperTest {
      * A class path longer than the kernel takes in one argument (128 KiB, {@code MAX_ARG_STRLEN}), as an IDE's or a
      * build's can be: the helper still starts (its class path reaches the JVM through an argument file). The real
      * entries come last, after 200 KB of entries with spaces and quotes: its JVM found its classes, so it read the
-     * whole class path and split it where the launcher meant.
+     * whole class path and split it where the launcher meant. The running helper holds no pipe but its stdio (the
+     * argument file is opened by path and closed by the JVM's launcher), and closing the blob frees both memfds.
      */
     @Test
-    void aJavaHelperWhoseClassPathIsLongerThanOneArgumentStarts() {
+    void aJavaHelperWhoseClassPathIsLongerThanOneArgumentStarts() throws Exception {
         StringBuilder padding = new StringBuilder();
         for (int i = 0; padding.length() < 200_000; i++) {
             // entries that do not exist are skipped by the JVM; a space and a quote test the quoting
             padding.append("/nonexistent/umh flux's padding/entry-").append(i).append(".jar:");
         }
         String classPath = padding + System.getProperty("java.class.path");
-        try (Blob longPath = Blob.javaMainOnClassPath(classPath, DoublingHelperMain.class, "-Xshare:auto",
-                "-XX:TieredStopAtLevel=1")) {
+        Set<String> memfdsBefore = memfds();
+        Blob longPath = Blob.javaMainOnClassPath(classPath, DoublingHelperMain.class, "-Xshare:auto",
+                "-XX:TieredStopAtLevel=1");
+        assertThat(memfds()).hasSize(memfdsBefore.size() + 2); // the launcher and its argument file
+        try (longPath) {
             KryoCodec<Point> codec = KryoCodec.of(Point.class, Messages::register);
             Umh<Point, Point> umh = UmhFlux.spec(longPath).codec(Framing.lengthPrefixed(1 << 20), codec, codec)
                     .spawn();
-            umh.outbound().send(Flux.just(new Point(1, 2), new Point(3, 4))).subscribe();
+            Sinks.Many<Point> points = Sinks.many().unicast().onBackpressureBuffer();
+            umh.outbound().send(points.asFlux()).subscribe();
             StepVerifier.create(umh.inbound())
-                    .expectNext(new Point(2, 4), new Point(6, 8))
+                    .then(() -> points.tryEmitNext(new Point(1, 2)))
+                    .expectNext(new Point(2, 4)) // its JVM is up and has read the argument file
+                    .then(() -> assertThat(pipesBeyondStdio(umh.pid())).isEmpty())
+                    .then(() -> {
+                        points.tryEmitNext(new Point(3, 4));
+                        points.tryEmitComplete();
+                    })
+                    .expectNext(new Point(6, 8))
                     .verifyComplete();
             assertThat(umh.exit().block(TIMEOUT)).isEqualTo(ExitStatus.exited(0));
         }
+        assertThat(memfds()).isEqualTo(memfdsBefore);
+    }
+
+    /** This JVM's memfds, as "fd -> target". */
+    private static Set<String> memfds() throws java.io.IOException {
+        return descriptors(ProcessHandle.current().pid(), "/memfd:");
+    }
+
+    /** The pipes process {@code pid} holds on descriptors other than 0, 1 and 2. */
+    private static Set<String> pipesBeyondStdio(long pid) {
+        try {
+            Set<String> pipes = descriptors(pid, "pipe:");
+            pipes.removeIf(d -> d.startsWith("0 ") || d.startsWith("1 ") || d.startsWith("2 "));
+            return pipes;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static Set<String> descriptors(long pid, String targetPrefix) throws java.io.IOException {
+        Set<String> found = new java.util.TreeSet<>();
+        try (java.util.stream.Stream<Path> fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            for (Path fd : (Iterable<Path>) fds::iterator) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.startsWith(targetPrefix)) {
+                        found.add(fd.getFileName() + " -> " + target);
+                    }
+                } catch (java.nio.file.NoSuchFileException closedMeanwhile) {
+                    // a descriptor closed while listing
+                }
+            }
+        }
+        return found;
     }
 
     @Test
