@@ -97,6 +97,7 @@ public final class PosixSpawner {
         int[] fds = new int[6];
         int made = 0;
         PipeBudget reserved = null;
+        int pid;
         try {
             for (; made < 6; made += 2) {
                 makePipe(c, fds, made);
@@ -124,11 +125,7 @@ public final class PosixSpawner {
                     pipes.release();
                 }
             }
-            int pid = spawn0(c, path, argv, envp, cwd, fds[0], fds[3], fds[5]);
-            closeQuietly(fds[0]);
-            closeQuietly(fds[3]);
-            closeQuietly(fds[5]);
-            return new Spawned(pid, parentIn, parentOut, parentErr, reserved);
+            pid = spawn0(c, path, argv, envp, cwd, fds[0], fds[3], fds[5]);
         } catch (Throwable e) { // an Error (out of memory in jnr's marshalling) must not leak the pipes either
             for (int i = 0; i < made; i++) {
                 closeQuietly(fds[i]);
@@ -138,6 +135,11 @@ public final class PosixSpawner {
             }
             throw e;
         }
+        // the child's ends are its own now: close ours once, and never again (their numbers may be reused)
+        closeQuietly(fds[0]);
+        closeQuietly(fds[3]);
+        closeQuietly(fds[5]);
+        return new Spawned(pid, fds[1], fds[2], fds[4], reserved);
     }
 
     /**
