@@ -54,7 +54,8 @@ final class SealedMemfd implements ExecImage {
         try {
             ByteBuffer src = bytes.duplicate();
             while (src.hasRemaining()) {
-                long n = c.write(fd, src, src.remaining());
+                // at most 1 MiB a call: the array stays pinned for the call, and a GC waits meanwhile
+                long n = c.write(fd, src, Math.min(src.remaining(), 1 << 20));
                 if (n < 0) {
                     int err = Os.errno();
                     if (err == Os.EINTR) {

@@ -73,10 +73,23 @@ public final class Os {
     /** {@code struct sigaction} is 152 bytes on x86_64 glibc; room to spare. */
     public static final int SIGACTION_BYTES = 256;
 
+    /**
+     * Whether this JVM hands native code a pinned array itself ({@code GetPrimitiveArrayCritical} on HotSpot, with
+     * any of its collectors) rather than a copy that it writes back whole on release (OpenJ9's arraylets): only then
+     * may the pipes read and write straight from a pooled heap buffer's array, which other buffers share. The system
+     * property {@code io.umhflux.pinnedIo=false} turns it off (the tests run both ways).
+     */
+    public static final boolean PINS_ARRAYS = pinsArrays(System.getProperty("java.vm.name", ""))
+            && !"false".equals(System.getProperty("io.umhflux.pinnedIo"));
+
     private static final LibC LIBC = LibraryLoader.create(LibC.class).load("c");
     private static final Runtime RUNTIME = Runtime.getRuntime(LIBC);
 
     private Os() {
+    }
+
+    static boolean pinsArrays(String vmName) {
+        return vmName.contains("HotSpot") || vmName.startsWith("OpenJDK");
     }
 
     /** The bound C library. */

@@ -487,6 +487,10 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
      * the {@code read(2)}), behind what is left of a partial frame; no native buffer, no copy per read or frame.
      */
     private void readIntoHeap() {
+        if (!Os.PINS_ARRAYS) {
+            readIntoHeapThroughNative();
+            return;
+        }
         ByteBuf c = cumulationFor(readSize);
         int n;
         try {
@@ -501,6 +505,26 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         }
         if (!c.isReadable()) {
             releaseCumulation(); // nothing came and nothing waits: hold no buffer while idle
+        }
+        afterEmptyRead(n);
+    }
+
+    /** {@link #readIntoHeap} where pinning would copy: into a native buffer, then appended to the cumulation. */
+    private void readIntoHeapThroughNative() {
+        ByteBuf buf = alloc.directBuffer(readSize);
+        int n;
+        try {
+            n = PipeReads.read(fd, buf, readSize);
+            if (n > 0) {
+                afterRead(n, readSize);
+                cumulationFor(n).writeBytes(buf, buf.readerIndex(), n);
+                return;
+            }
+        } catch (IOException e) {
+            failure = e;
+            return;
+        } finally {
+            buf.release();
         }
         afterEmptyRead(n);
     }

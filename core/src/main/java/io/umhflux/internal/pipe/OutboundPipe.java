@@ -462,7 +462,21 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         if (b != null) {
             unbind();
             batch = null;
-            if (b.isReadable()) {
+            if (b.isReadable() && !Os.PINS_ARRAYS) {
+                // this JVM would copy a pinned array: a native copy per batch (64 KiB) for writev instead
+                ByteBuf direct = null;
+                try {
+                    direct = alloc.directBuffer(b.readableBytes());
+                    direct.writeBytes(b);
+                    queue.add(direct);
+                    direct = null;
+                } finally {
+                    b.release();
+                    if (direct != null) {
+                        direct.release();
+                    }
+                }
+            } else if (b.isReadable()) {
                 queue.add(b); // a heap batch is written straight from its array (writeOnce), not copied first
             } else {
                 b.release();

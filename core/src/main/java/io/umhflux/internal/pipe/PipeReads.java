@@ -46,6 +46,9 @@ final class PipeReads {
     static int readIntoArray(FileDescriptor fd, ByteBuf heap, int max) throws IOException {
         int from = heap.writerIndex();
         int want = Math.min(max, heap.capacity() - from);
+        if (want <= 0) {
+            throw new IllegalArgumentException("no room to read into " + heap); // read(2) of 0 would look like EOF
+        }
         ByteBuffer target = heap.nioBuffer(from, want);
         while (true) {
             long n = Os.libc().read(fd.intValue(), target, want);
