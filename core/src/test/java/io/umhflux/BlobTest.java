@@ -28,11 +28,13 @@ class BlobTest {
         offset.put(SCRIPT);
         offset.position(7);
         String expected = sha256(SCRIPT);
+        ByteBuffer readOnly = ByteBuffer.wrap(SCRIPT).asReadOnlyBuffer(); // no array to hand to jnr-ffi
         try (Blob a = Blob.of(SCRIPT);
                 Blob b = Blob.loader().name("buf").load(offset);
                 Blob c = Blob.loader().load(new ByteArrayInputStream(SCRIPT));
-                Blob d = Blob.of(file)) {
-            for (Blob blob : new Blob[] {a, b, c, d}) {
+                Blob d = Blob.of(file);
+                Blob e = Blob.loader().load(readOnly)) {
+            for (Blob blob : new Blob[] {a, b, c, d, e}) {
                 assertThat(blob.sha256()).isEqualTo(expected);
                 assertThat(blob.size()).isEqualTo(SCRIPT.length);
                 assertThat(blob.placement()).isEqualTo(Blob.Placement.MEMFD);

@@ -37,6 +37,12 @@ final class SealedMemfd implements ExecImage {
      * @param bytes the content, read from position to limit; not modified
      * @throws IOException naming the step and errno that failed; nothing stays open
      */
+    private static ByteBuffer copyOf(ByteBuffer bytes) {
+        byte[] copy = new byte[bytes.remaining()];
+        bytes.duplicate().get(copy);
+        return ByteBuffer.wrap(copy);
+    }
+
     static SealedMemfd create(String name, ByteBuffer bytes) throws IOException {
         LibC c = Os.libc();
         String memfdName = "umh:" + name;
@@ -52,7 +58,8 @@ final class SealedMemfd implements ExecImage {
         }
         int readOnly = -1;
         try {
-            ByteBuffer src = bytes.duplicate();
+            // jnr-ffi takes native memory or an array: a read-only heap buffer has neither to offer
+            ByteBuffer src = bytes.isDirect() || bytes.hasArray() ? bytes.duplicate() : copyOf(bytes);
             while (src.hasRemaining()) {
                 // at most 1 MiB a call: the array stays pinned for the call, and a GC waits meanwhile
                 long n = c.write(fd, src, Math.min(src.remaining(), 1 << 20));

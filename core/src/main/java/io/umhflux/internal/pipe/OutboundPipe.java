@@ -43,7 +43,7 @@ import reactor.util.context.Context;
  * <p>When the pipe is full ({@code EAGAIN}) nothing more is requested until an {@code EPOLLOUT} edge says
  * the helper read some: the publisher is slowed to the helper's pace, and memory stays bounded by the high
  * mark plus one request batch. Typed messages are encoded back to back into one pooled buffer, so a
- * thousand small messages are one or two iovecs. A publisher that fuses synchronously (an array, an iterable,
+ * thousand small messages are one or two writes. A publisher that fuses synchronously (an array, an iterable,
  * a range and the maps over them) is polled instead, under the same mark, without a request and an
  * {@code onNext} per message. One turn of the loop does a bounded number of writes and takes, so that a
  * stop, a cancel and other helpers are never starved by a helper that reads as fast as an endless publisher writes.
@@ -80,7 +80,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     private final long highWaterMark;
     /** How long what was taken may take to be written after the publisher failed, before the send fails anyway. */
     private final long drainTimeoutNanos;
-    /** The most one {@code writev} takes (no limit: {@code Long.MAX_VALUE}). */
+    /** The most one {@code write} or {@code writev} takes (no limit: {@code Long.MAX_VALUE}). */
     private final long writeSize;
     private final Owner owner;
     private final Queue<Object> signals = PlatformDependent.newMpscQueue();
@@ -517,8 +517,9 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     /**
      * Writes what is queued until done or {@code EAGAIN}; once all was written, asks the publisher for more
      * (as many as fit under the high-water mark, at most {@link #MAX_REQUEST}), and if it answers
-     * synchronously writes that too. Small messages are thus encoded many to a buffer and written many to a
-     * {@code writev}; each write wakes the helper, so few large writes beat many small ones.
+     * synchronously writes that too. Small messages are thus encoded many to a 64 KiB batch and written a batch
+     * to a {@code write} (raw buffers many to a {@code writev}); each write wakes the helper, so few large writes
+     * beat many small ones.
      */
     private void flush() {
         for (int steps = 0; ; steps++) {
