@@ -586,13 +586,6 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             failNow(new IOException("the helper's stdin was closed"));
             return false;
         }
-        IovArray v = iov;
-        if (v == null) {
-            // room for 1024 iovecs, the usual IOV_MAX
-            v = new IovArray(1024);
-            iov = v;
-        }
-        v.clear();
         long written;
         ByteBuf first = queue.peekFirst();
         if (!first.isDirect() && first.hasArray()) {
@@ -606,6 +599,13 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                 return false;
             }
         } else {
+            IovArray v = iov;
+            if (v == null) {
+                // room for 1024 iovecs, the usual IOV_MAX; only a helper sent native buffers needs one
+                v = new IovArray(1024);
+                iov = v;
+            }
+            v.clear();
             long room = writeSize; // the most this writev takes
             for (ByteBuf b : queue) {
                 int take = (int) Math.min(b.readableBytes(), room);
