@@ -37,12 +37,6 @@ final class SealedMemfd implements ExecImage {
      * @param bytes the content, read from position to limit; not modified
      * @throws IOException naming the step and errno that failed; nothing stays open
      */
-    private static ByteBuffer copyOf(ByteBuffer bytes) {
-        byte[] copy = new byte[bytes.remaining()];
-        bytes.duplicate().get(copy);
-        return ByteBuffer.wrap(copy);
-    }
-
     static SealedMemfd create(String name, ByteBuffer bytes) throws IOException {
         LibC c = Os.libc();
         String memfdName = "umh:" + name;
@@ -88,6 +82,13 @@ final class SealedMemfd implements ExecImage {
         } finally {
             Os.close(fd);
         }
+    }
+
+    /** A heap copy of what remains of {@code bytes}, for a buffer with no array to hand to jnr-ffi. */
+    private static ByteBuffer copyOf(ByteBuffer bytes) {
+        byte[] copy = new byte[bytes.remaining()];
+        bytes.duplicate().get(copy);
+        return ByteBuffer.wrap(copy);
     }
 
     /** The sealed read-only descriptor, for hashing and for tests that check the seals. */
