@@ -74,16 +74,8 @@ class PipeBudgetTest {
     @Test
     void aRefusalToEnlargeFallsBackToTheKernelsPipes() throws Exception {
         PipeBudget budget = new PipeBudget(Integer.MAX_VALUE, Integer.MAX_VALUE);
-        PosixSpawner spawner = new PosixSpawner(true, budget);
-        List<Spawned> alive = new ArrayList<>();
-        try {
-            Spawned s = spawn(spawner, alive);
-            assertThat(sizes(s)).containsExactly(defaultSize(), defaultSize(), defaultSize());
-            assertThat(s.pipeBudget()).isNull();
-            assertThat(budget.usedPages()).isZero();
-        } finally {
-            stop(alive);
-        }
+        spawnKeepsTheKernelsPipes(budget);
+        assertThat(budget.usedPages()).isZero();
     }
 
     @Test
@@ -137,7 +129,12 @@ class PipeBudgetTest {
         assertThat(new PipeBudget(2 << 20, 2048, 64 * 1024).helpers()).isEqualTo(2048 / 32);
         assertThat(new PipeBudget(1 << 20, 2048, 4096).helpers()).isEqualTo(2048 / 480);
         // a spawner on it keeps the kernel's pipes (here: this machine's default), and gives nothing back
-        PosixSpawner spawner = new PosixSpawner(true, big);
+        spawnKeepsTheKernelsPipes(big);
+    }
+
+    /** A helper spawned on {@code budget} gets the kernel's three pipes and holds no reservation. */
+    private static void spawnKeepsTheKernelsPipes(PipeBudget budget) throws Exception {
+        PosixSpawner spawner = new PosixSpawner(true, budget);
         List<Spawned> alive = new ArrayList<>();
         try {
             Spawned s = spawn(spawner, alive);
