@@ -45,6 +45,23 @@ public interface ArrayCodec<T> extends Codec<T> {
      */
     int encode(T value, byte[] array, int offset, int limit) throws Exception;
 
+    /**
+     * {@link #encode(Object, byte[], int, int)} under a framing that takes at most {@code maxLength} bytes per
+     * message: returns -2 as soon as the message is known to take more, having written or kept no more than
+     * about {@code maxLength} bytes of it, so that a message far over the maximum costs no memory of its size
+     * (the outbound then refuses it, naming the maximum). -1 still means that it did not fit before
+     * {@code limit} but may fit the maximum; the attempt may be kept for the {@code encode(Object, ByteBuf)}
+     * call that follows, as above.
+     *
+     * <p>The default calls the four-argument method with {@code limit} lowered to {@code offset + maxLength}:
+     * a message over the maximum then takes the {@code ByteBuf} way and is refused once written there.
+     *
+     * @throws Exception when the value cannot be encoded; the outbound treats it as for {@code encode}
+     */
+    default int encode(T value, byte[] array, int offset, int limit, int maxLength) throws Exception {
+        return encode(value, array, offset, (int) Math.min(limit, (long) offset + maxLength));
+    }
+
     /** @return the instance one helper uses for one direction: an {@code ArrayCodec} too, for the array path */
     @Override
     ArrayCodec<T> forHelper();

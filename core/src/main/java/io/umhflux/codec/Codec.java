@@ -16,6 +16,14 @@ public interface Codec<T> {
      * Appends the bytes of {@code value} to {@code out} (a buffer shared by many messages: write at its
      * writer index only, never read or change what is before it).
      *
+     * <p>{@code out.maxWritableBytes()} is the most the message may take: writing more fails as the buffer
+     * does, with an {@link IndexOutOfBoundsException}. The varint-prefixed framing bounds it by its maximum, so
+     * that a message over it fails there rather than once written whole; a codec that stages its bytes elsewhere
+     * before appending them does best to stop at that bound too, as {@code KryoCodec} does. (Under the
+     * length-prefixed framing, a codec that is an {@link ArrayCodec} is stopped at the maximum through
+     * {@link ArrayCodec#encode(Object, byte[], int, int, int)}; a message of any other codec is checked once
+     * written.)
+     *
      * @throws Exception when {@code value} cannot be encoded; the send fails with it
      */
     void encode(T value, ByteBuf out) throws Exception;

@@ -104,7 +104,13 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
         }
         if (out.hasArray()) {
             int base = out.arrayOffset();
-            int end = window.write(kryo, value, out.array(), base + out.writerIndex(), base + out.capacity());
+            int most = out.maxWritableBytes();
+            int end = window.write(kryo, value, out.array(), base + out.writerIndex(), base + out.capacity(), most);
+            if (end == -2) {
+                // as the buffer itself would refuse it, but before the message was written whole
+                throw new IndexOutOfBoundsException("the message takes more than " + most + " bytes, the most that "
+                        + out + " can take");
+            }
             if (end >= 0) {
                 out.writerIndex(end - base);
             } else {
@@ -124,11 +130,24 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
      */
     @Override
     public int encode(T value, byte[] array, int offset, int limit) {
+        int end = encode(value, array, offset, limit, ArrayWindow.MOST);
+        if (end == -2) {
+            throw new KryoBufferOverflowException("a message of more than 2 GiB");
+        }
+        return end;
+    }
+
+    /**
+     * As {@link #encode(Object, byte[], int, int)}; a message over {@code maxLength} stops Kryo as soon as it
+     * writes past it: -2, and nothing kept.
+     */
+    @Override
+    public int encode(T value, byte[] array, int offset, int limit, int maxLength) {
         if (spilledLast) {
             dropSpilled(false);
         }
-        int end = window.write(kryo, value, array, offset, limit);
-        if (end < 0) {
+        int end = window.write(kryo, value, array, offset, limit, maxLength);
+        if (end == -1) {
             spilledLast = true;
             spilledValue = value;
         }
@@ -225,25 +244,34 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
      * state across messages (class names or references without auto reset) sees each message written exactly once.
      */
     private static final class ArrayWindow extends Output {
+        /** The most bytes a message may take when nothing smaller is asked: an array's (2 GiB). */
+        static final int MOST = Integer.MAX_VALUE - 8;
         private static final int KEEP_SPILL = 64 * 1024;
         private byte[] spill = NO_BYTES;
         private boolean spilled;
         private int start;
+        /** The most bytes this message may take. */
+        private int most;
+        /** This message went past {@link #most}: however a serializer wrapped the throw, it is -2. */
+        private boolean overMost;
         /** How many bytes of {@link #spill} the last message that outgrew its room took. */
         private int spilledLength;
 
         /**
          * Writes {@code value} into {@code array} from {@code start}, no further than {@code limit}, and returns the
-         * index past it; or -1 when it did not fit: it is then whole in the spill, for {@link #appendSpill}. Bytes
-         * past the returned index (or any, after -1 or a throw) may have been written but mean nothing.
+         * index past it; or -1 when it did not fit: it is then whole in the spill, for {@link #appendSpill}; or -2
+         * as soon as it takes more than {@code most} bytes, with no more than that written or kept. Bytes past the
+         * returned index (or any, after -1, -2 or a throw) may have been written but mean nothing.
          */
-        int write(Kryo kryo, Object value, byte[] array, int start, int limit) {
+        int write(Kryo kryo, Object value, byte[] array, int start, int limit, int most) {
             buffer = array;
             this.start = start;
+            this.most = Math.min(Math.max(most, 0), MOST);
             position = start;
-            capacity = limit;
-            maxCapacity = limit;
+            capacity = (int) Math.min(limit, (long) start + this.most);
+            maxCapacity = capacity;
             spilled = false;
+            overMost = false;
             boolean written = false;
             try {
                 kryo.writeClassAndObject(this, value);
@@ -253,6 +281,11 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
                     return -1;
                 }
                 return position;
+            } catch (RuntimeException e) {
+                if (overMost) {
+                    return -2;
+                }
+                throw e;
             } finally {
                 buffer = null; // do not pin the caller's memory between messages
                 if (!written) {
@@ -283,10 +316,12 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
                 return false;
             }
             int written = spilled ? position : position - start;
-            long wanted = Math.max(Math.max(256L, (long) written + required), 2L * written);
-            if (wanted > Integer.MAX_VALUE - 8) {
-                throw new KryoBufferOverflowException("a message of more than 2 GiB");
+            long needed = (long) written + required;
+            if (needed > most) {
+                overMost = true;
+                throw new KryoBufferOverflowException("the message takes more than " + most + " bytes");
             }
+            long wanted = Math.min(most, Math.max(Math.max(256L, needed), 2L * written));
             if (spilled) {
                 if (spill.length < wanted) {
                     spill = java.util.Arrays.copyOf(spill, (int) wanted); // keeps what was written
@@ -300,7 +335,7 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
             }
             buffer = spill;
             position = written;
-            capacity = spill.length;
+            capacity = Math.min(spill.length, most); // a spill kept from a bigger message does not lift the bound
             maxCapacity = capacity;
             return true; // the buffer changed: Kryo's loops take it again
         }

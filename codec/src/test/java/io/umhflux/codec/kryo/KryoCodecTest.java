@@ -172,6 +172,68 @@ class KryoCodecTest {
             assertThat(array[i]).as("byte %d, outside both windows", i).isEqualTo((byte) 0x55);
         }
     }
+    /** The bytes this thread allocated so far (HotSpot's per-thread count). */
+    private static long allocatedHere() {
+        return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean())
+                .getCurrentThreadAllocatedBytes();
+    }
+
+    @Test
+    void aMessageOverTheMaximumStopsKryoThereWithoutKeepingItsSize() throws Exception {
+        KryoCodec<Object> bytes = KryoCodec.of(Object.class, kryo -> kryo.register(byte[].class, 30));
+        byte[] huge = new byte[32 << 20];
+        int max = 1 << 20;
+        byte[] batch = new byte[64 * 1024];
+        bytes.encode(new byte[100], batch, 0, batch.length, max); // warm: what the measured call allocates is its own
+        long before = allocatedHere();
+        int end = bytes.encode(huge, batch, 0, batch.length, max);
+        long allocated = allocatedHere() - before;
+        assertThat(end).as("over the maximum").isEqualTo(-2);
+        assertThat(allocated).as("bytes allocated to find out (the message takes 32 MiB)").isLessThan(3L * max);
+        // nothing of it is kept for the next message, by either path
+        assertThat(bytes.encode(new byte[] {7}, batch, 10, batch.length, max)).isEqualTo(10 + 3);
+        assertThat(java.util.Arrays.copyOfRange(batch, 10, 13)).containsExactly(32, 1 + 1, 7);
+        ByteBuf out = Unpooled.buffer();
+        bytes.encode(new byte[] {9}, out);
+        assertThat(ByteBufUtil.getBytes(out)).containsExactly(32, 1 + 1, 9);
+        out.release();
+        // a message under the maximum but over the batch's room still spills whole, for the ByteBuf call after
+        byte[] big = new byte[200_000];
+        big[199_999] = 42;
+        assertThat(bytes.encode(big, batch, 0, batch.length, max)).isEqualTo(-1);
+        ByteBuf spilled = Unpooled.buffer();
+        bytes.encode(big, spilled);
+        assertThat(bytes.forHelper().decode(spilled)).isEqualTo(big);
+        spilled.release();
+        // the spill array a message left behind (kept while small) does not lift a smaller maximum
+        assertThat(bytes.encode(new byte[30_000], batch, 0, 1000, max)).isEqualTo(-1);
+        assertThat(bytes.encode(new byte[10_000], batch, 0, 1000, 5_000)).isEqualTo(-2);
+    }
+
+    @Test
+    void aMessageOverWhatItsBufferCanTakeStopsKryoThere() throws Exception {
+        KryoCodec<Object> bytes = KryoCodec.of(Object.class, kryo -> kryo.register(byte[].class, 30));
+        byte[] huge = new byte[32 << 20];
+        ByteBuf bounded = Unpooled.buffer(256, 1 << 20);
+        bytes.encode(new byte[100], bounded);
+        bounded.clear();
+        Throwable thrown = null;
+        long before = allocatedHere();
+        try {
+            bytes.encode(huge, bounded);
+        } catch (IndexOutOfBoundsException e) {
+            thrown = e;
+        }
+        long allocated = allocatedHere() - before;
+        assertThat(thrown).isInstanceOf(IndexOutOfBoundsException.class)
+                .hasMessageContaining("more than " + (1 << 20) + " bytes");
+        assertThat(allocated).as("bytes allocated to find out (the message takes 32 MiB)").isLessThan(3L << 20);
+        assertThat(bounded.writerIndex()).isZero();
+        bounded.release();
+        // the two-argument array method (no maximum) still takes what fits an array
+        assertThat(bytes.encode(new byte[] {5}, new byte[8], 0, 8)).isEqualTo(3);
+    }
+
     @Test
     void aValueOfAnotherTypeOrNullIsRefused() throws Exception {
         KryoCodec<Object> any = KryoCodec.of(Object.class, kryo -> {

@@ -31,7 +31,9 @@ public interface FrameEncoder<O> {
      * Writes the framed bytes of {@code message} into {@code array} from {@code position}, no further than
      * {@code limit}, and returns the index past them; or -1 when they do not fit, and the writer then calls
      * {@link #encode} for the same message (which may use what the attempt kept, see
-     * {@link io.umhflux.codec.ArrayCodec#encode(Object, byte[], int, int)}). Only called when
+     * {@link io.umhflux.codec.ArrayCodec#encode(Object, byte[], int, int)}). A message over the framing's
+     * maximum is refused with an {@link IllegalArgumentException}, as soon as the codec knows it
+     * ({@link io.umhflux.codec.ArrayCodec#encode(Object, byte[], int, int, int)}). Only called when
      * {@link #encodesArrays} is true.
      */
     default int encodeArray(O message, byte[] array, int position, int limit) throws Exception {

@@ -191,6 +191,11 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         return arrayEnd;
     }
 
+    private IllegalArgumentException overMaximum() {
+        return new IllegalArgumentException("message encodes to more than " + max + " bytes; the framing's maximum is "
+                + max);
+    }
+
     private void checkLength(long length, long offset) throws FrameException {
         if (length > max) {
             throw new FrameException("frame at offset " + offset + " claims " + length + " bytes (unsigned "
@@ -308,15 +313,21 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         if (limit - start < 0) {
             return -1;
         }
-        // no more room than the maximum frame: a bigger message goes to encode(), which names the maximum
-        int room = limit - start > max ? start + max : limit;
-        int end = codec.encode(message, array, start, room);
+        // the codec stops a message over the maximum as soon as it knows (-2), rather than writing it all first
+        int end = codec.encode(message, array, start, limit, max);
         if (end == -1) {
             return -1;
         }
-        if (end < start || end > room) {
+        if (end == -2) {
+            throw overMaximum();
+        }
+        if (end < start || end > limit) {
             throw new IllegalStateException(codec.getClass().getName() + " wrote a message from " + start + " to "
-                    + end + ", outside the room it was given (" + start + " to " + room + ")");
+                    + end + ", outside the room it was given (" + start + " to " + limit + ")");
+        }
+        if (end - start > max) {
+            throw new IllegalArgumentException("message encodes to " + (end - start)
+                    + " bytes; the framing's maximum is " + max);
         }
         BIG_ENDIAN_INT.set(array, position, end - start);
         return end;
@@ -373,11 +384,19 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
     private void encodeVarintPrefixed(Codec<O> codec, O message, ByteBuf out) throws Exception {
         ByteBuf s = scratch;
         if (s == null) {
-            s = ByteBufAllocator.DEFAULT.heapBuffer(256);
+            // never grows past the maximum: a message over it fails there, not once written whole
+            s = ByteBufAllocator.DEFAULT.heapBuffer(Math.min(256, max), max);
             scratch = s;
         }
         s.clear();
-        int length = encodePayload(codec, message, s, 0);
+        int length;
+        try {
+            length = encodePayload(codec, message, s, 0);
+        } catch (IndexOutOfBoundsException e) {
+            // most likely the bound (a codec's own out-of-bounds failure reads the same: it is the cause)
+            throw new IllegalArgumentException("cannot encode the message within the framing's maximum of " + max
+                    + " bytes: " + e.getMessage(), e);
+        }
         for (long v = length; ; v >>>= 7) {
             if (v < 0x80) {
                 out.writeByte((int) v);

@@ -414,6 +414,102 @@ class FramedCodecTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("cannot write that");
     }
 
+    /** Writes ASCII into arrays; knows a value's length up front, and heeds the maximum or not. */
+    private static final class SizedAscii implements ArrayCodec<String> {
+        private final boolean heedsMaximum;
+
+        SizedAscii(boolean heedsMaximum) {
+            this.heedsMaximum = heedsMaximum;
+        }
+
+        @Override
+        public void encode(String value, ByteBuf out) {
+            out.writeCharSequence(value, StandardCharsets.US_ASCII);
+        }
+
+        @Override
+        public String decode(ByteBuf frame) {
+            return frame.readCharSequence(frame.readableBytes(), StandardCharsets.US_ASCII).toString();
+        }
+
+        @Override
+        public String decode(byte[] array, int offset, int length) {
+            return new String(array, offset, length, StandardCharsets.US_ASCII);
+        }
+
+        @Override
+        public int encode(String value, byte[] array, int offset, int limit) {
+            return encode(value, array, offset, limit, Integer.MAX_VALUE);
+        }
+
+        @Override
+        public int encode(String value, byte[] array, int offset, int limit, int maxLength) {
+            if (heedsMaximum && value.length() > maxLength) {
+                return -2;
+            }
+            if (value.length() > limit - offset) {
+                return -1;
+            }
+            byte[] ascii = value.getBytes(StandardCharsets.US_ASCII);
+            System.arraycopy(ascii, 0, array, offset, ascii.length);
+            return offset + ascii.length;
+        }
+
+        @Override
+        public SizedAscii forHelper() {
+            return this;
+        }
+    }
+
+    /** A message over the maximum is refused as soon as the codec knows; one that passes it anyway, once written. */
+    @Test
+    void anArrayCodecTellsOfAMessageOverTheMaximumOrItIsRefusedOnceWritten() throws Exception {
+        byte[] array = new byte[40];
+        FrameEncoder<String> heeding = FramedCodec.encoder(Framing.lengthPrefixed(8), new SizedAscii(true));
+        assertThatThrownBy(() -> heeding.encodeArray("123456789", array, 0, 40))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("message encodes to more than 8 bytes; the framing's maximum is 8");
+        assertThat(heeding.encodeArray("12345678", array, 0, 40)).isEqualTo(12);
+        assertThat(heeding.encodeArray("12345678", array, 30, 40)).as("fits the maximum, not the room").isEqualTo(-1);
+        FrameEncoder<String> heedless = FramedCodec.encoder(Framing.lengthPrefixed(8), new SizedAscii(false));
+        assertThatThrownBy(() -> heedless.encodeArray("123456789", array, 0, 40))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("message encodes to 9 bytes; the framing's maximum is 8");
+    }
+
+    /** The varint framing's own buffer stops at the maximum: a message far over it is not copied whole first. */
+    @Test
+    void aVarintPrefixedMessageOverTheMaximumFailsBeforeItIsCopied() throws Exception {
+        int[] room = new int[1];
+        Codec<byte[]> bytes = new Codec<>() {
+            @Override
+            public void encode(byte[] value, ByteBuf out) {
+                room[0] = out.maxWritableBytes();
+                out.writeBytes(value);
+            }
+
+            @Override
+            public byte[] decode(ByteBuf frame) {
+                throw new UnsupportedOperationException();
+            }
+        };
+        FrameEncoder<byte[]> encoder = FramedCodec.encoder(Framing.varintPrefixed(16), bytes);
+        ByteBuf out = Unpooled.buffer();
+        try {
+            assertThatThrownBy(() -> encoder.encode(new byte[32 << 20], out))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("cannot encode the message within the framing's maximum of 16 bytes")
+                    .hasCauseInstanceOf(IndexOutOfBoundsException.class);
+            assertThat(room[0]).as("what the codec may write").isEqualTo(16);
+            assertThat(out.writerIndex()).isZero();
+            encoder.encode(new byte[16], out);
+            assertThat(out.readableBytes()).isEqualTo(1 + 16);
+        } finally {
+            encoder.release();
+            out.release();
+        }
+    }
+
     /** Says it wrote further than it was allowed to, or ended before it began. */
     private static final class Overreaching implements ArrayCodec<String> {
         private final int by;

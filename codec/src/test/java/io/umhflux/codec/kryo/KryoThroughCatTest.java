@@ -1,0 +1,69 @@
+package io.umhflux.codec.kryo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.umhflux.Blob;
+import io.umhflux.Umh;
+import io.umhflux.UmhFlux;
+import io.umhflux.UmhSpec;
+import io.umhflux.codec.Framing;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import reactor.core.publisher.Flux;
+import reactor.test.StepVerifier;
+
+/** Kryo messages through {@code cat}, at the framing's maximum. */
+class KryoThroughCatTest {
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final int MAX = 1 << 20;
+    private static Blob cat;
+    private static UmhSpec<Object, Object> spec;
+
+    @BeforeAll
+    static void load() {
+        cat = Blob.of(Path.of("/bin/cat"));
+        KryoCodec<Object> codec = KryoCodec.of(Object.class, kryo -> kryo.register(byte[].class, 30));
+        spec = UmhFlux.spec(cat).codec(Framing.lengthPrefixed(MAX), codec, codec);
+    }
+
+    @AfterAll
+    static void close() {
+        cat.close();
+    }
+
+    private static byte[] filled(int length, int seed) {
+        byte[] b = new byte[length];
+        for (int i = 0; i < length; i++) {
+            b[i] = (byte) (i * 31 + seed);
+        }
+        return b;
+    }
+
+    /**
+     * A message far over the maximum (32 MiB against 1 MiB) fails the send, naming the maximum, after every
+     * message before it was written, including one bigger than a batch; Kryo stops at the maximum rather than
+     * writing it whole (KryoCodecTest measures that).
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void aMessageOverTheMaximumFailsTheSendAfterTheEarlierOnesWereWritten(boolean fused) {
+        Umh<Object, Object> umh = spec.spawn();
+        byte[] small = filled(1000, 1);
+        byte[] big = filled(600_000, 2);
+        Flux<Object> messages = Flux.just(small, big, new byte[32 << 20], filled(10, 3));
+        StepVerifier.create(umh.outbound().send(fused ? messages : messages.hide()))
+                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("message encodes to more than " + MAX
+                                + " bytes; the framing's maximum is " + MAX))
+                .verify(TIMEOUT);
+        List<Object> echoed = umh.inbound().collectList().block(TIMEOUT);
+        assertThat(echoed).hasSize(2);
+        assertThat((byte[]) echoed.get(0)).isEqualTo(small);
+        assertThat((byte[]) echoed.get(1)).isEqualTo(big);
+    }
+}
