@@ -5,6 +5,7 @@ import com.esotericsoftware.kryo.io.KryoBufferOverflowException;
 import com.esotericsoftware.kryo.io.ByteBufferInput;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
+import com.esotericsoftware.kryo.util.ObjectMap;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.internal.PlatformDependent;
 import io.umhflux.codec.ArrayCodec;
@@ -30,7 +31,15 @@ import org.jspecify.annotations.Nullable;
  * TypedEchoBenchmark). Encoding writes straight into the writer's batch array (the array path of
  * {@link ArrayCodec}) or into the array of a heap {@code ByteBuf}, and goes through one reusable {@code Output}
  * otherwise. A message that outgrows the room it was given is written on into the codec's own array in the same
- * pass, never twice.
+ * pass, never twice; one that takes more than the framing's maximum stops Kryo there, so that refusing it costs
+ * no memory of its size.
+ *
+ * <p>A Kryo that keeps state across messages ({@code setAutoReset(false)}: class names or references sent once
+ * per stream) works as long as every message goes out. After a message fails midway through it (a serializer
+ * throws, or the message is over the maximum), it is ahead of the helper's Kryo for good, so the codec encodes
+ * nothing more: later messages fail with an {@link IllegalStateException} rather than reach the helper as
+ * frames it would misread. Whether the Kryo keeps state is seen from its first message (an auto reset clears
+ * the graph context).
  *
  * @param <T> the message type (a class or interface all messages are instances of)
  */
@@ -55,6 +64,12 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
     private int readEnd;
     private final ByteBufferInput bufferInput = new ByteBufferInput();
     private byte[] scratch = new byte[4096];
+    /** A key put in Kryo's graph context before a write: an auto reset clears it, a Kryo that keeps state not. */
+    private static final Object STATE_PROBE = new Object();
+    /** Whether the Kryo keeps state across messages (auto reset off); null until a write showed it. */
+    private @Nullable Boolean keepsState;
+    /** A message failed midway through a Kryo that keeps state: the reader's Kryo would no longer follow. */
+    private boolean broken;
 
     private KryoCodec(Class<T> type, Supplier<Kryo> factory) {
         this.type = type;
@@ -98,29 +113,76 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
             dropSpilled(same);
             if (same) {
                 // the array path gave this message up for lack of room; Kryo wrote it once, into the spill
-                window.appendSpill(out);
+                boolean sent = false;
+                try {
+                    window.appendSpill(out);
+                    sent = true;
+                } finally {
+                    afterWrite(sent, false);
+                }
                 return;
             }
         }
-        if (out.hasArray()) {
-            int base = out.arrayOffset();
-            int most = out.maxWritableBytes();
-            int end = window.write(kryo, value, out.array(), base + out.writerIndex(), base + out.capacity(), most);
-            if (end == -2) {
-                // as the buffer itself would refuse it, but before the message was written whole
-                throw new IndexOutOfBoundsException("the message takes more than " + most + " bytes, the most that "
-                        + out + " can take");
-            }
-            if (end >= 0) {
-                out.writerIndex(end - base);
+        beforeWrite();
+        boolean sent = false;
+        try {
+            if (out.hasArray()) {
+                int base = out.arrayOffset();
+                int most = out.maxWritableBytes();
+                int end = window.write(kryo, value, out.array(), base + out.writerIndex(), base + out.capacity(),
+                        most);
+                if (end == -2) {
+                    // as the buffer itself would refuse it, but before the message was written whole
+                    throw new IndexOutOfBoundsException("the message takes more than " + most
+                            + " bytes, the most that " + out + " can take");
+                }
+                if (end >= 0) {
+                    out.writerIndex(end - base);
+                } else {
+                    window.appendSpill(out);
+                }
             } else {
-                window.appendSpill(out);
+                output.reset();
+                kryo.writeClassAndObject(output, value);
+                out.writeBytes(output.getBuffer(), 0, output.position());
             }
-            return;
+            sent = true;
+        } finally {
+            afterWrite(sent, true);
         }
-        output.reset();
-        kryo.writeClassAndObject(output, value);
-        out.writeBytes(output.getBuffer(), 0, output.position());
+    }
+
+    /**
+     * Refuses to go on after a message failed midway through a Kryo that keeps state; and, until that is known,
+     * marks the graph context so that {@link #afterWrite} can tell.
+     */
+    private void beforeWrite() {
+        if (broken) {
+            throw new IllegalStateException("an earlier message failed midway through this helper's Kryo, which keeps"
+                    + " state across messages (auto reset off): the helper's Kryo could no longer follow what comes"
+                    + " after, so nothing more is encoded for this helper (a new helper gets a new codec)");
+        }
+        if (keepsState == null) {
+            graphContext().put(STATE_PROBE, STATE_PROBE);
+        }
+    }
+
+    @SuppressWarnings("unchecked") // Kryo hands its graph context out as a raw map of any keys
+    private ObjectMap<Object, Object> graphContext() {
+        return kryo.getGraphContext();
+    }
+
+    /**
+     * After Kryo wrote a message ({@code sent}: it goes out, now or from the spill) or gave up on it: a Kryo that
+     * keeps state is then ahead of the reader's for good.
+     */
+    private void afterWrite(boolean sent, boolean probed) {
+        if (probed && keepsState == null) {
+            keepsState = graphContext().remove(STATE_PROBE) != null; // an auto reset cleared it
+        }
+        if (!sent && Boolean.TRUE.equals(keepsState)) {
+            broken = true;
+        }
     }
 
     /**
@@ -146,7 +208,13 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
         if (spilledLast) {
             dropSpilled(false);
         }
-        int end = window.write(kryo, value, array, offset, limit, maxLength);
+        beforeWrite();
+        int end = -2;
+        try {
+            end = window.write(kryo, value, array, offset, limit, maxLength);
+        } finally {
+            afterWrite(end != -2, true);
+        }
         if (end == -1) {
             spilledLast = true;
             spilledValue = value;
@@ -155,6 +223,9 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
     }
 
     private void dropSpilled(boolean keepBytes) {
+        if (!keepBytes) {
+            afterWrite(false, false); // a message Kryo wrote into the spill never went out
+        }
         spilledLast = false;
         spilledValue = null;
         if (!keepBytes) {

@@ -366,6 +366,47 @@ class KryoCodecTest {
         }
     }
 
+    /**
+     * A message that fails midway through a Kryo that keeps state (here: the name of byte[]'s class, given an id
+     * the reader never sees) leaves it ahead of the reader's for good: nothing more is encoded, by either path,
+     * rather than frames the reader would misread.
+     */
+    @Test
+    void aKryoThatKeepsStateEncodesNothingMoreAfterAMessageFailedMidway() throws Exception {
+        KryoCodec<Object> encoder = KryoCodec.withFactory(Object.class, KryoCodecTest::streaming);
+        byte[] batch = new byte[4096];
+        int end = encoder.encode(new Point(1, 2), batch, 0, batch.length, 1000);
+        assertThat(end).isPositive();
+        assertThat(encoder.encode(new byte[2000], batch, end, batch.length, 1000)).as("over the maximum").isEqualTo(-2);
+        for (ThrowingEncode next : java.util.List.<ThrowingEncode>of(
+                () -> encoder.encode(new byte[3], batch, end, batch.length, 1000),
+                () -> encoder.encode(new Point(3, 4), batch, end, batch.length),
+                () -> encoder.encode(new Point(3, 4), Unpooled.buffer()))) {
+            assertThatThrownBy(next::run).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("keeps state across messages (auto reset off)");
+        }
+    }
+
+    /** With auto reset (the default), a message that fails or is over the maximum takes nothing from the next. */
+    @Test
+    void aKryoThatResetsAfterEachMessageGoesOnAfterOneFailed() throws Exception {
+        KryoCodec<Object> encoder = KryoCodec.of(Object.class, kryo -> {
+            Messages.register(kryo);
+            kryo.register(byte[].class, 30);
+        });
+        byte[] batch = new byte[4096];
+        assertThat(encoder.encode(new byte[2000], batch, 0, batch.length, 1000)).isEqualTo(-2);
+        assertThatThrownBy(() -> encoder.encode(java.util.List.of(1), batch, 0, batch.length, 1000))
+                .hasMessageContaining("Class is not registered");
+        int end = encoder.encode(new byte[] {1, 2}, batch, 0, batch.length, 1000);
+        assertThat(encoder.forHelper().decode(batch, 0, end)).isEqualTo(new byte[] {1, 2});
+    }
+
+    @FunctionalInterface
+    private interface ThrowingEncode {
+        void run() throws Exception;
+    }
+
     /** A Kryo that sends a class's name once per stream (no auto reset, no registration). */
     private static com.esotericsoftware.kryo.Kryo streaming() {
         com.esotericsoftware.kryo.Kryo k = new com.esotericsoftware.kryo.Kryo();
