@@ -13,7 +13,8 @@ public interface UmhOutbound<O> {
      * Writes every message of {@code messages}, then closes the helper's stdin (it sees end of file).
      * Messages are requested only while fewer than the spec's high-water mark of bytes wait to be written,
      * so a helper that reads slowly slows the publisher down. Raw {@code ByteBuf}s are owned by the writer
-     * from {@code onNext} on and released once written (or dropped).
+     * from {@code onNext} on and released once written (or dropped); so are typed messages that are reference
+     * counted (a {@code ByteBuf} given to a codec, say), released once encoded, refused by the codec, or dropped.
      *
      * <p>Cold: subscribing starts the send; one send per helper. The Mono completes once the last byte was
      * written and stdin closed; it errors with {@link HelperFailedException} when the helper stops reading

@@ -14,8 +14,7 @@ final class RetainingCodec implements Codec<ByteBuf> {
 
     @Override
     public void encode(ByteBuf value, ByteBuf out) {
-        out.writeBytes(value, value.readerIndex(), value.readableBytes());
-        value.release();
+        out.writeBytes(value, value.readerIndex(), value.readableBytes()); // the writer releases value
     }
 
     @Override

@@ -152,6 +152,65 @@ class TypedMessagesTest {
         }
     }
 
+    /** ByteBufs as their bytes; refuses one that starts with 'x'. Reads nothing: the helper's replies are bytes. */
+    private static final class Buffers implements Codec<ByteBuf> {
+        @Override
+        public void encode(ByteBuf value, ByteBuf out) {
+            if (value.getByte(value.readerIndex()) == 'x') {
+                throw new IllegalArgumentException("no x");
+            }
+            out.writeBytes(value, value.readerIndex(), value.readableBytes());
+        }
+
+        @Override
+        public ByteBuf decode(ByteBuf frame) {
+            throw new UnsupportedOperationException("outbound only");
+        }
+    }
+
+    private static List<ByteBuf> buffers(String... texts) {
+        return java.util.Arrays.stream(texts)
+                .map(t -> io.netty.buffer.Unpooled.copiedBuffer(t, java.nio.charset.StandardCharsets.US_ASCII))
+                .toList();
+    }
+
+    /**
+     * Typed messages that are reference counted are the writer's from onNext on, as raw ByteBufs are: released
+     * once encoded, or refused; one taken after the refusal is dropped and released too, one never taken is not.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void referenceCountedMessagesAreReleasedOnceEncodedOrRefused(boolean fused) {
+        try (Blob cat = TestHelpers.cat()) {
+            UmhSpec<byte[], ByteBuf> spec = UmhFlux.spec(cat).codec(Framing.lengthPrefixed(1024), Codecs.bytes(),
+                    new Buffers());
+            List<ByteBuf> many = buffers(IntStream.range(0, 3000).mapToObj(i -> "m" + i).toArray(String[]::new));
+            Umh<byte[], ByteBuf> umh = spec.spawn();
+            Flux<ByteBuf> all = Flux.fromIterable(many);
+            StepVerifier.create(umh.outbound().send(fused ? all : all.hide())).verifyComplete();
+            assertThat(umh.inbound().map(String::new).collectList().block(TestHelpers.TIMEOUT))
+                    .containsExactlyElementsOf(IntStream.range(0, 3000).mapToObj(i -> "m" + i).toList());
+            assertThat(many).allSatisfy(b -> assertThat(b.refCnt()).as("refCnt of an encoded message").isZero());
+
+            List<ByteBuf> some = buffers("a", "b", "xbad", "c");
+            Umh<byte[], ByteBuf> refusing = spec.spawn();
+            List<ByteBuf> taken = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Flux<ByteBuf> four = Flux.fromIterable(some);
+            StepVerifier.create(refusing.outbound().send(fused ? four : four.hide().doOnNext(taken::add)))
+                    .expectErrorSatisfies(e -> assertThat(e).hasMessageContaining("no x"))
+                    .verify(TestHelpers.TIMEOUT);
+            assertThat(refusing.inbound().map(String::new).collectList().block(TestHelpers.TIMEOUT))
+                    .containsExactly("a", "b");
+            assertThat(some.subList(0, 3)).allSatisfy(b -> assertThat(b.refCnt()).as("encoded or refused").isZero());
+            // polled one at a time, "c" is never taken and stays the caller's; requested, it is if it came in time
+            boolean cTaken = !fused && taken.stream().anyMatch(b -> b == some.get(3));
+            assertThat(some.get(3).refCnt()).as("c, taken: %s", cTaken).isEqualTo(cTaken ? 0 : 1);
+            if (!cTaken) {
+                some.get(3).release();
+            }
+        }
+    }
+
     /**
      * A subscriber that asks for one more from each onNext, as {@code limitRate} and {@code concatMap} do: the
      * frames in the heap array are walked on; when it stops asking, exactly what it asked for has come, and

@@ -24,6 +24,9 @@ public interface Codec<T> {
      * {@link ArrayCodec#encode(Object, byte[], int, int, int)}; a message of any other codec is checked once
      * written.)
      *
+     * <p>A {@code value} that is reference counted stays the writer's: it releases it once this returns or
+     * throws, as Netty's {@code MessageToByteEncoder} does. Do not release it here.
+     *
      * @throws Exception when {@code value} cannot be encoded; the send fails with it
      */
     void encode(T value, ByteBuf out) throws Exception;

@@ -11,6 +11,7 @@ import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.IovArray;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.ReferenceCounted;
 import io.netty.util.internal.PlatformDependent;
 import io.umhflux.UmhException;
 import io.umhflux.internal.os.Os;
@@ -338,6 +339,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                 return;
             }
             if (end >= 0) {
+                releaseIfCounted(message); // encoded: the writer owns a reference-counted message from onNext on
                 noteSize(end - batchEnd);
                 batchEnd = end;
                 if (end - batchBase >= BATCH_BYTES) {
@@ -382,8 +384,9 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                     encoder.encode(message, b);
                 } catch (Exception e) {
                     b.writerIndex(before); // no half frame goes out
-                    refusedOrThrow(message, e);
-                    bind(b); // skipped: the next messages go the array way again
+                    if (refused(message, e)) {
+                        bind(b); // skipped: the next messages go the array way again
+                    }
                     return;
                 }
                 noteSize(b.writerIndex() - before);
@@ -392,29 +395,46 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                 } else {
                     bind(b); // the next messages go the array way, if the encoder has one
                 }
+                releaseIfCounted(message);
             }
         } catch (Exception e) {
-            failAfterWriting(cannotEncode(message, e));
+            IllegalArgumentException failure = cannotEncode(message, e);
+            releaseIfCounted(message);
+            failAfterWriting(failure);
         }
     }
 
-    /** The encoder refused {@code message}: skipped if the owner skips such messages, else the send fails. */
-    private void refused(O message, Exception e) {
-        try {
-            refusedOrThrow(message, e);
-        } catch (Exception notSkipped) {
-            failAfterWriting(cannotEncode(message, notSkipped));
-        }
-    }
-
-    /** The encoder refused {@code message}: skipped if the owner skips such messages, else {@code e} is thrown. */
-    private void refusedOrThrow(O message, Exception e) throws Exception {
+    /**
+     * The encoder refused {@code message}: skipped (true) if the owner skips such messages, else the send fails.
+     * Either way the message is released, if reference counted.
+     */
+    private boolean refused(O message, Exception e) {
         BiConsumer<Object, Exception> skip = unencodable;
-        if (skip == null) {
-            throw e;
+        Exception failure = e;
+        if (skip != null) {
+            try {
+                skip.accept(message, e);
+                releaseIfCounted(message);
+                return true;
+            } catch (RuntimeException skipFailed) {
+                failure = skipFailed;
+            }
         }
-        ReferenceCountUtil.release(message);
-        skip.accept(message, e);
+        IllegalArgumentException error = cannotEncode(message, failure);
+        releaseIfCounted(message);
+        failAfterWriting(error);
+        return false;
+    }
+
+    /**
+     * Releases a typed message that is reference counted, once encoded, refused or dropped: the writer owns it from
+     * {@code onNext} on, as a Netty encoder owns the messages written to it. (A plain {@code instanceof} here, with
+     * its own type profile: Netty's {@code ReferenceCountUtil} is shared with every other caller.)
+     */
+    private static void releaseIfCounted(Object message) {
+        if (message instanceof ReferenceCounted) {
+            ((ReferenceCounted) message).release();
+        }
     }
 
     private static IllegalArgumentException cannotEncode(Object message, Exception e) {
