@@ -59,10 +59,10 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
 
     private static final byte[] NO_BYTES = new byte[0];
     private static final java.nio.ByteBuffer NO_BUFFER = java.nio.ByteBuffer.allocate(0);
-    private final Input input = new Input();
+    private final Input input = new FrameInputs.ArrayFrameInput();
     /** Where the last {@link #readFrom} stopped in its array. */
     private int readEnd;
-    private final ByteBufferInput bufferInput = new ByteBufferInput();
+    private final ByteBufferInput bufferInput = new FrameInputs.BufferFrameInput();
     private byte[] scratch = new byte[4096];
     /** A key put in Kryo's graph context before a write: an auto reset clears it, a Kryo that keeps state not. */
     private static final Object STATE_PROBE = new Object();

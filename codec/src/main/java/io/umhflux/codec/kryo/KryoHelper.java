@@ -72,7 +72,7 @@ public final class KryoHelper {
         registrations.accept(kryo);
         DataInputStream in = new DataInputStream(new BufferedInputStream(stdin, 64 * 1024));
         DataOutputStream out = new DataOutputStream(new BufferedOutputStream(stdout, 64 * 1024));
-        Input input = new Input();
+        Input input = new FrameInputs.ArrayFrameInput(); // what a frame declares is checked against it (Kryo #1282)
         Output output = new Output(4096, -1);
         byte[] frame = new byte[4096];
         try {

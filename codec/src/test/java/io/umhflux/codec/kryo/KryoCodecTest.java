@@ -172,6 +172,95 @@ class KryoCodecTest {
             assertThat(array[i]).as("byte %d, outside both windows", i).isEqualTo((byte) 0x55);
         }
     }
+    /** A message with a string, to declare a string's length in a frame. */
+    record Named(String name) {
+    }
+
+    private static final KryoCodec<Object> ARRAYS = KryoCodec.of(Object.class, kryo -> {
+        kryo.register(byte[].class, 30);
+        kryo.register(int[].class, 31);
+        kryo.register(long[].class, 32);
+        kryo.register(char[].class, 33);
+        kryo.register(Named.class, 34);
+    });
+
+    /**
+     * The first bytes of a frame that declares {@code count} elements of {@code kind} (or characters) and holds
+     * none of them, padded with zeros to {@code length} bytes.
+     */
+    private static byte[] declaring(String kind, int count, int length) throws Exception {
+        com.esotericsoftware.kryo.io.Output out = new com.esotericsoftware.kryo.io.Output(length);
+        if (kind.equals("String")) {
+            byte[] named = new byte[64];
+            int end = ARRAYS.encode(new Named("\u00e9"), named, 0, named.length); // UTF-8: a counted string
+            out.writeBytes(named, 0, end - 3); // all but the string's count and its two bytes
+            out.writeVarIntFlag(true, count + 1, true);
+        } else {
+            int id = java.util.List.of("byte[]", "int[]", "long[]", "char[]").indexOf(kind) + 30;
+            out.writeVarInt(id + 2, true);
+            out.writeVarInt(count + 1, true);
+        }
+        byte[] frame = java.util.Arrays.copyOf(out.getBuffer(), length);
+        return frame;
+    }
+
+    /**
+     * RELIABILITY case 25 for what Kryo reads inside a frame (Kryo #1282): a frame that declares far more array
+     * elements or characters than it holds fails before Kryo allocates for them, on the array path and on the
+     * native-memory path of big frames.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"byte[]", "int[]", "long[]", "char[]", "String"})
+    void aFrameThatDeclaresMoreThanItHoldsAllocatesNothingForIt(String kind) throws Exception {
+        KryoCodec<Object> reader = ARRAYS.forHelper();
+        int count = 100_000_000;
+        byte[] small = declaring(kind, count, 12);
+        ByteBuf big = Unpooled.directBuffer(8192).writeBytes(declaring(kind, count, 8192));
+        byte[] cut = declaring(kind, 40, 12); // warm: the classes and paths a failed decode takes, but no big array
+        for (int path = 0; path < 2; path++) {
+            try {
+                reader.decode(cut, 0, cut.length);
+            } catch (KryoException expected) {
+                // 40 declared, fewer held
+            }
+            ByteBuf held = Unpooled.directBuffer(8192).writeBytes(declaring(kind, 40, 8192));
+            try {
+                reader.decode(held); // 40 zeros, held
+            } finally {
+                held.release();
+            }
+        }
+        for (int path = 0; path < 2; path++) { // every time: a Kryo Input keeps a char array it grew for good
+            Throwable thrown = null;
+            long before = allocatedHere();
+            try {
+                if (path == 0) {
+                    reader.decode(small, 0, small.length);
+                } else {
+                    reader.decode(big);
+                }
+            } catch (KryoException e) {
+                thrown = e;
+            }
+            long allocated = allocatedHere() - before;
+            assertThat(thrown).as("path %d", path).isNotNull();
+            assertThat(allocated).as("bytes allocated for a frame that declares %,d of %s (path %d)", count, kind,
+                    path).isLessThan(1 << 20);
+        }
+        big.release();
+        // a frame that holds what it declares still decodes
+        char[] chars = {'a', 'b'};
+        assertThat(reader.decode(encodeArray(ARRAYS, chars), 0, encodeArray(ARRAYS, chars).length)).isEqualTo(chars);
+        Named named = new Named("caf\u00e9 \u2615");
+        byte[] bytes = encodeArray(ARRAYS, named);
+        assertThat(reader.decode(bytes, 0, bytes.length)).isEqualTo(named);
+    }
+
+    private static byte[] encodeArray(KryoCodec<Object> codec, Object value) {
+        byte[] array = new byte[256];
+        return java.util.Arrays.copyOf(array, codec.encode(value, array, 0, array.length));
+    }
+
     /** The bytes this thread allocated so far (HotSpot's per-thread count). */
     private static long allocatedHere() {
         return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean())

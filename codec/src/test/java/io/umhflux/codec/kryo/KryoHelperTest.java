@@ -85,4 +85,31 @@ class KryoHelperTest {
         byte[] wire = frames(new Point(1, 1), new Point(-1, 0), new Point(3, 3));
         assertThat(serveUntilFailure(wire, IllegalStateException.class)).containsExactly(new Point(2, 2));
     }
+    /** RELIABILITY case 25 on the helper's side: a request that declares 2^30 bytes it does not hold costs none. */
+    @Test
+    void aRequestThatDeclaresMoreThanItHoldsFailsBeforeAnythingIsAllocatedForIt() throws Exception {
+        ByteArrayOutputStream wire = new ByteArrayOutputStream();
+        wire.write(frames(new Point(1, 1)));
+        // byte[] registered as 30 (written 32), then its length plus one as a varint: 2^30 + 1
+        byte[] bogus = {32, (byte) 0x81, (byte) 0x80, (byte) 0x80, (byte) 0x80, 0x04};
+        new DataOutputStream(wire).writeInt(bogus.length);
+        wire.write(bogus);
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        Throwable thrown = null;
+        long before = threads.getCurrentThreadAllocatedBytes();
+        try {
+            KryoHelper.serve(Object.class, kryo -> {
+                Messages.register(kryo);
+                kryo.register(byte[].class, 30);
+            }, request -> request, new ByteArrayInputStream(wire.toByteArray()), stdout);
+        } catch (com.esotericsoftware.kryo.KryoException e) {
+            thrown = e;
+        }
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertThat(thrown).hasMessageContaining("declares 1073741824 elements");
+        assertThat(allocated).as("bytes allocated by the helper's loop").isLessThan(16L << 20);
+        assertThat(replies(stdout.toByteArray())).containsExactly(new Point(1, 1));
+    }
 }
