@@ -23,6 +23,12 @@ import org.jspecify.annotations.Nullable;
  * naming any other id fails before anything is instantiated. Records are supported (Kryo's
  * {@code RecordSerializer}).
  *
+ * <p>A frame that declares a {@code byte[]}, a primitive array or a string longer than the bytes left in it fails
+ * before Kryo allocates for it (Kryo issue #1282: a 6-byte frame would make Kryo 5.6.2 allocate 1 GiB). Kryo's
+ * collection, map and object-array serializers size what they make from the declared count themselves, beyond
+ * this codec's reach: from a helper you do not trust with such messages, register serializers of your own for
+ * them.
+ *
  * <p>Not thread-safe, like Kryo itself: each helper gets its own instance per direction from
  * {@link #forHelper()}, used on that helper's event loop. Framings that keep stdout in a heap array hand each
  * frame over as an array range ({@link ArrayCodec}), which Kryo's {@code Input} reads in place. From a
