@@ -414,14 +414,8 @@ class FramedCodecTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("cannot write that");
     }
 
-    /** Writes ASCII into arrays; knows a value's length up front, and heeds the maximum or not. */
-    private static final class SizedAscii implements ArrayCodec<String> {
-        private final boolean heedsMaximum;
-
-        SizedAscii(boolean heedsMaximum) {
-            this.heedsMaximum = heedsMaximum;
-        }
-
+    /** ASCII strings from and into ByteBufs and arrays; how it writes arrays is up to each subclass. */
+    private abstract static class PlainAscii implements ArrayCodec<String> {
         @Override
         public void encode(String value, ByteBuf out) {
             out.writeCharSequence(value, StandardCharsets.US_ASCII);
@@ -435,6 +429,20 @@ class FramedCodecTest {
         @Override
         public String decode(byte[] array, int offset, int length) {
             return new String(array, offset, length, StandardCharsets.US_ASCII);
+        }
+
+        @Override
+        public PlainAscii forHelper() {
+            return this;
+        }
+    }
+
+    /** Writes ASCII into arrays; knows a value's length up front, and heeds the maximum or not. */
+    private static final class SizedAscii extends PlainAscii {
+        private final boolean heedsMaximum;
+
+        SizedAscii(boolean heedsMaximum) {
+            this.heedsMaximum = heedsMaximum;
         }
 
         @Override
@@ -455,10 +463,6 @@ class FramedCodecTest {
             return offset + ascii.length;
         }
 
-        @Override
-        public SizedAscii forHelper() {
-            return this;
-        }
     }
 
     /** A message over the maximum is refused as soon as the codec knows; one that passes it anyway, once written. */
@@ -511,7 +515,7 @@ class FramedCodecTest {
     }
 
     /** Says it wrote further than it was allowed to, or ended before it began. */
-    private static final class Overreaching implements ArrayCodec<String> {
+    private static final class Overreaching extends PlainAscii {
         private final int by;
 
         Overreaching(int by) {
@@ -519,29 +523,10 @@ class FramedCodecTest {
         }
 
         @Override
-        public void encode(String value, ByteBuf out) {
-            out.writeCharSequence(value, StandardCharsets.US_ASCII);
-        }
-
-        @Override
-        public String decode(ByteBuf frame) {
-            return frame.readCharSequence(frame.readableBytes(), StandardCharsets.US_ASCII).toString();
-        }
-
-        @Override
-        public String decode(byte[] array, int offset, int length) {
-            return new String(array, offset, length, StandardCharsets.US_ASCII);
-        }
-
-        @Override
         public int encode(String value, byte[] array, int offset, int limit) {
             return by > 0 ? limit + by : offset + by;
         }
 
-        @Override
-        public Overreaching forHelper() {
-            return this;
-        }
     }
 
     /** An end outside the room given is the codec's bug: an error naming it, never a corrupt batch. */
