@@ -55,8 +55,9 @@ final class FrameInputs {
                 }
             }
         }
-        if (count > 1) { // 0 is null, 1 the empty string, and Kryo allocates nothing for a negative count
-            check(count - 1L, limit - at);
+        int chars = count - 1; // as Kryo counts down: Integer.MIN_VALUE becomes Integer.MAX_VALUE
+        if (chars > 0) { // a count of 0 is null, 1 the empty string; Kryo allocates nothing for a negative one
+            check(chars, limit - at);
         }
     }
 

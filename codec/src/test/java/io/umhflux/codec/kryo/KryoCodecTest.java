@@ -256,6 +256,25 @@ class KryoCodecTest {
         assertThat(reader.decode(bytes, 0, bytes.length)).isEqualTo(named);
     }
 
+    /**
+     * A string's character count of Integer.MIN_VALUE, which Kryo counts down to Integer.MAX_VALUE before it makes
+     * its char array: refused too, on both paths (it was an OutOfMemoryError on the event loop).
+     */
+    @Test
+    void aStringCountThatKryoWouldWrapToTheLargestIsRefusedToo() {
+        byte[] frame = {3, (byte) 0xC0, (byte) 0x80, (byte) 0x80, (byte) 0x80, 0x10}; // String (id 1), then the count
+        KryoCodec<Object> reader = ARRAYS.forHelper();
+        assertThatThrownBy(() -> reader.decode(frame, 0, frame.length)).isInstanceOf(KryoException.class)
+                .hasMessageContaining("declares 2147483647 elements");
+        ByteBuf big = Unpooled.directBuffer(8192).writeBytes(frame).writeZero(8000);
+        try {
+            assertThatThrownBy(() -> reader.decode(big)).isInstanceOf(KryoException.class)
+                    .hasMessageContaining("declares 2147483647 elements");
+        } finally {
+            big.release();
+        }
+    }
+
     private static byte[] encodeArray(KryoCodec<Object> codec, Object value) {
         byte[] array = new byte[256];
         return java.util.Arrays.copyOf(array, codec.encode(value, array, 0, array.length));

@@ -179,7 +179,7 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         I message;
         try {
             message = codec.decode(array, start, n);
-        } catch (Exception e) {
+        } catch (Exception | OutOfMemoryError | StackOverflowError e) {
             throw cannotDecode(e, offset, n);
         }
         arrayEnd = start + n;
@@ -239,7 +239,7 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
             I message;
             try {
                 message = arrays.decode(in.array(), start, length);
-            } catch (Exception e) {
+            } catch (Exception | OutOfMemoryError | StackOverflowError e) {
                 throw cannotDecode(e, offset, length);
             }
             return notNull(message, offset, length);
@@ -258,7 +258,7 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         }
         try {
             message = codec.decode(frame);
-        } catch (Exception e) {
+        } catch (Exception | OutOfMemoryError | StackOverflowError e) {
             throw cannotDecode(e, offset, length);
         }
         if (frame.isReadable() && kind != Framing.Kind.RAW) {
@@ -269,7 +269,12 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         return notNull(message, offset, length);
     }
 
-    private static FrameException cannotDecode(Exception e, long offset, int length) {
+    /**
+     * A codec's failure on one frame, which fails that helper's inbound. An {@code OutOfMemoryError} (an array of a
+     * size the frame declared) or a {@code StackOverflowError} (nesting it declared) counts too: thrown on the event
+     * loop, either would end the loop and every helper on it, for one helper's bad bytes.
+     */
+    private static FrameException cannotDecode(Throwable e, long offset, int length) {
         return (FrameException) new FrameException("cannot decode the " + length + "-byte frame at offset " + offset
                 + ": " + e, offset, length).initCause(e);
     }

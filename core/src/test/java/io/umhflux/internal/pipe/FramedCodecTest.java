@@ -16,6 +16,7 @@ import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
 /** Frames on the wire: exact bytes, any chunking, and every kind of bad input (RELIABILITY.md case 25). */
@@ -434,6 +435,55 @@ class FramedCodecTest {
         @Override
         public PlainAscii forHelper() {
             return this;
+        }
+    }
+
+    /** Throws what a decoder may hit on a frame's word: an array of the size it declares, or nesting as deep. */
+    private static final class ErrorThrowing extends PlainAscii {
+        @Override
+        public String decode(ByteBuf frame) {
+            return thrown(super.decode(frame));
+        }
+
+        @Override
+        public String decode(byte[] array, int offset, int length) {
+            return thrown(super.decode(array, offset, length));
+        }
+
+        private static String thrown(String word) {
+            if (word.equals("huge")) {
+                throw new OutOfMemoryError("Requested array size exceeds VM limit");
+            }
+            if (word.equals("deep")) {
+                throw new StackOverflowError();
+            }
+            return word;
+        }
+
+        @Override
+        public int encode(String value, byte[] array, int offset, int limit) {
+            return -1;
+        }
+    }
+
+    /**
+     * An OutOfMemoryError or StackOverflowError from a codec fails the frame, like any decode failure: thrown on
+     * the event loop, it would end the loop and every helper on it.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void errorsADecoderHitsOnAFrameAreFrameErrors(boolean direct) throws Exception {
+        for (Framing framing : List.of(Framing.lengthPrefixed(MAX), Framing.lines(MAX))) {
+            for (String word : List.of("huge", "deep")) {
+                byte[] wire = encode(framing, new Ascii(), List.of("ok", word));
+                assertThatThrownBy(() -> decode(framing, new ErrorThrowing(), wire, new int[0], direct))
+                        .as("%s, %s, direct %s", framing, word, direct)
+                        .isInstanceOfSatisfying(FrameException.class, e -> {
+                            assertThat(e.offset()).isEqualTo(framing.kind() == Framing.Kind.LINES ? 3 : 6);
+                            assertThat(e.getMessage()).contains("cannot decode the 4-byte frame");
+                        })
+                        .hasCauseInstanceOf(word.equals("huge") ? OutOfMemoryError.class : StackOverflowError.class);
+            }
         }
     }
 
