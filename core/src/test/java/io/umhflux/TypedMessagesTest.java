@@ -211,6 +211,34 @@ class TypedMessagesTest {
         }
     }
 
+    /** A codec written to the old contract, releasing what it encoded: the send fails and says why. */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void aCodecThatReleasesWhatItEncodedFailsTheSendSayingSo(boolean fused) {
+        Codec<ByteBuf> releasing = new Codec<>() {
+            @Override
+            public void encode(ByteBuf value, ByteBuf out) {
+                out.writeBytes(value, value.readerIndex(), value.readableBytes());
+                value.release();
+            }
+
+            @Override
+            public ByteBuf decode(ByteBuf frame) {
+                throw new UnsupportedOperationException("outbound only");
+            }
+        };
+        try (Blob cat = TestHelpers.cat()) {
+            Umh<byte[], ByteBuf> umh = UmhFlux.spec(cat).codec(Framing.lengthPrefixed(1024), Codecs.bytes(), releasing)
+                    .spawn();
+            Flux<ByteBuf> two = Flux.fromIterable(buffers("a", "b"));
+            StepVerifier.create(umh.outbound().send(fused ? two : two.hide()))
+                    .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalStateException.class)
+                            .hasMessageContaining("the codec released the message it encoded"))
+                    .verify(TestHelpers.TIMEOUT);
+            assertThat(umh.inbound().map(String::new).collectList().block(TestHelpers.TIMEOUT)).containsExactly("a");
+        }
+    }
+
     /**
      * A subscriber that asks for one more from each onNext, as {@code limitRate} and {@code concatMap} do: the
      * frames in the heap array are walked on; when it stops asking, exactly what it asked for has come, and

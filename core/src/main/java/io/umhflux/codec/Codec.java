@@ -21,13 +21,14 @@ public interface Codec<T> {
      * that a message over it fails there rather than once written whole; a codec that stages its bytes elsewhere
      * before appending them does best to stop at that bound too, as {@code KryoCodec} does. (Under the
      * length-prefixed framing, a codec that is an {@link ArrayCodec} is stopped at the maximum through
-     * {@link ArrayCodec#encode(Object, byte[], int, int, int)}; a message of any other codec is checked once
-     * written.)
+     * {@link ArrayCodec#encode(Object, byte[], int, int, int)}; there and under the lines framing, a message of any
+     * other codec is checked against the maximum once written.)
      *
      * <p>A {@code value} that is reference counted stays the writer's: it releases it once this returns or
      * throws, as Netty's {@code MessageToByteEncoder} does. Do not release it here.
      *
-     * @throws Exception when {@code value} cannot be encoded; the send fails with it
+     * @throws Exception when {@code value} cannot be encoded; the send fails with it (a request client fails
+     *     that one request and goes on, unless it is a {@link CodecBrokenException})
      */
     void encode(T value, ByteBuf out) throws Exception;
 

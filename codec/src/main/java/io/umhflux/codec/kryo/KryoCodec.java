@@ -9,6 +9,7 @@ import com.esotericsoftware.kryo.util.ObjectMap;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.internal.PlatformDependent;
 import io.umhflux.codec.ArrayCodec;
+import io.umhflux.codec.CodecBrokenException;
 import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -42,10 +43,12 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>A Kryo that keeps state across messages ({@code setAutoReset(false)}: class names or references sent once
  * per stream) works as long as every message goes out. After a message fails midway through it (a serializer
- * throws, or the message is over the maximum), it is ahead of the helper's Kryo for good, so the codec encodes
- * nothing more: later messages fail with an {@link IllegalStateException} rather than reach the helper as
- * frames it would misread. Whether the Kryo keeps state is seen from its first message (an auto reset clears
- * the graph context).
+ * throws, or the message is over the maximum), it is ahead of the helper's Kryo for good: that message and every
+ * later one fail with a {@link io.umhflux.codec.CodecBrokenException}, which fails the send (a request client
+ * stops the helper, and a supervised client or pool starts a new one with a new codec) rather than let frames the
+ * helper would misread reach it. A message of an unregistered class, with registration required, is refused
+ * before Kryo writes anything and breaks nothing. Whether the Kryo keeps state is seen from its first message
+ * (an auto reset clears the graph context).
  *
  * @param <T> the message type (a class or interface all messages are instances of)
  */
@@ -76,6 +79,9 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
     private @Nullable Boolean keepsState;
     /** A message failed midway through a Kryo that keeps state: the reader's Kryo would no longer follow. */
     private boolean broken;
+    private static final String BROKEN = "a message failed midway through this helper's Kryo, which keeps state"
+            + " across messages (auto reset off): the helper's Kryo could no longer follow what comes after, so"
+            + " nothing more is encoded for this helper (a new helper gets a new codec)";
 
     private KryoCodec(Class<T> type, Supplier<Kryo> factory) {
         this.type = type;
@@ -119,28 +125,23 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
             dropSpilled(same);
             if (same) {
                 // the array path gave this message up for lack of room; Kryo wrote it once, into the spill
-                boolean sent = false;
                 try {
                     window.appendSpill(out);
-                    sent = true;
-                } finally {
-                    afterWrite(sent, false);
+                } catch (RuntimeException e) {
+                    throw failed(e, false);
                 }
                 return;
             }
         }
-        beforeWrite();
-        boolean sent = false;
+        beforeWrite(value);
+        int most = out.maxWritableBytes();
         try {
             if (out.hasArray()) {
                 int base = out.arrayOffset();
-                int most = out.maxWritableBytes();
                 int end = window.write(kryo, value, out.array(), base + out.writerIndex(), base + out.capacity(),
                         most);
                 if (end == -2) {
-                    // as the buffer itself would refuse it, but before the message was written whole
-                    throw new IndexOutOfBoundsException("the message takes more than " + most
-                            + " bytes, the most that " + out + " can take");
+                    throw tooBig(most, out); // as the buffer itself would refuse it, before it was written whole
                 }
                 if (end >= 0) {
                     out.writerIndex(end - base);
@@ -148,25 +149,40 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
                     window.appendSpill(out);
                 }
             } else {
-                output.reset();
-                kryo.writeClassAndObject(output, value);
+                byte[] kept = output.getBuffer();
+                output.setBuffer(kept.length <= most ? kept : new byte[Math.min(most, 4096)], most);
+                try {
+                    kryo.writeClassAndObject(output, value);
+                } catch (KryoBufferOverflowException e) {
+                    throw (IndexOutOfBoundsException) tooBig(most, out).initCause(e);
+                }
                 out.writeBytes(output.getBuffer(), 0, output.position());
             }
-            sent = true;
-        } finally {
-            afterWrite(sent, true);
+        } catch (RuntimeException e) {
+            throw failed(e, true);
+        } catch (Error e) {
+            failed(e, true);
+            throw e;
         }
+        settleProbe();
+    }
+
+    private static IndexOutOfBoundsException tooBig(int most, ByteBuf out) {
+        return new IndexOutOfBoundsException("the message takes more than " + most + " bytes, the most that " + out
+                + " can take");
     }
 
     /**
      * Refuses to go on after a message failed midway through a Kryo that keeps state; and, until that is known,
-     * marks the graph context so that {@link #afterWrite} can tell.
+     * marks the graph context so that {@link #settleProbe} can tell.
      */
-    private void beforeWrite() {
+    private void beforeWrite(@Nullable Object value) {
         if (broken) {
-            throw new IllegalStateException("an earlier message failed midway through this helper's Kryo, which keeps"
-                    + " state across messages (auto reset off): the helper's Kryo could no longer follow what comes"
-                    + " after, so nothing more is encoded for this helper (a new helper gets a new codec)");
+            throw new CodecBrokenException(BROKEN, null);
+        }
+        if (!Boolean.FALSE.equals(keepsState) && value != null && kryo.isRegistrationRequired()) {
+            // an unregistered class fails here, before Kryo writes or records anything: no reason to break
+            kryo.getRegistration(value.getClass());
         }
         if (keepsState == null) {
             graphContext().put(STATE_PROBE, STATE_PROBE);
@@ -178,17 +194,26 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
         return kryo.getGraphContext();
     }
 
-    /**
-     * After Kryo wrote a message ({@code sent}: it goes out, now or from the spill) or gave up on it: a Kryo that
-     * keeps state is then ahead of the reader's for good.
-     */
-    private void afterWrite(boolean sent, boolean probed) {
-        if (probed && keepsState == null) {
+    /** After a write, successful or not: whether the Kryo keeps state, if not known yet. */
+    private void settleProbe() {
+        if (keepsState == null) {
             keepsState = graphContext().remove(STATE_PROBE) != null; // an auto reset cleared it
         }
-        if (!sent && Boolean.TRUE.equals(keepsState)) {
-            broken = true;
+    }
+
+    /**
+     * A message failed in or after Kryo ({@code probed}: in a write that {@link #beforeWrite} marked): a Kryo that
+     * keeps state is then ahead of the reader's for good, and the codec broken. Returns what to throw.
+     */
+    private RuntimeException failed(Throwable e, boolean probed) {
+        if (probed) {
+            settleProbe();
         }
+        if (Boolean.TRUE.equals(keepsState)) {
+            broken = true;
+            return new CodecBrokenException(BROKEN + ", by " + e, e);
+        }
+        return e instanceof RuntimeException ? (RuntimeException) e : new IllegalStateException(e);
     }
 
     /**
@@ -207,19 +232,27 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
 
     /**
      * As {@link #encode(Object, byte[], int, int)}; a message over {@code maxLength} stops Kryo as soon as it
-     * writes past it: -2, and nothing kept.
+     * writes past it: -2, and nothing kept (with a Kryo that keeps state, a {@link CodecBrokenException}).
      */
     @Override
     public int encode(T value, byte[] array, int offset, int limit, int maxLength) {
         if (spilledLast) {
             dropSpilled(false);
         }
-        beforeWrite();
-        int end = -2;
+        beforeWrite(value);
+        int end;
         try {
             end = window.write(kryo, value, array, offset, limit, maxLength);
-        } finally {
-            afterWrite(end != -2, true);
+        } catch (RuntimeException e) {
+            throw failed(e, true);
+        } catch (Error e) {
+            failed(e, true);
+            throw e;
+        }
+        settleProbe();
+        if (end == -2 && Boolean.TRUE.equals(keepsState)) {
+            throw failed(new IllegalArgumentException("the message takes more than " + maxLength
+                    + " bytes, the framing's maximum"), false);
         }
         if (end == -1) {
             spilledLast = true;
@@ -229,8 +262,8 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
     }
 
     private void dropSpilled(boolean keepBytes) {
-        if (!keepBytes) {
-            afterWrite(false, false); // a message Kryo wrote into the spill never went out
+        if (!keepBytes && Boolean.TRUE.equals(keepsState)) {
+            broken = true; // a message Kryo wrote into the spill never went out
         }
         spilledLast = false;
         spilledValue = null;

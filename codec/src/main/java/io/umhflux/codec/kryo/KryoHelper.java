@@ -87,10 +87,18 @@ public final class KryoHelper {
                 if (length < 0) {
                     throw new IOException("frame length " + Integer.toUnsignedString(length) + " is too large");
                 }
-                if (frame.length < length) {
-                    frame = new byte[Math.max(length, frame.length * 2)];
+                // the array grows as the bytes arrive, not to what the header claims: a bogus length costs no more
+                // than the bytes that came
+                for (int got = 0; got < length; ) {
+                    if (got == frame.length) {
+                        frame = java.util.Arrays.copyOf(frame, (int) Math.min(length, 2L * frame.length));
+                    }
+                    int n = in.read(frame, got, Math.min(frame.length, length) - got);
+                    if (n < 0) {
+                        throw new EOFException("a request frame ended after " + got + " of its " + length + " bytes");
+                    }
+                    got += n;
                 }
-                in.readFully(frame, 0, length);
                 input.setBuffer(frame, 0, length);
                 Object request = kryo.readClassAndObject(input);
                 if (!type.isInstance(request)) {

@@ -485,14 +485,43 @@ class KryoCodecTest {
         byte[] batch = new byte[4096];
         int end = encoder.encode(new Point(1, 2), batch, 0, batch.length, 1000);
         assertThat(end).isPositive();
-        assertThat(encoder.encode(new byte[2000], batch, end, batch.length, 1000)).as("over the maximum").isEqualTo(-2);
+        assertThatThrownBy(() -> encoder.encode(new byte[2000], batch, end, batch.length, 1000))
+                .isInstanceOf(io.umhflux.codec.CodecBrokenException.class)
+                .hasMessageContaining("more than 1000 bytes, the framing's maximum");
         for (ThrowingEncode next : java.util.List.<ThrowingEncode>of(
                 () -> encoder.encode(new byte[3], batch, end, batch.length, 1000),
                 () -> encoder.encode(new Point(3, 4), batch, end, batch.length),
                 () -> encoder.encode(new Point(3, 4), Unpooled.buffer()))) {
-            assertThatThrownBy(next::run).isInstanceOf(IllegalStateException.class)
+            assertThatThrownBy(next::run).isInstanceOf(io.umhflux.codec.CodecBrokenException.class)
                     .hasMessageContaining("keeps state across messages (auto reset off)");
         }
+    }
+
+    /**
+     * With a Kryo that keeps state and requires registration, an unregistered class fails before Kryo writes or
+     * records anything: that message alone is refused, and the codec goes on.
+     */
+    @Test
+    void aKryoThatKeepsStateGoesOnAfterAnUnregisteredClass() throws Exception {
+        java.util.function.Supplier<com.esotericsoftware.kryo.Kryo> registered = () -> {
+            com.esotericsoftware.kryo.Kryo k = new com.esotericsoftware.kryo.Kryo();
+            k.setAutoReset(false);
+            k.setReferences(true);
+            Messages.register(k);
+            return k;
+        };
+        KryoCodec<Object> encoder = KryoCodec.withFactory(Object.class, registered);
+        KryoCodec<Object> decoder = KryoCodec.withFactory(Object.class, registered);
+        byte[] batch = new byte[256];
+        assertThatThrownBy(() -> encoder.encode(new java.util.ArrayList<>(), batch, 0, batch.length, 100))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Class is not registered");
+        Point p = new Point(7, 8);
+        int end = encoder.encode(p, batch, 0, batch.length, 100);
+        assertThat(decoder.decode(batch, 0, end)).isEqualTo(p);
+        assertThatThrownBy(() -> encoder.encode(java.util.List.of(1), batch, 0, batch.length, 100))
+                .isInstanceOf(IllegalArgumentException.class);
+        int again = encoder.encode(p, batch, 0, batch.length, 100);
+        assertThat(decoder.decode(batch, 0, again)).isEqualTo(p);
     }
 
     /** With auto reset (the default), a message that fails or is over the maximum takes nothing from the next. */

@@ -112,4 +112,27 @@ class KryoHelperTest {
         assertThat(allocated).as("bytes allocated by the helper's loop").isLessThan(16L << 20);
         assertThat(replies(stdout.toByteArray())).containsExactly(new Point(1, 1));
     }
+    /** A frame header that claims 2^30 bytes, followed by ten: the loop fails having allocated about what came. */
+    @Test
+    void aHeaderThatClaimsMoreThanComesCostsOnlyWhatCame() throws Exception {
+        ByteArrayOutputStream wire = new ByteArrayOutputStream();
+        wire.write(frames(new Point(1, 1)));
+        new DataOutputStream(wire).writeInt(1 << 30);
+        wire.write(new byte[10]);
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        Throwable thrown = null;
+        long before = threads.getCurrentThreadAllocatedBytes();
+        try {
+            KryoHelper.serve(Point.class, Messages::register, p -> p, new ByteArrayInputStream(wire.toByteArray()),
+                    stdout);
+        } catch (IOException e) {
+            thrown = e;
+        }
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertThat(thrown).isInstanceOf(java.io.EOFException.class).hasMessageContaining("after 10 of its 1073741824");
+        assertThat(allocated).as("bytes allocated by the helper's loop").isLessThan(16L << 20);
+        assertThat(replies(stdout.toByteArray())).containsExactly(new Point(1, 1));
+    }
 }

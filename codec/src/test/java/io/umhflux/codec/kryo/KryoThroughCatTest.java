@@ -66,4 +66,39 @@ class KryoThroughCatTest {
         assertThat((byte[]) echoed.get(0)).isEqualTo(small);
         assertThat((byte[]) echoed.get(1)).isEqualTo(big);
     }
+    /**
+     * A request client on a Kryo that keeps state: a request over the maximum breaks the codec, so it fails with a
+     * CodecBrokenException and the helper is stopped; a supervised client goes on with a new helper and a new
+     * codec, rather than refusing every later request on a helper that stays up.
+     */
+    @org.junit.jupiter.api.Test
+    void aCodecBrokenByARequestStopsItsHelperAndASupervisedClientGoesOn() {
+        java.util.function.Supplier<com.esotericsoftware.kryo.Kryo> stateful = () -> {
+            com.esotericsoftware.kryo.Kryo k = new com.esotericsoftware.kryo.Kryo();
+            k.setAutoReset(false);
+            k.register(byte[].class, 30);
+            return k;
+        };
+        KryoCodec<Object> codec = KryoCodec.withFactory(Object.class, stateful);
+        io.umhflux.UmhClient<Object, Object> client = UmhFlux.spec(cat)
+                .codec(Framing.lengthPrefixed(64 * 1024), codec, codec)
+                .supervise(io.umhflux.Restart.backoff(Duration.ofMillis(10), Duration.ofMillis(10)));
+        try {
+            assertThat((byte[]) client.exchange(new byte[] {1}).block(TIMEOUT)).containsExactly(1);
+            StepVerifier.create(client.exchange(new byte[128 * 1024]))
+                    .expectErrorSatisfies(e -> assertThat(e).hasRootCauseInstanceOf(IllegalArgumentException.class)
+                            .hasStackTraceContaining("CodecBrokenException")
+                            .hasStackTraceContaining("more than 65536 bytes"))
+                    .verify(TIMEOUT);
+            Object later = null;
+            for (int i = 0; i < 50 && !(later instanceof byte[]); i++) {
+                later = client.exchange(new byte[] {2}).onErrorResume(e -> reactor.core.publisher.Mono.just(e))
+                        .block(TIMEOUT);
+            }
+            assertThat(later).isInstanceOf(byte[].class);
+            assertThat((byte[]) later).containsExactly(2);
+        } finally {
+            client.dispose();
+        }
+    }
 }

@@ -10,10 +10,12 @@ import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.IovArray;
+import io.netty.util.IllegalReferenceCountException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.ReferenceCounted;
 import io.netty.util.internal.PlatformDependent;
 import io.umhflux.UmhException;
+import io.umhflux.codec.CodecBrokenException;
 import io.umhflux.internal.os.Os;
 import io.umhflux.internal.process.Loops;
 import java.io.IOException;
@@ -339,12 +341,12 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                 return;
             }
             if (end >= 0) {
-                releaseIfCounted(message); // encoded: the writer owns a reference-counted message from onNext on
                 noteSize(end - batchEnd);
                 batchEnd = end;
                 if (end - batchBase >= BATCH_BYTES) {
                     closeBatch();
                 }
+                releaseEncoded(message);
                 return;
             }
             unbind(); // no room left: the buffer's own way, which grows it
@@ -357,6 +359,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             ReferenceCountUtil.release(message);
             return;
         }
+        boolean encoded = false;
         try {
             if (passThrough) {
                 ByteBuf buf = (ByteBuf) message;
@@ -395,28 +398,51 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                 } else {
                     bind(b); // the next messages go the array way, if the encoder has one
                 }
-                releaseIfCounted(message);
+                encoded = true;
             }
         } catch (Exception e) {
             IllegalArgumentException failure = cannotEncode(message, e);
             releaseIfCounted(message);
             failAfterWriting(failure);
         }
+        if (encoded) {
+            releaseEncoded(message);
+        }
     }
 
     /**
-     * The encoder refused {@code message}: skipped (true) if the owner skips such messages, else the send fails.
-     * Either way the message is released, if reference counted.
+     * Releases a message once encoded, if reference counted: the writer owns it from {@code onNext} on, as a Netty
+     * encoder owns the messages written to it. A codec that released it itself fails the send, saying so.
+     */
+    private void releaseEncoded(O message) {
+        if (message instanceof ReferenceCounted) {
+            try {
+                ((ReferenceCounted) message).release();
+            } catch (IllegalReferenceCountException e) {
+                failAfterWriting(new IllegalStateException("the codec released the message it encoded, "
+                        + message.getClass().getName() + "; the writer owns it and releases it (Codec.encode)", e));
+            }
+        }
+    }
+
+    /**
+     * The encoder refused {@code message}: skipped (true) if the owner skips such messages, else the send fails; a
+     * {@link CodecBrokenException} fails the send even then. Either way the message is released, if reference
+     * counted.
      */
     private boolean refused(O message, Exception e) {
         BiConsumer<Object, Exception> skip = unencodable;
         Exception failure = e;
         if (skip != null) {
             try {
-                skip.accept(message, e);
-                releaseIfCounted(message);
-                return true;
+                skip.accept(message, e); // its request fails with the codec's reason
+                if (!(e instanceof CodecBrokenException)) {
+                    releaseIfCounted(message);
+                    return true;
+                }
+                // a codec that can encode nothing more: the send fails too, and the helper with it
             } catch (RuntimeException skipFailed) {
+                skipFailed.addSuppressed(e);
                 failure = skipFailed;
             }
         }
@@ -427,9 +453,9 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     }
 
     /**
-     * Releases a typed message that is reference counted, once encoded, refused or dropped: the writer owns it from
-     * {@code onNext} on, as a Netty encoder owns the messages written to it. (A plain {@code instanceof} here, with
-     * its own type profile: Netty's {@code ReferenceCountUtil} is shared with every other caller.)
+     * Releases a typed message that is reference counted, refused or dropped. (A plain {@code instanceof} here and in
+     * {@link #releaseEncoded}, with their own type profiles: Netty's {@code ReferenceCountUtil} is shared with every
+     * other caller.)
      */
     private static void releaseIfCounted(Object message) {
         if (message instanceof ReferenceCounted) {
