@@ -338,6 +338,23 @@ class KryoCodecTest {
         assertThat(allocated).as("bytes allocated to find out (the message takes 32 MiB)").isLessThan(3L << 20);
         assertThat(bounded.writerIndex()).isZero();
         bounded.release();
+        // a direct buffer: through the codec's own Output, bounded the same way
+        ByteBuf direct = Unpooled.directBuffer(256, 1 << 20);
+        bytes.encode(new byte[100], direct);
+        direct.clear();
+        Throwable fromDirect = null;
+        long beforeDirect = allocatedHere();
+        try {
+            bytes.encode(huge, direct);
+        } catch (IndexOutOfBoundsException e) {
+            fromDirect = e;
+        }
+        long allocatedDirect = allocatedHere() - beforeDirect;
+        assertThat(fromDirect).isInstanceOf(IndexOutOfBoundsException.class)
+                .hasMessageContaining("more than " + (1 << 20) + " bytes");
+        assertThat(allocatedDirect).as("bytes allocated on the direct path").isLessThan(3L << 20);
+        assertThat(direct.writerIndex()).isZero();
+        direct.release();
         // the two-argument array method (no maximum) still takes what fits an array
         assertThat(bytes.encode(new byte[] {5}, new byte[8], 0, 8)).isEqualTo(3);
     }
