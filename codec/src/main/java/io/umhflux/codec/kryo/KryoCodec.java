@@ -161,8 +161,7 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
         } catch (RuntimeException e) {
             throw failed(e, true);
         } catch (Error e) {
-            failed(e, true);
-            throw e;
+            throw failedBy(e);
         }
         settleProbe();
     }
@@ -199,6 +198,12 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
         if (keepsState == null) {
             keepsState = graphContext().remove(STATE_PROBE) != null; // an auto reset cleared it
         }
+    }
+
+    /** {@link #failed} for an {@code Error}, which is thrown as it is. */
+    private Error failedBy(Error e) {
+        failed(e, true);
+        return e;
     }
 
     /**
@@ -246,8 +251,7 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
         } catch (RuntimeException e) {
             throw failed(e, true);
         } catch (Error e) {
-            failed(e, true);
-            throw e;
+            throw failedBy(e);
         }
         settleProbe();
         if (end == -2 && Boolean.TRUE.equals(keepsState)) {

@@ -2,6 +2,7 @@ package io.umhflux.codec.kryo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static io.umhflux.codec.kryo.Allocations.allocatedHere;
 
 import com.esotericsoftware.kryo.KryoException;
 import io.netty.buffer.ByteBuf;
@@ -278,12 +279,6 @@ class KryoCodecTest {
     private static byte[] encodeArray(KryoCodec<Object> codec, Object value) {
         byte[] array = new byte[256];
         return java.util.Arrays.copyOf(array, codec.encode(value, array, 0, array.length));
-    }
-
-    /** The bytes this thread allocated so far (HotSpot's per-thread count). */
-    private static long allocatedHere() {
-        return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean())
-                .getCurrentThreadAllocatedBytes();
     }
 
     @Test

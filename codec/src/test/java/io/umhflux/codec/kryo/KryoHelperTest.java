@@ -95,10 +95,8 @@ class KryoHelperTest {
         new DataOutputStream(wire).writeInt(bogus.length);
         wire.write(bogus);
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        com.sun.management.ThreadMXBean threads =
-                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         Throwable thrown = null;
-        long before = threads.getCurrentThreadAllocatedBytes();
+        long before = Allocations.allocatedHere();
         try {
             KryoHelper.serve(Object.class, kryo -> {
                 Messages.register(kryo);
@@ -107,7 +105,7 @@ class KryoHelperTest {
         } catch (com.esotericsoftware.kryo.KryoException e) {
             thrown = e;
         }
-        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        long allocated = Allocations.allocatedHere() - before;
         assertThat(thrown).hasMessageContaining("declares 1073741824 elements");
         assertThat(allocated).as("bytes allocated by the helper's loop").isLessThan(16L << 20);
         assertThat(replies(stdout.toByteArray())).containsExactly(new Point(1, 1));
@@ -120,17 +118,15 @@ class KryoHelperTest {
         new DataOutputStream(wire).writeInt(1 << 30);
         wire.write(new byte[10]);
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        com.sun.management.ThreadMXBean threads =
-                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         Throwable thrown = null;
-        long before = threads.getCurrentThreadAllocatedBytes();
+        long before = Allocations.allocatedHere();
         try {
             KryoHelper.serve(Point.class, Messages::register, p -> p, new ByteArrayInputStream(wire.toByteArray()),
                     stdout);
         } catch (IOException e) {
             thrown = e;
         }
-        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        long allocated = Allocations.allocatedHere() - before;
         assertThat(thrown).isInstanceOf(java.io.EOFException.class).hasMessageContaining("after 10 of its 1073741824");
         assertThat(allocated).as("bytes allocated by the helper's loop").isLessThan(16L << 20);
         assertThat(replies(stdout.toByteArray())).containsExactly(new Point(1, 1));
