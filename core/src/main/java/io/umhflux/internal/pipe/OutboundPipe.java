@@ -402,7 +402,9 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             }
         } catch (Exception e) {
             IllegalArgumentException failure = cannotEncode(message, e);
-            releaseIfCounted(message);
+            if (!passThrough) {
+                releaseIfCounted(message); // a raw buffer may be released or queued already
+            }
             failAfterWriting(failure);
         }
         if (encoded) {
