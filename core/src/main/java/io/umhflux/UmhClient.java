@@ -34,7 +34,9 @@ public interface UmhClient<I, O> extends Disposable {
      * misses it is replaced; on a single helper its answer, when it comes, is dropped);
      * {@link RestartsExhaustedException} when a supervised helper was given up;
      * {@link IllegalStateException} after {@link #close()}. Cancelling drops the response when it comes.
-     * Raw {@code ByteBuf} responses belong to the subscriber, which must release them.
+     * Raw {@code ByteBuf} responses belong to the subscriber, which must release them. A reference-counted
+     * request belongs to the client once the Mono is subscribed: it is released once written, or when the call
+     * ends without writing it (a retry holds a reference of its own).
      */
     Mono<I> exchange(O request);
 

@@ -107,6 +107,8 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     /** The upstream's queue when it fused synchronously (SYNC): messages are polled, not requested. */
     private Fuseable.@Nullable QueueSubscription<? extends O> polled;
     private @Nullable MonoSink<Void> sink;
+    /** {@link #currentContext()}, once made. */
+    private @Nullable Context context;
     private long queuedBytes;
     private long outstanding;
     private long averageSize = 1024;
@@ -234,10 +236,31 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         });
     }
 
+    /**
+     * The send's context, with a discard hook: a reference-counted message the publisher discards (one it queued or
+     * still held when the send was cancelled or failed) is released, after the send's own hook, if it set one, had
+     * it; as the writer would have once it took the message. Made once per send.
+     */
     @Override
     public Context currentContext() {
-        MonoSink<Void> s = sink;
-        return s == null ? Context.empty() : Context.of(s.contextView());
+        Context c = context;
+        if (c == null) {
+            MonoSink<Void> s = sink;
+            if (s == null) {
+                return Context.empty();
+            }
+            Context own = Context.of(s.contextView());
+            c = Operators.enableOnDiscard(own, discarded -> releaseDiscarded(discarded, own));
+            context = c;
+        }
+        return c;
+    }
+
+    private static void releaseDiscarded(Object discarded, Context own) {
+        Operators.onDiscard(discarded, own);
+        if (discarded instanceof ReferenceCounted && ((ReferenceCounted) discarded).refCnt() > 0) {
+            ((ReferenceCounted) discarded).release(); // unless the send's own hook released it
+        }
     }
 
     @Override

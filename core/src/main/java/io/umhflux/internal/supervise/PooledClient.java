@@ -1,5 +1,6 @@
 package io.umhflux.internal.supervise;
 
+import io.netty.util.ReferenceCountUtil;
 import io.umhflux.HelperFailedException;
 import io.umhflux.PoolSpec;
 import io.umhflux.UmhClient;
@@ -78,7 +79,10 @@ public final class PooledClient<I, O> implements UmhClient<I, O> {
 
     @Override
     public Mono<I> exchange(O request) {
-        Mono<I> once = Mono.usingWhen(pool.acquire(), ref -> ref.poolable().exchange(request),
+        // each attempt hands its helper's pipeline a reference of its own (released once written, or when the
+        // attempt ends unsent); the caller's is released when the call ends, after any retries
+        Mono<I> once = Mono.usingWhen(pool.acquire(),
+                ref -> ref.poolable().exchange(ReferenceCountUtil.retain(request)),
                 PooledRef::release, this::afterError, this::afterCancel);
         Mono<I> attempts = retries == 0 ? once
                 : once.retryWhen(Retry.max(retries).filter(e -> e instanceof HelperFailedException)
@@ -90,9 +94,13 @@ public final class PooledClient<I, O> implements UmhClient<I, O> {
             active.incrementAndGet(); // first: a close() that starts now waits for this request
             if (closed) {
                 done();
+                ReferenceCountUtil.release(request);
                 return Mono.error(new IllegalStateException("the pool of helper '" + name + "' is closed"));
             }
-            return call.doFinally(signal -> done());
+            return call.doFinally(signal -> {
+                done();
+                ReferenceCountUtil.release(request);
+            });
         });
     }
 

@@ -141,6 +141,7 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
             }
         }
         if (refused != null) {
+            ReferenceCountUtil.release(call.request); // never sent: the pipeline owned it from exchange on
             call.sink.error(refused);
             return;
         }
@@ -151,7 +152,9 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
     private void send(Call<I, O> call) {
         inFlight.add(call);
         // fails only once the send ended, which the inbound's end follows: that end fails this call then
-        requests.tryEmitNext(call.request);
+        if (requests.tryEmitNext(call.request).isFailure()) {
+            ReferenceCountUtil.release(call.request); // not queued, so never written
+        }
     }
 
     private void cancel(Call<I, O> call) {
@@ -161,6 +164,7 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
             removed = waiting.remove(call);
         }
         if (removed) {
+            ReferenceCountUtil.release(call.request); // cancelled before it was sent
             metrics.requestEnded(umh.name(), true);
         }
     }
@@ -309,6 +313,9 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
             failed.addAll(inFlight);
             failed.addAll(waiting);
             inFlight.clear();
+            for (Call<I, O> c : waiting) {
+                ReferenceCountUtil.release(c.request); // never sent (those sent are the writer's)
+            }
             waiting.clear();
         }
         requests.tryEmitComplete();

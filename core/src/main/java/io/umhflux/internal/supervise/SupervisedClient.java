@@ -1,5 +1,6 @@
 package io.umhflux.internal.supervise;
 
+import io.netty.util.ReferenceCountUtil;
 import io.umhflux.Restart;
 import io.umhflux.RestartsExhaustedException;
 import io.umhflux.UmhClient;
@@ -115,10 +116,14 @@ public final class SupervisedClient<I, O> implements UmhClient<I, O> {
                 .filter(RequestPipeline::accepts)
                 .next()
                 .switchIfEmpty(Mono.error(this::closedError))
-                .flatMap(p -> p.exchange(request)), timeout, name);
+                .flatMap(p -> p.exchange(ReferenceCountUtil.retain(request))), timeout, name);
         return Mono.defer(() -> {
             active.incrementAndGet(); // counted from here: a request waiting for a new helper is in flight too
-            return call.doFinally(signal -> active.decrementAndGet());
+            return call.doFinally(signal -> {
+                active.decrementAndGet();
+                // the caller's reference to a reference-counted request; the helper's pipeline had one of its own
+                ReferenceCountUtil.release(request);
+            });
         });
     }
 

@@ -1,0 +1,112 @@
+package io.umhflux;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.umhflux.codec.Codec;
+import io.umhflux.codec.Codecs;
+import io.umhflux.codec.Framing;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Reference-counted requests belong to a request client once its Mono is subscribed: each is released exactly once,
+ * whether written, waiting when the helper ended, refused, or retried on another helper.
+ */
+class RequestOwnershipTest {
+    /** ByteBuf requests as lines of their bytes; the answers are read as strings. */
+    private static final class Buffers implements Codec<ByteBuf> {
+        @Override
+        public void encode(ByteBuf value, ByteBuf out) {
+            out.writeBytes(value, value.readerIndex(), value.readableBytes());
+        }
+
+        @Override
+        public ByteBuf decode(ByteBuf frame) {
+            throw new UnsupportedOperationException("requests only");
+        }
+    }
+
+    private static UmhSpec<String, ByteBuf> spec(Blob helper) {
+        return UmhFlux.spec(helper).codec(Framing.lines(1024), Codecs.utf8(), new Buffers());
+    }
+
+    private static List<ByteBuf> requests(int n) {
+        return IntStream.range(0, n).mapToObj(i -> Unpooled.copiedBuffer("r" + i, StandardCharsets.US_ASCII))
+                .toList();
+    }
+
+    /** Every call, answered or failed: its outcome, or the error's class. */
+    private static List<Object> outcomes(UmhClient<String, ByteBuf> client, List<ByteBuf> requests, int concurrency) {
+        return Flux.fromIterable(requests)
+                .flatMapSequential(r -> client.exchange(r).<Object>map(s -> s)
+                        .onErrorResume(e -> Mono.just(e.getClass().getSimpleName())), concurrency)
+                .collectList().block(TestHelpers.TIMEOUT);
+    }
+
+    private static void assertAllReleased(List<ByteBuf> requests) {
+        assertThat(requests).allSatisfy(b -> assertThat(b.refCnt()).as("refCnt of %s", b).isZero());
+    }
+
+    @Test
+    void writtenRequestsAreReleased() {
+        try (Blob cat = TestHelpers.cat()) {
+            UmhClient<String, ByteBuf> client = spec(cat).connect();
+            List<ByteBuf> sent = requests(300);
+            assertThat(outcomes(client, sent, 64))
+                    .containsExactlyElementsOf(IntStream.range(0, 300).mapToObj(i -> "r" + i).toList());
+            client.dispose();
+            assertAllReleased(sent);
+        }
+    }
+
+    /** A helper that answers one request and exits: requests written, queued to the writer or waiting all end. */
+    @Test
+    void requestsOfAHelperThatEndedAreReleasedWrittenOrNot() {
+        try (Blob once = TestHelpers.script("once", "read l; echo \"$l\"; exit 3")) {
+            UmhClient<String, ByteBuf> client = spec(once).maxInFlight(4).connect();
+            List<ByteBuf> sent = requests(40);
+            List<Object> got = outcomes(client, sent, 40);
+            assertThat(got).hasSize(40).contains("r0");
+            assertThat(got.subList(1, 40)).allSatisfy(o -> assertThat(o).isInstanceOf(String.class)
+                    .isNotEqualTo("r1"));
+            client.dispose();
+            assertAllReleased(sent);
+            // and one refused by a client already disposed
+            ByteBuf late = requests(1).get(0);
+            assertThat(outcomes(client, List.of(late), 1)).hasSize(1);
+            assertThat(late.refCnt()).isZero();
+        }
+    }
+
+    /** Each attempt of a pool's retries holds a reference of its own: no attempt writes a released request. */
+    @Test
+    void aPoolRetryingOnAnotherHelperWritesEachRequestIntactAndReleasesIt() {
+        try (Blob once = TestHelpers.script("once", "read l; echo \"$l\"; exit 3")) {
+            UmhClient<String, ByteBuf> pool = spec(once).stopGrace(Duration.ofMillis(100))
+                    .pool(PoolSpec.of(1).idempotent(3));
+            List<ByteBuf> sent = requests(6);
+            assertThat(outcomes(pool, sent, 1)).containsExactly("r0", "r1", "r2", "r3", "r4", "r5");
+            pool.dispose();
+            assertAllReleased(sent);
+        }
+    }
+
+    @Test
+    void aSupervisedClientReleasesEachRequestOnceAnsweredOrFailed() {
+        try (Blob once = TestHelpers.script("once", "read l; echo \"$l\"; exit 3")) {
+            UmhClient<String, ByteBuf> client = spec(once).stopGrace(Duration.ofMillis(100))
+                    .supervise(Restart.backoff(Duration.ofMillis(10), Duration.ofMillis(10)));
+            List<ByteBuf> sent = requests(8);
+            assertThat(outcomes(client, sent, 1)).hasSize(8).contains("r0");
+            client.dispose();
+            assertAllReleased(sent);
+        }
+    }
+}
