@@ -36,7 +36,8 @@ public interface UmhClient<I, O> extends Disposable {
      * {@link IllegalStateException} after {@link #close()}. Cancelling drops the response when it comes.
      * Raw {@code ByteBuf} responses belong to the subscriber, which must release them. A reference-counted
      * request belongs to the client once the Mono is subscribed: it is released once written, or when the call
-     * ends without writing it (a retry holds a reference of its own).
+     * ends without writing it (a retry holds a reference of its own; the helper's event loop may let go of its
+     * reference just after the call ended).
      */
     Mono<I> exchange(O request);
 

@@ -15,8 +15,6 @@ public interface UmhOutbound<O> {
      * so a helper that reads slowly slows the publisher down. Raw {@code ByteBuf}s are owned by the writer
      * from {@code onNext} on and released once written (or dropped); so are typed messages that are reference
      * counted (a {@code ByteBuf} given to a codec, say), released once encoded, refused by the codec, or dropped.
-     * Such messages that the publisher discards on a cancel or failure (queued, or not yet emitted) are released
-     * too, after the send's own discard hook ({@code doOnDiscard}), if any, had them.
      *
      * <p>Cold: subscribing starts the send; one send per helper. The Mono completes once the last byte was
      * written and stdin closed; it errors with {@link HelperFailedException} when the helper stops reading

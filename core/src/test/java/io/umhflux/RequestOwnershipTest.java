@@ -88,6 +88,27 @@ class RequestOwnershipTest {
         }
     }
 
+    /**
+     * Requests queued to a helper that reads nothing, behind a full pipe, when the client is disposed: the send
+     * never took them, and they are released all the same.
+     */
+    @Test
+    void requestsQueuedBehindAFullPipeAreReleasedWhenTheHelperIsStopped() {
+        try (Blob deaf = TestHelpers.script("deaf", "sleep 10")) {
+            UmhClient<String, ByteBuf> client = UmhFlux.spec(deaf)
+                    .codec(Framing.lines(1 << 20), Codecs.utf8(), new Buffers())
+                    .stopGrace(Duration.ofMillis(100)).maxInFlight(16).connect();
+            List<ByteBuf> sent = IntStream.range(0, 16).mapToObj(i -> Unpooled.wrappedBuffer(new byte[512 * 1024]))
+                    .toList();
+            sent.forEach(b -> client.exchange(b).subscribe(null, e -> { }));
+            // the pipe takes about 1 MiB and the writer stops asking at its high-water mark: most wait in the queue
+            await().atMost(Duration.ofSeconds(5)).until(() -> sent.stream().anyMatch(b -> b.refCnt() == 0)
+                    && sent.stream().filter(b -> b.refCnt() == 1).count() >= 8);
+            client.dispose();
+            assertAllReleased(sent);
+        }
+    }
+
     /** Each attempt of a pool's retries holds a reference of its own: no attempt writes a released request. */
     @Test
     void aPoolRetryingOnAnotherHelperWritesEachRequestIntactAndReleasesIt() {

@@ -176,8 +176,8 @@ class TypedMessagesTest {
 
     /**
      * Typed messages that are reference counted are the writer's from onNext on, as raw ByteBufs are: released
-     * once encoded, or refused; one taken after the refusal is dropped and released too, and one never taken is
-     * released when the publisher discards it.
+     * once encoded, or refused; one taken after the refusal is dropped and released too; one never taken stays the
+     * caller's (a discard hook on every send would walk, on the event loop, whatever a cancelled publisher holds).
      */
     @ParameterizedTest
     @ValueSource(booleans = {true, false})
@@ -203,9 +203,12 @@ class TypedMessagesTest {
             assertThat(refusing.inbound().map(String::new).collectList().block(TestHelpers.TIMEOUT))
                     .containsExactly("a", "b");
             assertThat(some.subList(0, 3)).allSatisfy(b -> assertThat(b.refCnt()).as("encoded or refused").isZero());
-            // "c", taken and dropped, or left in the publisher, which discards it when the send cancels it
-            assertThat(some.get(3).refCnt()).as("c, taken: %s", taken.stream().anyMatch(b -> b == some.get(3)))
-                    .isZero();
+            // polled one at a time, "c" is never taken and stays the caller's; requested, it is if it came in time
+            boolean cTaken = !fused && taken.stream().anyMatch(b -> b == some.get(3));
+            assertThat(some.get(3).refCnt()).as("c, taken: %s", cTaken).isEqualTo(cTaken ? 0 : 1);
+            if (!cTaken) {
+                some.get(3).release();
+            }
         }
     }
 

@@ -101,4 +101,36 @@ class KryoThroughCatTest {
             client.dispose();
         }
     }
+    /**
+     * A pool whose helper's codec breaks on one request: the requests queued behind it are answered by the next
+     * helper, none fails with the broken codec's error.
+     */
+    @org.junit.jupiter.api.RepeatedTest(3)
+    void aPoolDropsAHelperWhoseCodecBrokeAndAnswersTheRequestsQueuedBehind() {
+        java.util.function.Supplier<com.esotericsoftware.kryo.Kryo> stateful = () -> {
+            com.esotericsoftware.kryo.Kryo k = new com.esotericsoftware.kryo.Kryo();
+            k.setAutoReset(false);
+            k.register(byte[].class, 30);
+            return k;
+        };
+        KryoCodec<Object> codec = KryoCodec.withFactory(Object.class, stateful);
+        io.umhflux.UmhClient<Object, Object> pool = UmhFlux.spec(cat)
+                .codec(Framing.lengthPrefixed(64 * 1024), codec, codec).maxInFlight(1)
+                .pool(io.umhflux.PoolSpec.of(1).idempotent(2));
+        try {
+            assertThat((byte[]) pool.exchange(new byte[] {0}).block(TIMEOUT)).containsExactly(0);
+            List<Object> outcomes = Flux.concat(Flux.just((Object) new byte[128 * 1024]),
+                    Flux.range(1, 4).map(i -> (Object) new byte[] {i.byteValue()}))
+                    .flatMapSequential(r -> pool.exchange(r).onErrorResume(e -> reactor.core.publisher.Mono.just(e)))
+                    .collectList().block(TIMEOUT);
+            assertThat(outcomes).hasSize(5);
+            assertThat(outcomes.get(0)).isInstanceOf(IllegalArgumentException.class);
+            for (int i = 1; i <= 4; i++) {
+                assertThat(outcomes.get(i)).as("request %d", i).isInstanceOf(byte[].class);
+                assertThat((byte[]) outcomes.get(i)).containsExactly(i);
+            }
+        } finally {
+            pool.dispose();
+        }
+    }
 }

@@ -107,8 +107,6 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     /** The upstream's queue when it fused synchronously (SYNC): messages are polled, not requested. */
     private Fuseable.@Nullable QueueSubscription<? extends O> polled;
     private @Nullable MonoSink<Void> sink;
-    /** {@link #currentContext()}, once made. */
-    private @Nullable Context context;
     private long queuedBytes;
     private long outstanding;
     private long averageSize = 1024;
@@ -236,31 +234,10 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         });
     }
 
-    /**
-     * The send's context, with a discard hook: a reference-counted message the publisher discards (one it queued or
-     * still held when the send was cancelled or failed) is released, after the send's own hook, if it set one, had
-     * it; as the writer would have once it took the message. Made once per send.
-     */
     @Override
     public Context currentContext() {
-        Context c = context;
-        if (c == null) {
-            MonoSink<Void> s = sink;
-            if (s == null) {
-                return Context.empty();
-            }
-            Context own = Context.of(s.contextView());
-            c = Operators.enableOnDiscard(own, discarded -> releaseDiscarded(discarded, own));
-            context = c;
-        }
-        return c;
-    }
-
-    private static void releaseDiscarded(Object discarded, Context own) {
-        Operators.onDiscard(discarded, own);
-        if (discarded instanceof ReferenceCounted && ((ReferenceCounted) discarded).refCnt() > 0) {
-            ((ReferenceCounted) discarded).release(); // unless the send's own hook released it
-        }
+        MonoSink<Void> s = sink;
+        return s == null ? Context.empty() : Context.of(s.contextView());
     }
 
     @Override
@@ -393,7 +370,12 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                 if (!buf.isDirect()) {
                     // writev takes native addresses: copy a heap buffer once
                     ByteBuf direct = alloc.directBuffer(buf.readableBytes());
-                    direct.writeBytes(buf);
+                    try {
+                        direct.writeBytes(buf);
+                    } catch (RuntimeException copyFailed) {
+                        direct.release();
+                        throw copyFailed;
+                    }
                     buf.release();
                     buf = direct;
                 }
@@ -458,14 +440,19 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     private boolean refused(O message, Exception e) {
         BiConsumer<Object, Exception> skip = unencodable;
         Exception failure = e;
+        boolean broken = e instanceof CodecBrokenException;
+        if (broken) {
+            // a codec that can encode nothing more: the send fails first, so that nothing the skip consumer
+            // submits meanwhile reaches the codec; then the request fails with the codec's reason
+            failAfterWriting(cannotEncode(message, e));
+        }
         if (skip != null) {
             try {
-                skip.accept(message, e); // its request fails with the codec's reason
-                if (!(e instanceof CodecBrokenException)) {
+                skip.accept(message, e);
+                if (!broken) {
                     releaseIfCounted(message);
                     return true;
                 }
-                // a codec that can encode nothing more: the send fails too, and the helper with it
             } catch (RuntimeException skipFailed) {
                 skipFailed.addSuppressed(e);
                 failure = skipFailed;
@@ -473,7 +460,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         }
         IllegalArgumentException error = cannotEncode(message, failure);
         releaseIfCounted(message);
-        failAfterWriting(error);
+        failAfterWriting(error); // a no-op when the broken codec failed the send already
         return false;
     }
 

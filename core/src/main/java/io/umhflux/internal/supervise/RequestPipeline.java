@@ -7,11 +7,13 @@ import io.umhflux.HelperFailedException;
 import io.umhflux.UmhClient;
 import io.umhflux.UmhEvent;
 import io.umhflux.UmhMetrics;
+import io.umhflux.codec.CodecBrokenException;
 import io.umhflux.internal.handle.HelperSession;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
 import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Subscription;
@@ -20,6 +22,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 import reactor.core.publisher.Sinks;
+import reactor.util.concurrent.Queues;
 
 /**
  * Requests and responses over one helper: requests go to its stdin through one long send, responses come
@@ -37,7 +40,8 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
     private final UmhMetrics metrics;
     private final Events events;
     private final boolean ownsEvents;
-    private final Sinks.Many<O> requests = Sinks.many().unicast().onBackpressureBuffer();
+    /** Requests on their way to the send; those still queued when the send ends are released (see Unsent). */
+    private final Sinks.Many<O> requests = Sinks.many().unicast().onBackpressureBuffer(new Unsent<>());
     private final Sinks.Empty<Void> ended = Sinks.empty();
     private final Sinks.Empty<Void> idle = Sinks.empty();
     private final Object lock = new Object();
@@ -46,6 +50,8 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
     private final ArrayDeque<Call<I, O>> waiting = new ArrayDeque<>();
     private @Nullable Throwable end;
     private boolean closing;
+    /** The codec can encode nothing more: the send failed, and the helper ends (not an expected end). */
+    private boolean codecBroken;
 
     private RequestPipeline(HelperSession<I, O> umh, int maxInFlight, @Nullable Duration timeout, Events events,
             boolean ownsEvents) {
@@ -92,10 +98,10 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
         return umh;
     }
 
-    /** @return whether new requests can still be answered: not closing, and the helper has not ended */
+    /** @return whether new requests can still be answered: not closing, its codec not broken, the helper not ended */
     boolean accepts() {
         synchronized (lock) {
-            return end == null && !closing;
+            return end == null && !closing && !codecBroken;
         }
     }
 
@@ -175,7 +181,13 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
      */
     private void unencodable(Object request, Exception error) {
         Call<I, O> failed = null;
+        // a codec that can encode nothing more failed the send too: this helper takes no new request (a pool
+        // then drops it, a supervised client waits for the next), and those waiting fail with its end
+        boolean broken = error instanceof CodecBrokenException;
         synchronized (lock) {
+            if (broken) {
+                codecBroken = true;
+            }
             for (Call<I, O> c : inFlight) {
                 if (c.request == request) {
                     failed = c;
@@ -184,7 +196,7 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
             }
             if (failed != null) {
                 inFlight.remove(failed);
-                Call<I, O> next = waiting.poll();
+                Call<I, O> next = broken ? null : waiting.poll();
                 if (next != null) {
                     send(next);
                 }
@@ -323,6 +335,48 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
         for (Call<I, O> c : failed) {
             metrics.requestEnded(umh.name(), true);
             c.sink.error(error);
+        }
+    }
+
+    /**
+     * The requests sink's queue. When the send ends before it took them all, the sink clears it (a sink discards
+     * through a hook in the subscriber's context, and the send's has none: a hook there would walk, on the event
+     * loop, everything a cancelled user publisher still holds); clearing here releases the reference-counted ones,
+     * which the pipeline owned and never wrote.
+     */
+    private static final class Unsent<E> extends java.util.AbstractQueue<E> {
+        private final Queue<E> queue = Queues.<E>unbounded().get();
+
+        @Override
+        public boolean offer(E e) {
+            return queue.offer(e);
+        }
+
+        @Override
+        public @Nullable E poll() {
+            return queue.poll();
+        }
+
+        @Override
+        public @Nullable E peek() {
+            return queue.peek();
+        }
+
+        @Override
+        public int size() {
+            return queue.size();
+        }
+
+        @Override
+        public java.util.Iterator<E> iterator() {
+            return queue.iterator();
+        }
+
+        @Override
+        public void clear() {
+            for (E e; (e = queue.poll()) != null;) {
+                ReferenceCountUtil.release(e);
+            }
         }
     }
 
