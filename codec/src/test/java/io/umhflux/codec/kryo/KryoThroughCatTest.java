@@ -36,6 +36,14 @@ class KryoThroughCatTest {
         cat.close();
     }
 
+    /** A Kryo that keeps state across messages (auto reset off): class names and references once per stream. */
+    private static com.esotericsoftware.kryo.Kryo stateful() {
+        com.esotericsoftware.kryo.Kryo k = new com.esotericsoftware.kryo.Kryo();
+        k.setAutoReset(false);
+        k.register(byte[].class, 30);
+        return k;
+    }
+
     private static byte[] filled(int length, int seed) {
         byte[] b = new byte[length];
         for (int i = 0; i < length; i++) {
@@ -73,13 +81,7 @@ class KryoThroughCatTest {
      */
     @org.junit.jupiter.api.Test
     void aCodecBrokenByARequestStopsItsHelperAndASupervisedClientGoesOn() {
-        java.util.function.Supplier<com.esotericsoftware.kryo.Kryo> stateful = () -> {
-            com.esotericsoftware.kryo.Kryo k = new com.esotericsoftware.kryo.Kryo();
-            k.setAutoReset(false);
-            k.register(byte[].class, 30);
-            return k;
-        };
-        KryoCodec<Object> codec = KryoCodec.withFactory(Object.class, stateful);
+        KryoCodec<Object> codec = KryoCodec.withFactory(Object.class, KryoThroughCatTest::stateful);
         io.umhflux.UmhClient<Object, Object> client = UmhFlux.spec(cat)
                 .codec(Framing.lengthPrefixed(64 * 1024), codec, codec)
                 .supervise(io.umhflux.Restart.backoff(Duration.ofMillis(10), Duration.ofMillis(10)));
@@ -107,13 +109,7 @@ class KryoThroughCatTest {
      */
     @org.junit.jupiter.api.RepeatedTest(3)
     void aPoolDropsAHelperWhoseCodecBrokeAndAnswersTheRequestsQueuedBehind() {
-        java.util.function.Supplier<com.esotericsoftware.kryo.Kryo> stateful = () -> {
-            com.esotericsoftware.kryo.Kryo k = new com.esotericsoftware.kryo.Kryo();
-            k.setAutoReset(false);
-            k.register(byte[].class, 30);
-            return k;
-        };
-        KryoCodec<Object> codec = KryoCodec.withFactory(Object.class, stateful);
+        KryoCodec<Object> codec = KryoCodec.withFactory(Object.class, KryoThroughCatTest::stateful);
         io.umhflux.UmhClient<Object, Object> pool = UmhFlux.spec(cat)
                 .codec(Framing.lengthPrefixed(64 * 1024), codec, codec).maxInFlight(1)
                 .pool(io.umhflux.PoolSpec.of(1).idempotent(2));
