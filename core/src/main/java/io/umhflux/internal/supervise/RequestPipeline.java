@@ -13,16 +13,17 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Queue;
 import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
 import reactor.core.publisher.BaseSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
+import reactor.core.publisher.Operators;
 import reactor.core.publisher.Sinks;
-import reactor.util.concurrent.Queues;
 
 /**
  * Requests and responses over one helper: requests go to its stdin through one long send, responses come
@@ -40,8 +41,8 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
     private final UmhMetrics metrics;
     private final Events events;
     private final boolean ownsEvents;
-    /** Requests on their way to the send; those still queued when the send ends are released (see Unsent). */
-    private final Sinks.Many<O> requests = Sinks.many().unicast().onBackpressureBuffer(new Unsent<>());
+    /** Requests on their way to the send; those it never takes are released. */
+    private final Requests requests = new Requests();
     private final Sinks.Empty<Void> ended = Sinks.empty();
     private final Sinks.Empty<Void> idle = Sinks.empty();
     private final Object lock = new Object();
@@ -86,7 +87,7 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
         // the send ends with an error only when the helper stopped reading; the inbound tells how it ended.
         // One that closed its stdin but runs on can never get another request: stop it. A request the codec
         // cannot encode fails alone (HelperSession.sendEach), never the helper.
-        umh.sendEach(p.requests.asFlux(), p::unencodable).subscribe(null, error -> {
+        umh.sendEach(p.requests, p::unencodable).subscribe(null, error -> {
             if (!(error instanceof HelperFailedException) || ((HelperFailedException) error).exitStatus() == null) {
                 umh.dispose();
             }
@@ -158,9 +159,7 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
     private void send(Call<I, O> call) {
         inFlight.add(call);
         // fails only once the send ended, which the inbound's end follows: that end fails this call then
-        if (requests.tryEmitNext(call.request).isFailure()) {
-            ReferenceCountUtil.release(call.request); // not queued, so never written
-        }
+        requests.offer(call.request);
     }
 
     private void cancel(Call<I, O> call) {
@@ -330,7 +329,9 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
             }
             waiting.clear();
         }
-        requests.tryEmitComplete();
+        synchronized (lock) {
+            requests.complete();
+        }
         idle.tryEmitEmpty();
         for (Call<I, O> c : failed) {
             metrics.requestEnded(umh.name(), true);
@@ -339,43 +340,105 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
     }
 
     /**
-     * The requests sink's queue. When the send ends before it took them all, the sink clears it (a sink discards
-     * through a hook in the subscriber's context, and the send's has none: a hook there would walk, on the event
-     * loop, everything a cancelled user publisher still holds); clearing here releases the reference-counted ones,
-     * which the pipeline owned and never wrote.
+     * The one stream of requests to the helper's send, its queue guarded by the pipeline's lock (a Reactor sink
+     * drops what it holds on a cancel in ways that cannot all be seen: an offer racing the cancel, an element
+     * polled and then dropped, a queue wrapper of a hook). Whatever the send does not take is released here: on its
+     * cancel, on an offer after it, and at the end when nothing ever subscribed.
      */
-    private static final class Unsent<E> extends java.util.AbstractQueue<E> {
-        private final Queue<E> queue = Queues.<E>unbounded().get();
+    private final class Requests implements Publisher<O>, Subscription {
+        private final ArrayDeque<O> queued = new ArrayDeque<>();
+        private @Nullable Subscriber<? super O> subscriber;
+        private boolean subscribed;
+        private long demand;
+        private boolean cancelled;
+        private boolean completed;
+        private boolean draining;
+        private boolean missed;
 
         @Override
-        public boolean offer(E e) {
-            return queue.offer(e);
+        public void subscribe(Subscriber<? super O> s) {
+            synchronized (lock) {
+                if (subscribed) {
+                    Operators.error(s, new IllegalStateException("the requests of " + describe() + " have a reader"));
+                    return;
+                }
+                subscribed = true;
+                subscriber = s;
+            }
+            s.onSubscribe(this);
+            synchronized (lock) {
+                drain();
+            }
         }
 
         @Override
-        public @Nullable E poll() {
-            return queue.poll();
+        public void request(long n) {
+            if (n <= 0) {
+                return; // the send asks for more than 0 only
+            }
+            synchronized (lock) {
+                demand = Operators.addCap(demand, n);
+                drain();
+            }
         }
 
         @Override
-        public @Nullable E peek() {
-            return queue.peek();
+        public void cancel() {
+            synchronized (lock) {
+                cancelled = true;
+                subscriber = null;
+                releaseQueued();
+            }
         }
 
-        @Override
-        public int size() {
-            return queue.size();
+        /** Under the lock. */
+        void offer(O request) {
+            if (cancelled || completed) {
+                ReferenceCountUtil.release(request); // the send is over: never written
+                return;
+            }
+            queued.add(request);
+            drain();
         }
 
-        @Override
-        public java.util.Iterator<E> iterator() {
-            return queue.iterator();
+        /** Under the lock: no more requests; what is queued still goes to a reader, if one ever came. */
+        void complete() {
+            completed = true;
+            if (subscriber == null) {
+                releaseQueued();
+            }
+            drain();
         }
 
-        @Override
-        public void clear() {
-            for (E e; (e = queue.poll()) != null;) {
-                ReferenceCountUtil.release(e);
+        private void releaseQueued() {
+            for (O r; (r = queued.poll()) != null;) {
+                ReferenceCountUtil.release(r);
+            }
+        }
+
+        /** Under the lock (signals to the send are made under it, as the pipe's order is the order of inFlight). */
+        private void drain() {
+            if (draining) {
+                missed = true; // a request or an offer from within onNext: the loop below goes round again
+                return;
+            }
+            draining = true;
+            try {
+                do {
+                    missed = false;
+                    Subscriber<? super O> s = subscriber;
+                    while (s != null && !cancelled && demand > 0 && !queued.isEmpty()) {
+                        demand--;
+                        s.onNext(queued.poll());
+                    }
+                    if (s != null && !cancelled && completed && queued.isEmpty()) {
+                        cancelled = true;
+                        subscriber = null;
+                        s.onComplete();
+                    }
+                } while (missed);
+            } finally {
+                draining = false;
             }
         }
     }
