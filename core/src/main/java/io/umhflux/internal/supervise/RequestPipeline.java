@@ -51,7 +51,7 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
     private final ArrayDeque<Call<I, O>> waiting = new ArrayDeque<>();
     private @Nullable Throwable end;
     private boolean closing;
-    /** The codec can encode nothing more: the send failed, and the helper ends (not an expected end). */
+    /** The codec can encode nothing more: the send failed, the helper ends, and it takes no new request. */
     private boolean codecBroken;
 
     private RequestPipeline(HelperSession<I, O> umh, int maxInFlight, @Nullable Duration timeout, Events events,
