@@ -191,8 +191,9 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         return arrayEnd;
     }
 
-    private IllegalArgumentException overMaximum() {
-        return new IllegalArgumentException("message encodes to more than " + max + " bytes; the framing's maximum is "
+    /** A message refused for its size: {@code encodes} is its length, or "more than" the maximum. */
+    private IllegalArgumentException overMaximum(Object encodes) {
+        return new IllegalArgumentException("message encodes to " + encodes + " bytes; the framing's maximum is "
                 + max);
     }
 
@@ -324,15 +325,14 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
             return -1;
         }
         if (end == -2) {
-            throw overMaximum();
+            throw overMaximum("more than " + max);
         }
         if (end < start || end > limit) {
             throw new IllegalStateException(codec.getClass().getName() + " wrote a message from " + start + " to "
                     + end + ", outside the room it was given (" + start + " to " + limit + ")");
         }
         if (end - start > max) {
-            throw new IllegalArgumentException("message encodes to " + (end - start)
-                    + " bytes; the framing's maximum is " + max);
+            throw overMaximum(end - start);
         }
         BIG_ENDIAN_INT.set(array, position, end - start);
         return end;
@@ -380,8 +380,7 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         codec.encode(message, out);
         int length = out.writerIndex() - start;
         if (length > max) {
-            throw new IllegalArgumentException("message encodes to " + length + " bytes; the framing's maximum is "
-                    + max);
+            throw overMaximum(length);
         }
         return length;
     }

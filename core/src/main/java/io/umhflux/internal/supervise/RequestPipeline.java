@@ -328,8 +328,6 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
                 ReferenceCountUtil.release(c.request); // never sent (those sent are the writer's)
             }
             waiting.clear();
-        }
-        synchronized (lock) {
             requests.complete();
         }
         idle.tryEmitEmpty();
