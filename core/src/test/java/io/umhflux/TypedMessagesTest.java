@@ -212,6 +212,47 @@ class TypedMessagesTest {
         }
     }
 
+    /**
+     * Plain and reference-counted messages in one send: the writer remembers a plain message's class to skip the
+     * {@code instanceof} for the next of that class, and still releases every buffer that comes between.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void referenceCountedMessagesAmongPlainOnesAreAllReleased(boolean fused) {
+        Codec<Object> either = new Codec<>() {
+            @Override
+            public void encode(Object value, ByteBuf out) {
+                if (value instanceof ByteBuf) {
+                    ByteBuf b = (ByteBuf) value;
+                    out.writeBytes(b, b.readerIndex(), b.readableBytes());
+                } else {
+                    out.writeCharSequence((String) value, java.nio.charset.StandardCharsets.US_ASCII);
+                }
+            }
+
+            @Override
+            public Object decode(ByteBuf frame) {
+                throw new UnsupportedOperationException("outbound only");
+            }
+        };
+        try (Blob cat = TestHelpers.cat()) {
+            Umh<byte[], Object> umh = UmhFlux.spec(cat).codec(Framing.lengthPrefixed(1024), Codecs.bytes(), either)
+                    .spawn();
+            List<ByteBuf> buffers = buffers(IntStream.range(0, 500).mapToObj(i -> "b" + i).toArray(String[]::new));
+            List<Object> mixed = new java.util.ArrayList<>();
+            for (int i = 0; i < 500; i++) {
+                mixed.add("s" + i);
+                mixed.add(buffers.get(i));
+            }
+            Flux<Object> all = Flux.fromIterable(mixed);
+            StepVerifier.create(umh.outbound().send(fused ? all : all.hide())).verifyComplete();
+            assertThat(umh.inbound().map(String::new).collectList().block(TestHelpers.TIMEOUT))
+                    .containsExactlyElementsOf(IntStream.range(0, 500).boxed()
+                            .flatMap(i -> java.util.stream.Stream.of("s" + i, "b" + i)).toList());
+            assertThat(buffers).allSatisfy(b -> assertThat(b.refCnt()).as("refCnt of an encoded buffer").isZero());
+        }
+    }
+
     /** A codec written to the old contract, releasing what it encoded: the send fails and says why. */
     @ParameterizedTest
     @ValueSource(booleans = {true, false})
