@@ -47,8 +47,9 @@ import org.jspecify.annotations.Nullable;
  * later one fail with a {@link io.umhflux.codec.CodecBrokenException}, which fails the send (a request client
  * stops the helper, and a supervised client or pool starts a new one with a new codec) rather than let frames the
  * helper would misread reach it. A message of an unregistered class, with registration required, is refused
- * before Kryo writes anything and breaks nothing. Whether the Kryo keeps state is seen from its first message
- * (an auto reset clears the graph context).
+ * before Kryo writes anything and breaks nothing. Whether the Kryo keeps state is seen once, when the codec is
+ * made, on the first Kryo of its factory: an auto reset clears the graph context after a write (of a null). The
+ * factory's other Kryo instances, one per helper and direction, are taken to be configured alike.
  *
  * @param <T> the message type (a class or interface all messages are instances of)
  */
@@ -75,19 +76,41 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
     private byte[] scratch = new byte[4096];
     /** A key put in Kryo's graph context before a write: an auto reset clears it, a Kryo that keeps state not. */
     private static final Object STATE_PROBE = new Object();
-    /** Whether the Kryo keeps state across messages (auto reset off); null until a write showed it. */
-    private @Nullable Boolean keepsState;
+    /**
+     * Whether the factory's Kryo keeps state across messages (auto reset off). Seen on the template's own Kryo, so
+     * that a helper's Kryo never gets a graph context from this codec: Kryo's every reset clears one that exists,
+     * which cost about 4 % of the writer loop's time on ~30-byte messages (perf, BENCHMARKS.md).
+     */
+    private final boolean keepsState;
     /** A message failed midway through a Kryo that keeps state: the reader's Kryo would no longer follow. */
     private boolean broken;
     private static final String BROKEN = "a message failed midway through this helper's Kryo, which keeps state"
             + " across messages (auto reset off): the helper's Kryo could no longer follow what comes after, so"
             + " nothing more is encoded for this helper (a new helper gets a new codec)";
 
-    private KryoCodec(Class<T> type, Supplier<Kryo> factory) {
+    private KryoCodec(Class<T> type, Supplier<Kryo> factory, @Nullable Boolean keepsState) {
         this.type = type;
         this.anyType = type == Object.class;
         this.factory = factory;
         this.kryo = Objects.requireNonNull(factory.get(), "the Kryo factory returned null");
+        this.keepsState = keepsState != null ? keepsState : keepsState(kryo);
+    }
+
+    /**
+     * Whether {@code kryo} keeps state across messages: its auto reset (on unless turned off) clears the graph
+     * context when a top-level write ends, here one of a null. A Kryo that cannot write a null is taken to keep
+     * state, which costs only a check per message.
+     */
+    @SuppressWarnings("unchecked") // Kryo hands its graph context out as a raw map of any keys
+    private static boolean keepsState(Kryo kryo) {
+        ObjectMap<Object, Object> context = kryo.getGraphContext();
+        context.put(STATE_PROBE, STATE_PROBE);
+        try {
+            kryo.writeClassAndObject(new Output(16), null);
+        } catch (RuntimeException cannotTell) {
+            return true;
+        }
+        return context.remove(STATE_PROBE) != null;
     }
 
     /**
@@ -110,12 +133,12 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
 
     /** A codec on Kryo instances from {@code factory}, configured as it pleases (called once per helper). */
     public static <T> KryoCodec<T> withFactory(Class<T> type, Supplier<Kryo> factory) {
-        return new KryoCodec<>(Objects.requireNonNull(type, "type"), Objects.requireNonNull(factory, "factory"));
+        return new KryoCodec<>(Objects.requireNonNull(type, "type"), Objects.requireNonNull(factory, "factory"), null);
     }
 
     @Override
     public KryoCodec<T> forHelper() {
-        return new KryoCodec<>(type, factory);
+        return new KryoCodec<>(type, factory, keepsState);
     }
 
     @Override
@@ -128,7 +151,7 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
                 try {
                     window.appendSpill(out);
                 } catch (RuntimeException e) {
-                    throw failed(e, false);
+                    throw failed(e);
                 }
                 return;
             }
@@ -159,11 +182,10 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
                 out.writeBytes(output.getBuffer(), 0, output.position());
             }
         } catch (RuntimeException e) {
-            throw failed(e, true);
+            throw failed(e);
         } catch (Error e) {
             throw failedBy(e);
         }
-        settleProbe();
     }
 
     private static IndexOutOfBoundsException tooBig(int most, ByteBuf out) {
@@ -172,49 +194,31 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
     }
 
     /**
-     * Refuses to go on after a message failed midway through a Kryo that keeps state; and, until that is known,
-     * marks the graph context so that {@link #settleProbe} can tell.
+     * Refuses to go on after a message failed midway through a Kryo that keeps state; and, with such a Kryo, refuses
+     * an unregistered class before Kryo writes anything of it.
      */
     private void beforeWrite(@Nullable Object value) {
         if (broken) {
             throw new CodecBrokenException(BROKEN, null);
         }
-        if (!Boolean.FALSE.equals(keepsState) && value != null && kryo.isRegistrationRequired()) {
+        if (keepsState && value != null && kryo.isRegistrationRequired()) {
             // an unregistered class fails here, before Kryo writes or records anything: no reason to break
             kryo.getRegistration(value.getClass());
-        }
-        if (keepsState == null) {
-            graphContext().put(STATE_PROBE, STATE_PROBE);
-        }
-    }
-
-    @SuppressWarnings("unchecked") // Kryo hands its graph context out as a raw map of any keys
-    private ObjectMap<Object, Object> graphContext() {
-        return kryo.getGraphContext();
-    }
-
-    /** After a write, successful or not: whether the Kryo keeps state, if not known yet. */
-    private void settleProbe() {
-        if (keepsState == null) {
-            keepsState = graphContext().remove(STATE_PROBE) != null; // an auto reset cleared it
         }
     }
 
     /** {@link #failed} for an {@code Error}, which is thrown as it is. */
     private Error failedBy(Error e) {
-        failed(e, true);
+        failed(e);
         return e;
     }
 
     /**
-     * A message failed in or after Kryo ({@code probed}: in a write that {@link #beforeWrite} marked): a Kryo that
-     * keeps state is then ahead of the reader's for good, and the codec broken. Returns what to throw.
+     * A message failed in or after Kryo: a Kryo that keeps state is then ahead of the reader's for good, and the
+     * codec broken. Returns what to throw.
      */
-    private RuntimeException failed(Throwable e, boolean probed) {
-        if (probed) {
-            settleProbe();
-        }
-        if (Boolean.TRUE.equals(keepsState)) {
+    private RuntimeException failed(Throwable e) {
+        if (keepsState) {
             broken = true;
             return new CodecBrokenException(BROKEN + ", by " + e, e);
         }
@@ -249,14 +253,13 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
         try {
             end = window.write(kryo, value, array, offset, limit, maxLength);
         } catch (RuntimeException e) {
-            throw failed(e, true);
+            throw failed(e);
         } catch (Error e) {
             throw failedBy(e);
         }
-        settleProbe();
-        if (end == -2 && Boolean.TRUE.equals(keepsState)) {
+        if (end == -2 && keepsState) {
             throw failed(new IllegalArgumentException("the message takes more than " + maxLength
-                    + " bytes, the framing's maximum"), false);
+                    + " bytes, the framing's maximum"));
         }
         if (end == -1) {
             spilledLast = true;
@@ -266,7 +269,7 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
     }
 
     private void dropSpilled(boolean keepBytes) {
-        if (!keepBytes && Boolean.TRUE.equals(keepsState)) {
+        if (!keepBytes && keepsState) {
             broken = true; // a message Kryo wrote into the spill never went out
         }
         spilledLast = false;

@@ -551,6 +551,49 @@ class KryoCodecTest {
         assertThat(encoder.forHelper().decode(batch, 0, end)).isEqualTo(new byte[] {1, 2});
     }
 
+    /**
+     * Whether the Kryo keeps state is seen on the factory's first Kryo, the template's: a helper's Kryo is never
+     * asked for its graph context, which Kryo would otherwise clear at every reset, once per message.
+     */
+    @Test
+    void aHelpersKryoIsNeverAskedForItsGraphContext() throws Exception {
+        java.util.List<GraphContextCounting> made = new java.util.ArrayList<>();
+        KryoCodec<Object> template = KryoCodec.withFactory(Object.class, () -> {
+            GraphContextCounting k = new GraphContextCounting();
+            k.setRegistrationRequired(true);
+            Messages.register(k);
+            made.add(k);
+            return k;
+        });
+        KryoCodec<Object> encoder = template.forHelper();
+        KryoCodec<Object> decoder = template.forHelper();
+        byte[] batch = new byte[4096];
+        int first = encoder.encode(new Point(0, 0), batch, 0, batch.length);
+        int end = first;
+        for (int i = 1; i < 10; i++) {
+            end = encoder.encode(new Point(i, -i), batch, end, batch.length);
+        }
+        ByteBuf out = Unpooled.buffer();
+        encoder.encode(new Point(10, -10), out);
+        assertThat(decoder.decode(batch, 0, first)).isEqualTo(new Point(0, 0));
+        assertThat(made).hasSize(3);
+        assertThat(made.get(0).graphContextCalls).as("the template's Kryo, probed once").isEqualTo(1);
+        assertThat(made.subList(1, 3)).allSatisfy(k -> assertThat(k.graphContextCalls).isZero());
+        out.release();
+    }
+
+    /** A Kryo that counts the calls for its graph context. */
+    private static final class GraphContextCounting extends com.esotericsoftware.kryo.Kryo {
+        int graphContextCalls;
+
+        @Override
+        @SuppressWarnings("rawtypes") // Kryo's own signature
+        public com.esotericsoftware.kryo.util.ObjectMap getGraphContext() {
+            graphContextCalls++;
+            return super.getGraphContext();
+        }
+    }
+
     @FunctionalInterface
     private interface ThrowingEncode {
         void run() throws Exception;
