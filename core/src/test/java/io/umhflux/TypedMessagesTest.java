@@ -101,6 +101,80 @@ class TypedMessagesTest {
         }
     }
 
+    /** {@link ArrayBytes} that logs its calls as "{tag} decode", "{tag} encode" and "{tag} release". */
+    private static final class Recording implements ArrayCodec<byte[]> {
+        private final String tag;
+        private final List<String> events;
+
+        Recording(String tag, List<String> events) {
+            this.tag = tag;
+            this.events = events;
+        }
+
+        @Override
+        public void encode(byte[] value, ByteBuf out) throws Exception {
+            events.add(tag + " encode");
+            Codecs.bytes().encode(value, out);
+        }
+
+        @Override
+        public byte[] decode(ByteBuf frame) throws Exception {
+            events.add(tag + " decode");
+            return Codecs.bytes().decode(frame);
+        }
+
+        @Override
+        public byte[] decode(byte[] array, int offset, int length) {
+            events.add(tag + " decode");
+            return java.util.Arrays.copyOfRange(array, offset, offset + length);
+        }
+
+        @Override
+        public int encode(byte[] value, byte[] array, int offset, int limit) {
+            events.add(tag + " encode");
+            return copyInto(value, array, offset, limit);
+        }
+
+        @Override
+        public void releaseArrays() {
+            events.add(tag + " release");
+        }
+
+        @Override
+        public Recording forHelper() {
+            return this;
+        }
+    }
+
+    /**
+     * The writer and the reader tell an ArrayCodec when the arrays it was given may be reused or freed, so that an
+     * idle helper's codec pins none (KryoCodec keeps its Input and Output bound between messages until then): after
+     * the batch with the last message was closed, and after the turn that read the last frame.
+     */
+    @Test
+    void anIdleHelpersArrayCodecsAreToldToLetGoOfTheArrays() {
+        List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (Blob cat = TestHelpers.cat()) {
+            Umh<byte[], byte[]> umh = UmhFlux.spec(cat)
+                    .codec(Framing.lengthPrefixed(1024), new Recording("in", events), new Recording("out", events))
+                    .spawn();
+            // stdin stays open: the writer ends no send, and the helper idles with its pipes open
+            umh.outbound().send(Flux.just("a", "b", "c").map(String::getBytes).concatWith(Flux.never())).subscribe();
+            List<String> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+            umh.inbound().map(String::new).subscribe(received::add);
+            org.awaitility.Awaitility.await().atMost(TestHelpers.TIMEOUT).untilAsserted(() -> {
+                assertThat(received).containsExactly("a", "b", "c");
+                List<String> in = events.stream().filter(e -> e.startsWith("in ")).toList();
+                List<String> out = events.stream().filter(e -> e.startsWith("out ")).toList();
+                assertThat(in).filteredOn("in decode"::equals).hasSize(3);
+                assertThat(in).last().isEqualTo("in release");
+                assertThat(out).filteredOn("out encode"::equals).hasSize(3);
+                assertThat(out).last().isEqualTo("out release");
+            });
+            umh.dispose();
+        }
+    }
+
     /**
      * Runs of small and of big frames through an ArrayCodec: the reader goes from a heap cumulation to native
      * buffers and back while frames straddle reads (4 KiB here), every frame intact.

@@ -62,6 +62,19 @@ public interface ArrayCodec<T> extends Codec<T> {
         return encode(value, array, offset, (int) Math.min(limit, (long) offset + maxLength));
     }
 
+    /**
+     * The arrays given to this instance so far may now be reused or freed by the caller: a codec that keeps a
+     * reference to the last one between calls, to skip binding its reader or writer to it for every message, drops
+     * it here. The writer calls it once a batch is closed (about every 64 KiB) and at the end; the reader after each
+     * turn of reading. The default does nothing.
+     *
+     * <p>Binding per message costs more than it seems: storing an array reference into a long-lived object passes
+     * the garbage collector's write barrier, a memory fence with G1 when the two are in different regions.
+     * {@code KryoCodec} keeps its {@code Input} and {@code Output} bound between messages this way.
+     */
+    default void releaseArrays() {
+    }
+
     /** @return the instance one helper uses for one direction: an {@code ArrayCodec} too, for the array path */
     @Override
     ArrayCodec<T> forHelper();

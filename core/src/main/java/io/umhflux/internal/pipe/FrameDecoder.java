@@ -67,6 +67,13 @@ public interface FrameDecoder<I> {
         throw new UnsupportedOperationException("this decoder reads no arrays");
     }
 
+    /**
+     * The arrays and buffers decoded from so far may be reused or freed: let go of them
+     * ({@link io.umhflux.codec.ArrayCodec#releaseArrays()}). Called on the event loop.
+     */
+    default void releaseArrays() {
+    }
+
     /** Whether messages are reference-counted buffers that must be released after {@code onNext}. */
     default boolean releaseAfterDelivery() {
         return false;

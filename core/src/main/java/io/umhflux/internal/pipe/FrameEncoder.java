@@ -40,6 +40,13 @@ public interface FrameEncoder<O> {
         throw new UnsupportedOperationException("this encoder writes no arrays");
     }
 
+    /**
+     * The arrays given to {@link #encodeArray} and the batches given to {@link #encode} so far may be reused or
+     * freed: let go of them ({@link io.umhflux.codec.ArrayCodec#releaseArrays()}). Called on the event loop.
+     */
+    default void releaseArrays() {
+    }
+
     /** The writer is done: free what the encoder holds. Called once, on the event loop. */
     default void release() {
     }

@@ -411,9 +411,20 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         out.writeBytes(s, 0, length);
     }
 
-    /** Frees the scratch buffer; the helper's writer is done. */
+    @Override
+    public void releaseArrays() {
+        if (arrayCodec != null) {
+            arrayCodec.releaseArrays();
+        }
+        if (outbound instanceof ArrayCodec) {
+            ((ArrayCodec<?>) outbound).releaseArrays();
+        }
+    }
+
+    /** Frees the scratch buffer and lets go of the arrays; the helper's writer is done. */
     @Override
     public void release() {
+        releaseArrays();
         ByteBuf s = scratch;
         scratch = null;
         if (s != null) {

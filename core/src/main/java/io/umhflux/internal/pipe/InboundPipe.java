@@ -262,6 +262,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             } while (drainAgain);
         } finally {
             draining = false;
+            decoder.releaseArrays(); // the cumulation may be freed or reused before the next turn
         }
     }
 
@@ -636,6 +637,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
 
     private void releaseBuffers() {
         releaseCumulation();
+        decoder.releaseArrays();
         I p = pending;
         pending = null;
         if (p != null) {

@@ -532,6 +532,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         ByteBuf b = batch;
         if (b != null) {
             unbind();
+            encoder.releaseArrays(); // the batch is written and freed from here on
             batch = null;
             if (b.isReadable() && !Os.PINS_ARRAYS) {
                 // this JVM would copy a pinned array: a native copy per batch (64 KiB) for writev instead

@@ -36,4 +36,9 @@ public final class RawChunks implements FrameDecoder<ByteBuf>, FrameEncoder<Byte
     public boolean passThrough() {
         return true;
     }
+
+    /** Holds no arrays. */
+    @Override
+    public void releaseArrays() {
+    }
 }
