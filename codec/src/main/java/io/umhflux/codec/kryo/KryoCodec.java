@@ -351,7 +351,8 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
      * Lets go of the caller's arrays: the {@code Input} and the writer's window stay bound to the last one between
      * messages. Storing an array into them per message passes G1's write barrier, a fence once the codec is in an
      * old region: JFR put 3.5 % of the writer loop's samples on that store (~30-byte messages), and a loop over a
-     * promoted codec encoded and decoded 2-4 % faster without it (BENCHMARKS.md).
+     * promoted codec encoded and decoded up to 4-5 % faster without it in two runs of three, the same in the third
+     * (BENCHMARKS.md).
      */
     @Override
     public void releaseArrays() {
