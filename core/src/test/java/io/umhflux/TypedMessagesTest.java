@@ -101,14 +101,23 @@ class TypedMessagesTest {
         }
     }
 
-    /** {@link ArrayBytes} that logs its calls as "{tag} decode", "{tag} encode" and "{tag} release". */
+    /**
+     * {@link ArrayBytes} that logs its calls as "{tag} decode", "{tag} encode" and "{tag} release"; with
+     * {@code failRelease}, its {@code releaseArrays} throws.
+     */
     private static final class Recording implements ArrayCodec<byte[]> {
         private final String tag;
         private final List<String> events;
+        private final boolean failRelease;
 
         Recording(String tag, List<String> events) {
+            this(tag, events, false);
+        }
+
+        Recording(String tag, List<String> events, boolean failRelease) {
             this.tag = tag;
             this.events = events;
+            this.failRelease = failRelease;
         }
 
         @Override
@@ -138,6 +147,9 @@ class TypedMessagesTest {
         @Override
         public void releaseArrays() {
             events.add(tag + " release");
+            if (failRelease) {
+                throw new IllegalStateException(tag + " cannot let go");
+            }
         }
 
         @Override
@@ -172,6 +184,76 @@ class TypedMessagesTest {
                 assertThat(out).last().isEqualTo("out release");
             });
             umh.dispose();
+        }
+    }
+
+    /** A codec whose releaseArrays throws fails the send and the inbound, rather than leave either hanging. */
+    @Test
+    void anArrayCodecThatFailsToLetGoFailsItsDirection() {
+        List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (Blob cat = TestHelpers.cat()) {
+            Umh<byte[], byte[]> umh = UmhFlux.spec(cat).codec(Framing.lengthPrefixed(1024),
+                    new Recording("in", events, true), new Recording("out", events, true)).spawn();
+            // stdin stays open, so that the inbound cannot end well before it is told to let go
+            StepVerifier.create(umh.outbound().send(Flux.just("a", "b").map(String::getBytes)
+                            .concatWith(Flux.never())))
+                    .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalStateException.class)
+                            .hasMessageContaining("ArrayCodec.releaseArrays")
+                            .hasRootCauseMessage("out cannot let go"))
+                    .verify(TestHelpers.TIMEOUT);
+            StepVerifier.create(umh.inbound().map(String::new))
+                    .thenConsumeWhile(m -> true)
+                    .expectErrorSatisfies(e -> assertThat(e).hasMessageContaining("ArrayCodec.releaseArrays")
+                            .hasRootCauseMessage("in cannot let go"))
+                    .verify(TestHelpers.TIMEOUT);
+            umh.dispose();
+        }
+    }
+
+    /**
+     * A publisher that breaks the rule against nulls: the codec is given the null, as any message, and the send goes
+     * on (a reference-counting check on the null used to hang it).
+     */
+    @Test
+    void aNullFromARuleBreakingPublisherGoesToTheCodecAndTheSendEnds() {
+        Codec<byte[]> nullAsEmpty = new Codec<>() {
+            @Override
+            public void encode(byte[] value, ByteBuf out) {
+                if (value != null) {
+                    out.writeBytes(value);
+                }
+            }
+
+            @Override
+            public byte[] decode(ByteBuf frame) throws Exception {
+                return Codecs.bytes().decode(frame);
+            }
+        };
+        org.reactivestreams.Publisher<byte[]> withNull = s -> s.onSubscribe(new org.reactivestreams.Subscription() {
+            private boolean done;
+
+            @Override
+            public void request(long n) {
+                if (!done) {
+                    done = true;
+                    s.onNext("a".getBytes());
+                    s.onNext(null);
+                    s.onNext("b".getBytes());
+                    s.onComplete();
+                }
+            }
+
+            @Override
+            public void cancel() {
+                done = true;
+            }
+        });
+        try (Blob cat = TestHelpers.cat()) {
+            Umh<byte[], byte[]> umh = UmhFlux.spec(cat).codec(Framing.lengthPrefixed(1024), nullAsEmpty, nullAsEmpty)
+                    .spawn();
+            StepVerifier.create(umh.outbound().send(withNull)).verifyComplete();
+            assertThat(umh.inbound().map(String::new).collectList().block(TestHelpers.TIMEOUT))
+                    .containsExactly("a", "", "b");
         }
     }
 

@@ -65,8 +65,10 @@ public interface ArrayCodec<T> extends Codec<T> {
     /**
      * The arrays given to this instance so far may now be reused or freed by the caller: a codec that keeps a
      * reference to the last one between calls, to skip binding its reader or writer to it for every message, drops
-     * it here. The writer calls it once a batch is closed (about every 64 KiB) and at the end; the reader after each
-     * turn of reading. The default does nothing.
+     * it here. The writer calls it whenever it closes a batch (at 64 KiB, and at each flush when messages come
+     * slowly) and at the end; the reader after each turn of reading and at the end. It is called on the event loop
+     * of the direction that uses this instance (the one {@link #forHelper()} returned for it). An exception fails
+     * that direction (the send, or the inbound). The default does nothing.
      *
      * <p>Binding per message costs more than it seems: storing an array reference into a long-lived object passes
      * the garbage collector's write barrier, a memory fence with G1 when the two are in different regions.

@@ -30,16 +30,17 @@ import org.jspecify.annotations.Nullable;
  * this codec's reach: from a helper you do not trust with such messages, register serializers of your own for
  * them.
  *
- * <p>Not thread-safe, like Kryo itself: each helper gets its own instance per direction from
- * {@link #forHelper()}, used on that helper's event loop. Framings that keep stdout in a heap array hand each
- * frame over as an array range ({@link ArrayCodec}), which Kryo's {@code Input} reads in place. From a
- * {@code ByteBuf}, it reads large frames straight from native memory (a {@code ByteBufferInput}) and copies
- * small ones into a reused array first, where Kryo's byte-at-a-time reads are faster (measured with
- * TypedEchoBenchmark). Encoding writes straight into the writer's batch array (the array path of
- * {@link ArrayCodec}) or into the array of a heap {@code ByteBuf}, and goes through one reusable {@code Output}
- * otherwise. A message that outgrows the room it was given is written on into the codec's own array in the same
- * pass, never twice; one that takes more than the framing's maximum stops Kryo there, so that refusing it costs
- * no memory of its size.
+ * <p>Not thread-safe, like Kryo itself: each helper gets its own instance per direction from {@link #forHelper()},
+ * used on that helper's event loop. Its Kryo {@code Input} and {@code Output} stay bound to the last array it was
+ * given, until {@link #releaseArrays()}: the pipes call it after each batch and each turn of reading; a caller using
+ * the codec directly calls it before an idle spell if the arrays are big. Framings that keep stdout in a heap array
+ * hand each frame over as an array range ({@link ArrayCodec}), which Kryo's {@code Input} reads in place. From a
+ * {@code ByteBuf}, it reads large frames straight from native memory (a {@code ByteBufferInput}) and copies small
+ * ones into a reused array first, where Kryo's byte-at-a-time reads are faster (measured with TypedEchoBenchmark).
+ * Encoding writes straight into the writer's batch array (the array path of {@link ArrayCodec}) or into the array of
+ * a heap {@code ByteBuf}, and goes through one reusable {@code Output} otherwise. A message that outgrows the room
+ * it was given is written on into the codec's own array in the same pass, never twice; one that takes more than the
+ * framing's maximum stops Kryo there, so that refusing it costs no memory of its size.
  *
  * <p>A Kryo that keeps state across messages ({@code setAutoReset(false)}: class names or references sent once
  * per stream) works as long as every message goes out. After a message fails midway through it (a serializer
@@ -98,8 +99,9 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
 
     /**
      * Whether {@code kryo} keeps state across messages: its auto reset (on unless turned off) clears the graph
-     * context when a top-level write ends, here one of a null. A Kryo that cannot write a null is taken to keep
-     * state, which costs only a check per message.
+     * context when a top-level write ends, here one of a null. A Kryo that cannot write a null (a class resolver of
+     * its own that refuses one) is taken to keep state, the safe side: a message that fails midway then breaks the
+     * codec, and the helper is replaced, even if its Kryo resets after each message.
      */
     @SuppressWarnings("unchecked") // Kryo hands its graph context out as a raw map of any keys
     private static boolean keepsState(Kryo kryo) {
@@ -342,7 +344,13 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
         } else {
             in.setBuffer(array, offset, length);
         }
-        Object value = kryo.readClassAndObject(in);
+        Object value;
+        try {
+            value = kryo.readClassAndObject(in);
+        } catch (RuntimeException | Error e) {
+            in.setBuffer(NO_BYTES); // the next frame binds afresh: a failed read may have moved the Input's count
+            throw e;
+        }
         readEnd = in.position();
         return value;
     }
@@ -443,6 +451,9 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
 
         void dropSpill() {
             spilledLength = 0;
+            if (buffer == spill) {
+                buffer = null; // the window was left on the spill: the message's bytes are appended or dropped
+            }
             if (spill.length > KEEP_SPILL) {
                 spill = NO_BYTES; // a rare big message does not pin its size for the helper's life
             }

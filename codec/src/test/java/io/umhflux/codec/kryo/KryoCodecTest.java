@@ -11,6 +11,7 @@ import io.netty.buffer.Unpooled;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.HexFormat;
 import org.junit.jupiter.api.Test;
 
@@ -71,6 +72,62 @@ class KryoCodecTest {
             return array.get() == null;
         });
         assertThat(mine.decode(point, 0, point.length)).as("still decodes after").isEqualTo(new Point(3, -4));
+    }
+
+    /** A number, read by a serializer that notes how far its Input says it has read. */
+    record Counted(int n) {
+    }
+
+    /** A read that failed leaves nothing of itself in the Input for the next frame on the same array. */
+    @Test
+    void aFailedReadLeavesTheInputFreshForTheNextFrameOnTheSameArray() throws Exception {
+        List<Long> totals = new java.util.ArrayList<>();
+        KryoCodec<Object> template = KryoCodec.of(Object.class, kryo -> kryo.register(Counted.class,
+                new com.esotericsoftware.kryo.Serializer<Counted>() {
+                    @Override
+                    public void write(com.esotericsoftware.kryo.Kryo k, com.esotericsoftware.kryo.io.Output out,
+                            Counted value) {
+                        out.writeInt(value.n());
+                        out.writeInt(value.n());
+                    }
+
+                    @Override
+                    public Counted read(com.esotericsoftware.kryo.Kryo k, com.esotericsoftware.kryo.io.Input in,
+                            Class<? extends Counted> type) {
+                        int n = in.readInt();
+                        in.readInt();
+                        totals.add(in.total());
+                        return new Counted(n);
+                    }
+                }, 40));
+        KryoCodec<Object> mine = template.forHelper();
+        byte[] array = new byte[64];
+        int end = template.encode(new Counted(7), array, 0, array.length);
+        assertThat(mine.decode(array, 0, end)).isEqualTo(new Counted(7));
+        // cut where the second number starts: Kryo compacts its empty buffer, counting what it read, then fails
+        assertThatThrownBy(() -> mine.decode(array, 0, end - 4)).isInstanceOf(KryoException.class);
+        assertThat(mine.decode(array, 0, end)).isEqualTo(new Counted(7));
+        assertThat(totals).hasSize(2);
+        assertThat(totals.get(1)).as("what the Input counts as read, after a failed read").isEqualTo(totals.get(0));
+    }
+
+    /** Nor the last (big) array it encoded into, once released: the writer calls it after each batch. */
+    @Test
+    void theCodecKeepsNoReferenceToTheArrayItEncodedIntoOnceReleased() throws Exception {
+        KryoCodec<Object> mine = codec.forHelper();
+        byte[] big = new byte[8 << 20];
+        int end = mine.encode(new Point(3, -4), big, 100, big.length);
+        assertThat(mine.decode(big, 100, end - 100)).isEqualTo(new Point(3, -4));
+        java.lang.ref.WeakReference<byte[]> array = new java.lang.ref.WeakReference<>(big);
+        big = null;
+        mine.releaseArrays();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> {
+            System.gc();
+            return array.get() == null;
+        });
+        byte[] small = new byte[64];
+        int again = mine.encode(new Point(3, -4), small, 0, small.length);
+        assertThat(mine.decode(small, 0, again)).as("still encodes after").isEqualTo(new Point(3, -4));
     }
 
     @Test

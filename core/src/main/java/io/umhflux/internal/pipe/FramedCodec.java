@@ -421,10 +421,9 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         }
     }
 
-    /** Frees the scratch buffer and lets go of the arrays; the helper's writer is done. */
+    /** Frees the scratch buffer; the helper's writer is done. */
     @Override
     public void release() {
-        releaseArrays();
         ByteBuf s = scratch;
         scratch = null;
         if (s != null) {

@@ -22,6 +22,7 @@ import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Operators;
+import reactor.util.context.Context;
 
 /**
  * The helper's stdout as a {@link Flux}: bytes are read only while the subscriber has demand.
@@ -262,7 +263,29 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             } while (drainAgain);
         } finally {
             draining = false;
-            decoder.releaseArrays(); // the cumulation may be freed or reused before the next turn
+            releaseDecoderArrays(); // the cumulation may be freed or reused before the next turn
+        }
+    }
+
+    /**
+     * Tells the decoder that the arrays it was given may be freed. A codec that fails at it fails the inbound, or,
+     * once the inbound is over, has its error dropped to Reactor's hook.
+     */
+    private void releaseDecoderArrays() {
+        try {
+            decoder.releaseArrays();
+        } catch (RuntimeException e) {
+            IllegalStateException error = new IllegalStateException("the codec failed to let go of the arrays it was"
+                    + " given (ArrayCodec.releaseArrays)", e);
+            CoreSubscriber<? super I> a = actual;
+            if (terminated || failure != null) {
+                Operators.onErrorDropped(error, a != null ? a.currentContext() : Context.empty());
+            } else {
+                failure = error;
+                if (drainScheduled.compareAndSet(false, true)) {
+                    Loops.submit(loop, drainTask); // the next turn ends the inbound with it
+                }
+            }
         }
     }
 
@@ -637,7 +660,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
 
     private void releaseBuffers() {
         releaseCumulation();
-        decoder.releaseArrays();
+        releaseDecoderArrays();
         I p = pending;
         pending = null;
         if (p != null) {

@@ -128,8 +128,8 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     private long accepted;
     /**
      * The class of the last encoded message that was not reference counted: the next of that class skips the
-     * {@code instanceof}. HotSpot (17) remembers only the interfaces a class has, so {@code instanceof} an interface
-     * that it does not implement scans the class's interface list every time ({@code repnz scas}): with perf, that
+     * {@code instanceof}. HotSpot (17) caches only a successful interface lookup, so {@code instanceof} an interface
+     * that the class does not implement scans its interface list every time ({@code repnz scas}): with perf, that
      * one instruction took 29 % of the array loop's samples for ~30-byte messages (BENCHMARKS.md).
      */
     private @Nullable Class<?> plainType;
@@ -428,7 +428,10 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
      * Releases a message once encoded, if reference counted: the writer owns it from {@code onNext} on, as a Netty
      * encoder owns the messages written to it. A codec that released it itself fails the send, saying so.
      */
-    private void releaseEncoded(O message) {
+    private void releaseEncoded(@Nullable O message) {
+        if (message == null) {
+            return; // a publisher that breaks the rule against nulls: its frame was written, as before
+        }
         Class<?> type = message.getClass();
         if (type == plainType) {
             return;
@@ -532,7 +535,6 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         ByteBuf b = batch;
         if (b != null) {
             unbind();
-            encoder.releaseArrays(); // the batch is written and freed from here on
             batch = null;
             if (b.isReadable() && !Os.PINS_ARRAYS) {
                 // this JVM would copy a pinned array: a native copy per batch (64 KiB) for writev instead
@@ -552,6 +554,25 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                 queue.add(b); // a heap batch is written straight from its array (writeOnce), not copied first
             } else {
                 b.release();
+            }
+            releaseEncoderArrays(); // the batch is written and freed from here on
+        }
+    }
+
+    /**
+     * Tells the encoder that the arrays it was given may be freed. A codec that fails at it fails the send (what was
+     * taken is still written), or, once the send is over, has its error dropped to Reactor's hook.
+     */
+    private void releaseEncoderArrays() {
+        try {
+            encoder.releaseArrays();
+        } catch (RuntimeException e) {
+            IllegalStateException failure = new IllegalStateException("the codec failed to let go of the arrays it"
+                    + " was given (ArrayCodec.releaseArrays)", e);
+            if (finished || upstreamError != null) {
+                Operators.onErrorDropped(failure, currentContext());
+            } else {
+                failAfterWriting(failure);
             }
         }
     }
@@ -842,6 +863,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             timer.cancel(false);
         }
         encoder.release();
+        releaseEncoderArrays();
         for (ByteBuf b; (b = queue.pollFirst()) != null;) {
             b.release();
         }
