@@ -1,0 +1,47 @@
+package io.umhflux.benchmarks;
+
+/**
+ * One side of {@link TypedEchoBenchmark} in a JVM of its own, in a plain loop: the benchmark's own methods without
+ * JMH around them, to compare with what JMH and {@link Interleaved} measure (the three disagree; BENCHMARKS.md).
+ *
+ * <pre>
+ * java -cp benchmarks/target/benchmarks.jar io.umhflux.benchmarks.OneSide umh 300 150
+ * java -cp benchmarks/target/benchmarks.jar io.umhflux.benchmarks.OneSide processBuilder 300 150
+ * </pre>
+ *
+ * <p>Arguments: {@code umh} or {@code processBuilder}, warm-up ops, measured ops, and optionally {@code small}
+ * (the default) or {@code large}. Prints the mean time per op of the measured ones.
+ */
+public final class OneSide {
+    private OneSide() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        boolean umh = args[0].equals("umh");
+        if (!umh && !args[0].equals("processBuilder")) {
+            throw new IllegalArgumentException("umh or processBuilder, not " + args[0]);
+        }
+        int warm = Integer.parseInt(args[1]);
+        int ops = Integer.parseInt(args[2]);
+        TypedEchoBenchmark bench = new TypedEchoBenchmark();
+        bench.size = args.length > 3 ? args[3] : "small";
+        bench.setUp();
+        try {
+            for (int i = 0; i < warm; i++) {
+                run(bench, umh);
+            }
+            long start = System.nanoTime();
+            for (int i = 0; i < ops; i++) {
+                run(bench, umh);
+            }
+            System.out.printf("%s %s: %.2f ms per op (%d ops after %d warm-up)%n", args[0], bench.size,
+                    (System.nanoTime() - start) / 1e6 / ops, ops, warm);
+        } finally {
+            bench.tearDown();
+        }
+    }
+
+    private static long run(TypedEchoBenchmark bench, boolean umh) throws Exception {
+        return umh ? bench.umhFlux() : bench.processBuilder();
+    }
+}
