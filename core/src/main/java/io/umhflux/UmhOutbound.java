@@ -34,6 +34,16 @@ public interface UmhOutbound<O> {
      */
     Mono<Void> send(Publisher<? extends O> messages);
 
+    /**
+     * A sink for this helper's stdin, for code that pushes messages from threads or callbacks rather than
+     * publishing them (see {@link UmhSink}): the same high-water mark, ownership and errors as {@link #send}.
+     * Starts the writing at once. A helper has one send, one sink or one close: after this, {@code send} and
+     * {@code close} fail with {@link IllegalStateException}.
+     *
+     * @throws IllegalStateException when this helper's outbound was already sent to, closed, or given a sink
+     */
+    UmhSink<O> sink();
+
     /** Closes the helper's stdin without writing anything; for helpers that need no input. */
     Mono<Void> close();
 }

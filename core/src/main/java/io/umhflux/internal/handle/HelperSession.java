@@ -7,9 +7,11 @@ import io.umhflux.ExitStatus;
 import io.umhflux.HelperFailedException;
 import io.umhflux.Umh;
 import io.umhflux.UmhOutbound;
+import io.umhflux.UmhSink;
 import io.umhflux.internal.pipe.FrameException;
 import io.umhflux.internal.pipe.InboundPipe;
 import io.umhflux.internal.pipe.OutboundPipe;
+import io.umhflux.internal.pipe.OutboundSink;
 import io.umhflux.internal.pipe.StderrPipe;
 import io.umhflux.internal.process.HelperProcess;
 import io.umhflux.internal.process.Loops;
@@ -408,6 +410,16 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
         @Override
         public Mono<Void> send(Publisher<? extends O> messages) {
             return Mono.create(sink -> outboundPipe.send(messages, sink));
+        }
+
+        @Override
+        public UmhSink<O> sink() {
+            if (!outboundPipe.claim()) {
+                throw OutboundPipe.alreadyClaimed();
+            }
+            OutboundSink<O> sink = new OutboundSink<>(loop, HelperSession.this.toString());
+            sink.start((messages, done) -> outboundPipe.start(messages, done, null));
+            return sink;
         }
 
         @Override

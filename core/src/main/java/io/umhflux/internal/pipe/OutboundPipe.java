@@ -190,10 +190,30 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
      */
     public void send(Publisher<? extends O> messages, MonoSink<Void> sink,
             @Nullable BiConsumer<Object, Exception> unencodable) {
-        if (!started.compareAndSet(false, true)) {
-            sink.error(new IllegalStateException("this helper's outbound was already sent to or closed"));
+        if (!claim()) {
+            sink.error(alreadyClaimed());
             return;
         }
+        start(messages, sink, unencodable);
+    }
+
+    /**
+     * Takes this pipe for one send, closing or sink: true once, false for every later caller, who then gets
+     * {@link #alreadyClaimed()}. A caller that claimed it must {@link #start} the send.
+     */
+    public boolean claim() {
+        return started.compareAndSet(false, true);
+    }
+
+    /** The error for a second send, sink or close of one helper's stdin. */
+    public static IllegalStateException alreadyClaimed() {
+        return new IllegalStateException("this helper's outbound was already sent to, closed or given a sink:"
+                + " a helper has one send, one sink or one close");
+    }
+
+    /** Starts the send after a successful {@link #claim()}: as {@link #send(Publisher, MonoSink, BiConsumer)}. */
+    public void start(Publisher<? extends O> messages, MonoSink<Void> sink,
+            @Nullable BiConsumer<Object, Exception> unencodable) {
         this.unencodable = unencodable;
         sink.onCancel(() -> {
             signals.offer(Signal.CANCEL_SEND);
@@ -214,8 +234,8 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
 
     /** Closes stdin now without sending anything (the helper sees EOF). */
     public void closeWithoutSending(MonoSink<Void> sink) {
-        if (!started.compareAndSet(false, true)) {
-            sink.error(new IllegalStateException("this helper's outbound was already sent to or closed"));
+        if (!claim()) {
+            sink.error(alreadyClaimed());
             return;
         }
         Loops.submit(loop, () -> {

@@ -1,0 +1,407 @@
+package io.umhflux.internal.pipe;
+
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.FastThreadLocalThread;
+import io.umhflux.UmhException;
+import io.umhflux.UmhSink;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import org.reactivestreams.Subscriber;
+import org.reactivestreams.Subscription;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+import reactor.core.publisher.Operators;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * A {@link UmhSink} as the publisher of an {@link OutboundPipe}'s send: a message is accepted only against the
+ * pipe's demand, which the pipe raises only while it holds fewer than its high-water mark of bytes. So the sink
+ * itself never holds an accepted message: it goes straight to the pipe's {@code onNext}. Emits that find no demand
+ * wait in one FIFO queue, taken from as the pipe asks for more.
+ *
+ * <p>Threading: emits come from any thread, {@code request} and {@code cancel} from the pipe (on its loop, or
+ * inline from an emit that the pipe handled there). All state is guarded by {@link #lock}; the pipe's
+ * {@code onNext} and {@code onComplete} are called under it too, so that they are serialized as Reactive Streams
+ * requires, and so that a producer's messages reach the pipe in the order it emitted them. Reactive waiters are told
+ * after the lock is let go, since their continuation may emit again; blocked threads wait on the lock's monitor
+ * (a monitor and not a {@code ReentrantLock}: the pipe's loop takes it for a moment, and a park there would be a
+ * blocking call on an event loop).
+ */
+public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscription {
+    private enum State {
+        /** Emits are taken. */
+        OPEN,
+        /** {@code complete()} was called while emits waited: they are taken, then the pipe is told. */
+        COMPLETING,
+        /** The pipe was told of the end (or will be when it subscribes). */
+        COMPLETED,
+        /** {@code error(..)} was called. */
+        ERRORED,
+        /** The pipe cancelled: nothing more is taken; waiting emits fail with the send's end, which follows. */
+        CANCELLED,
+        /** The send ended. */
+        DONE
+    }
+
+    private final Object lock = new Object();
+    private final EventExecutor loop;
+    private final Sinks.One<Void> done = Sinks.one();
+    private final String helper;
+
+    // guarded by lock
+    private @Nullable Subscriber<? super O> pipe;
+    private long demand;
+    private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
+    private State state = State.OPEN;
+    /** The error given to {@code error(..)}, or the one the send ended with. */
+    private @Nullable Throwable failure;
+    /** An end that came before the pipe subscribed, to tell it then. */
+    private boolean endPending;
+
+    /**
+     * @param loop the helper's event loop, on which {@link #emitBlocking} refuses to wait
+     * @param helper the helper's description, for errors
+     */
+    public OutboundSink(EventExecutor loop, String helper) {
+        this.loop = loop;
+        this.helper = helper;
+    }
+
+    /** Starts the send: {@code start} is the pipe's, called with this sink as its publisher. */
+    public void start(java.util.function.BiConsumer<Publisher<O>, MonoSink<Void>> start) {
+        Mono.<Void>create(sink -> start.accept(this, sink)).subscribe(null, this::ended, () -> ended(null));
+    }
+
+    // ---- UmhSink
+
+    @Override
+    public Sinks.EmitResult tryEmit(O message) {
+        Objects.requireNonNull(message, "message");
+        synchronized (lock) {
+            if (state != State.OPEN) {
+                return Sinks.EmitResult.FAIL_TERMINATED;
+            }
+            if (demand == 0 || !waiting.isEmpty()) {
+                return Sinks.EmitResult.FAIL_OVERFLOW;
+            }
+            deliver(message);
+            return Sinks.EmitResult.OK;
+        }
+    }
+
+    @Override
+    public Mono<Void> emit(O message) {
+        Objects.requireNonNull(message, "message");
+        return Mono.create(sink -> {
+            Waiter w = new Waiter(message, sink);
+            sink.onCancel(() -> withdraw(w));
+            Throwable refused;
+            boolean accepted = false;
+            synchronized (lock) {
+                refused = refusal();
+                if (refused == null) {
+                    accepted = tryDeliver(w);
+                }
+            }
+            if (refused != null) {
+                sink.error(refused);
+            } else if (accepted) {
+                sink.success();
+            }
+        });
+    }
+
+    @Override
+    public void emitBlocking(O message, Duration timeout) throws InterruptedException, TimeoutException {
+        Objects.requireNonNull(message, "message");
+        Objects.requireNonNull(timeout, "timeout");
+        if (onEventLoop()) {
+            throw new IllegalStateException("emitBlocking was called on an event loop thread ("
+                    + Thread.currentThread().getName() + "), where waiting for " + helper + " would stall every"
+                    + " helper and connection of that loop; use tryEmit or emit there");
+        }
+        long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
+        synchronized (lock) {
+            Throwable refused = refusal();
+            if (refused != null) {
+                throw unchecked(refused);
+            }
+            Waiter w = new Waiter(message, null);
+            if (tryDeliver(w)) {
+                return;
+            }
+            try {
+                while (w.state == Waiter.PENDING) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        waiting.remove(w);
+                        throw new TimeoutException("no room for a message to " + helper + " within " + timeout
+                                + ": the helper did not read enough of what waits to be written; the message was"
+                                + " not accepted");
+                    }
+                    TimeUnit.NANOSECONDS.timedWait(lock, left);
+                }
+            } catch (InterruptedException e) {
+                if (w.state == Waiter.PENDING) {
+                    waiting.remove(w);
+                    throw e;
+                }
+                Thread.currentThread().interrupt(); // it was accepted or failed meanwhile: keep the interrupt
+            }
+            if (w.state == Waiter.FAILED) {
+                throw unchecked(Objects.requireNonNull(w.error));
+            }
+        }
+    }
+
+    @Override
+    public Sinks.EmitResult complete() {
+        synchronized (lock) {
+            if (state != State.OPEN) {
+                return Sinks.EmitResult.FAIL_TERMINATED;
+            }
+            state = State.COMPLETING;
+            completeIfDrained();
+            return Sinks.EmitResult.OK;
+        }
+    }
+
+    @Override
+    public Sinks.EmitResult error(Throwable error) {
+        Objects.requireNonNull(error, "error");
+        List<Waiter> failed;
+        synchronized (lock) {
+            if (state != State.OPEN && state != State.COMPLETING) {
+                return Sinks.EmitResult.FAIL_TERMINATED;
+            }
+            state = State.ERRORED;
+            failure = error;
+            demand = 0;
+            failed = failWaiting(error);
+            Subscriber<? super O> p = pipe;
+            if (p != null) {
+                p.onError(error);
+            } else {
+                endPending = true;
+            }
+        }
+        tell(failed);
+        return Sinks.EmitResult.OK;
+    }
+
+    @Override
+    public Mono<Void> done() {
+        return done.asMono();
+    }
+
+    // ---- the pipe's side
+
+    @Override
+    public void subscribe(Subscriber<? super O> subscriber) {
+        synchronized (lock) {
+            if (pipe != null) {
+                Operators.error(subscriber, new IllegalStateException("a sink feeds one send"));
+                return;
+            }
+            pipe = subscriber;
+        }
+        subscriber.onSubscribe(this);
+        synchronized (lock) {
+            if (endPending) {
+                endPending = false;
+                Throwable error = failure;
+                if (error != null) {
+                    subscriber.onError(error);
+                } else {
+                    subscriber.onComplete();
+                }
+            }
+        }
+    }
+
+    @Override
+    public void request(long n) {
+        if (n <= 0) {
+            cancel(); // the pipe never asks for less than one; rule 3.9 would make this an error to the pipe
+            return;
+        }
+        List<Waiter> accepted = null;
+        synchronized (lock) {
+            demand = Operators.addCap(demand, n);
+            boolean woke = false;
+            while (demand > 0 && (state == State.OPEN || state == State.COMPLETING) && !waiting.isEmpty()) {
+                Waiter w = waiting.poll();
+                w.state = Waiter.ACCEPTED;
+                deliver(w.message);
+                if (w.sink != null) {
+                    if (accepted == null) {
+                        accepted = new ArrayList<>();
+                    }
+                    accepted.add(w);
+                } else {
+                    woke = true;
+                }
+            }
+            completeIfDrained();
+            if (woke) {
+                lock.notifyAll();
+            }
+        }
+        if (accepted != null) {
+            for (Waiter w : accepted) {
+                Objects.requireNonNull(w.sink).success();
+            }
+        }
+    }
+
+    @Override
+    public void cancel() {
+        synchronized (lock) {
+            demand = 0;
+            if (state == State.OPEN || state == State.COMPLETING) {
+                state = State.CANCELLED; // the emits that wait fail with the send's end, which follows
+            }
+        }
+    }
+
+    /** The send ended: with {@code error}, or written and closed. */
+    private void ended(@Nullable Throwable error) {
+        Throwable why = error != null ? error
+                : new IllegalStateException("the sink of " + helper + " was completed: it takes no more messages");
+        List<Waiter> failed;
+        synchronized (lock) {
+            state = State.DONE;
+            demand = 0;
+            if (failure == null || error != null) {
+                failure = why;
+            }
+            failed = failWaiting(why);
+        }
+        tell(failed);
+        if (error != null) {
+            done.tryEmitError(error);
+        } else {
+            done.tryEmitEmpty();
+        }
+    }
+
+    // ---- under the lock
+
+    /** Why an emit is refused now, or null if it may be taken or wait. */
+    private @Nullable Throwable refusal() {
+        switch (state) {
+            case OPEN:
+            case CANCELLED:
+                return null; // taken, or waits for the send's end
+            case COMPLETING:
+            case COMPLETED:
+                return new IllegalStateException("the sink of " + helper + " was completed: it takes no more messages");
+            default:
+                return Objects.requireNonNull(failure);
+        }
+    }
+
+    /** Takes {@code w} if there is room and nothing waits before it; else queues it. */
+    private boolean tryDeliver(Waiter w) {
+        if (state == State.OPEN && demand > 0 && waiting.isEmpty()) {
+            w.state = Waiter.ACCEPTED;
+            deliver(w.message);
+            return true;
+        }
+        waiting.add(w);
+        return false;
+    }
+
+    private void deliver(O message) {
+        demand--;
+        Objects.requireNonNull(pipe, "demand before a subscriber").onNext(message);
+    }
+
+    private void completeIfDrained() {
+        if (state == State.COMPLETING && waiting.isEmpty()) {
+            state = State.COMPLETED;
+            Subscriber<? super O> p = pipe;
+            if (p != null) {
+                p.onComplete();
+            } else {
+                endPending = true;
+            }
+        }
+    }
+
+    private List<Waiter> failWaiting(Throwable error) {
+        List<Waiter> failed = new ArrayList<>();
+        for (Waiter w; (w = waiting.poll()) != null;) {
+            w.state = Waiter.FAILED;
+            w.error = error;
+            if (w.sink != null) {
+                failed.add(w);
+            }
+        }
+        lock.notifyAll();
+        return failed;
+    }
+
+    // ---- outside the lock
+
+    private void tell(List<Waiter> failed) {
+        for (Waiter w : failed) {
+            Objects.requireNonNull(w.sink).error(Objects.requireNonNull(w.error));
+        }
+    }
+
+    /** A cancelled reactive emit: taken back if it still waits. */
+    private void withdraw(Waiter w) {
+        synchronized (lock) {
+            if (w.state == Waiter.PENDING) {
+                waiting.remove(w);
+                completeIfDrained();
+            }
+        }
+    }
+
+    private boolean onEventLoop() {
+        if (loop.inEventLoop() || Schedulers.isInNonBlockingThread()) {
+            return true;
+        }
+        Thread t = Thread.currentThread();
+        // as Netty's own BlockHound integration tells its event loop threads
+        return t instanceof FastThreadLocalThread && !((FastThreadLocalThread) t).permitBlockingCalls();
+    }
+
+    private static RuntimeException unchecked(Throwable error) {
+        if (error instanceof RuntimeException) {
+            return (RuntimeException) error;
+        }
+        if (error instanceof Error) {
+            throw (Error) error;
+        }
+        return new UmhException("the sink ended: " + error, error);
+    }
+
+    /** An emit waiting for room: a blocked thread ({@code sink} null) or a subscribed {@link #emit}. */
+    private final class Waiter {
+        static final int PENDING = 0;
+        static final int ACCEPTED = 1;
+        static final int FAILED = 2;
+
+        final O message;
+        final @Nullable MonoSink<Void> sink;
+        /** Guarded by the sink's lock. */
+        int state = PENDING;
+        @Nullable Throwable error;
+
+        Waiter(O message, @Nullable MonoSink<Void> sink) {
+            this.message = message;
+            this.sink = sink;
+        }
+    }
+}
