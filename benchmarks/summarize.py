@@ -176,6 +176,11 @@ def main(raw, out):
             row = cpu_row("Kryo %s messages" % size, jmh_cpu(typed_json), key)
             if row:
                 records.append(row)
+            if ("umhFluxSink", key) in typed:
+                pushed = rate("umhFluxSink")
+                records.append(record("Kryo %s messages pushed by one thread through UmhSink.emitBlocking, "
+                                      "vs send(Flux)" % size, pushed, ours, "messages/s", pushed / ours,
+                                      0.8 if size == "small" else None, digits=None))
             if ("nuProcess", key) in typed:
                 nu = rate("nuProcess")
                 records.append(record("Kryo %s messages echoed through cat, vs NuProcess + Kryo" % size, ours, nu,

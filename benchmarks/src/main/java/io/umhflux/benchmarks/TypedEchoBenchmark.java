@@ -6,6 +6,7 @@ import com.esotericsoftware.kryo.io.Output;
 import io.umhflux.Blob;
 import io.umhflux.Umh;
 import io.umhflux.UmhFlux;
+import io.umhflux.UmhSink;
 import io.umhflux.UmhSpec;
 import io.umhflux.codec.Framing;
 import io.umhflux.codec.kryo.KryoCodec;
@@ -14,6 +15,7 @@ import com.zaxxer.nuprocess.NuProcess;
 import com.zaxxer.nuprocess.NuProcessBuilder;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -53,6 +55,8 @@ public class TypedEchoBenchmark {
     /** A large message: about 64 KiB. */
     public record Large(long id, byte[] data) {
     }
+
+    private static final Duration EMIT_TIMEOUT = Duration.ofMinutes(1);
 
     @Param({"small", "large"})
     public String size;
@@ -108,6 +112,26 @@ public class TypedEchoBenchmark {
         umh.outbound().send(Flux.fromArray(messages)).subscribe();
         CountingSubscriber received = new CountingSubscriber();
         umh.inbound().subscribe(received);
+        long n = received.count();
+        check(n);
+        return n;
+    }
+
+    /**
+     * The same messages pushed by one plain thread (this one) through {@link UmhSink#emitBlocking}, as a listener
+     * or task thread would, instead of published: the sink's cost against {@link #umhFlux}'s {@code send}.
+     */
+    @Benchmark
+    public long umhFluxSink() throws Exception {
+        Umh<Object, Object> umh = spec.spawn();
+        UmhSink<Object> sink = umh.outbound().sink();
+        CountingSubscriber received = new CountingSubscriber();
+        umh.inbound().subscribe(received);
+        Object m = message;
+        for (int i = 0; i < count; i++) {
+            sink.emitBlocking(m, EMIT_TIMEOUT);
+        }
+        sink.complete();
         long n = received.count();
         check(n);
         return n;

@@ -134,10 +134,12 @@ public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscrip
             if (refused != null) {
                 throw unchecked(refused);
             }
-            Waiter w = new Waiter(message, null);
-            if (tryDeliver(w)) {
+            if (state == State.OPEN && demand > 0 && waiting.isEmpty()) {
+                deliver(message); // room now: no waiter to make
                 return;
             }
+            Waiter w = new Waiter(message, null);
+            waiting.add(w);
             try {
                 while (w.state == Waiter.PENDING) {
                     long left = deadline - System.nanoTime();
