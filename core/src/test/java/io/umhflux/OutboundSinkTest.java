@@ -21,6 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -232,19 +234,26 @@ class OutboundSinkTest {
         }
     }
 
-    @Test
-    void disposingTheHelperReleasesBlockedProducersAndWaitingEmits() throws Exception {
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void disposingTheHelperOrCancellingItsInboundReleasesBlockedProducersAndWaitingEmits(boolean dispose)
+            throws Exception {
         try (Blob never = TestHelpers.script("never", "exec sleep 60")) {
             Umh<String, String> umh = UmhFlux.spec(never).lines(64).pipeSize(0).highWaterMark(MARK)
                     .stopGrace(Duration.ofMillis(100)).spawn();
             UmhSink<String> sink = umh.outbound().sink();
+            Disposable reading = umh.inbound().subscribe(null, e -> { });
             List<Producer> producers = List.of(new Producer(sink, 1), new Producer(sink, 2), new Producer(sink, 3));
             producers.forEach(Producer::start);
             producers.forEach(Producer::awaitBlocked);
             AtomicReference<Throwable> reactive = new AtomicReference<>();
             sink.emit(line(4, 0)).subscribe(null, reactive::set);
 
-            umh.dispose();
+            if (dispose) {
+                umh.dispose();
+            } else {
+                reading.dispose(); // a cancelled inbound stops the helper
+            }
             for (Producer p : producers) {
                 assertThat(p.join()).isInstanceOf(HelperFailedException.class).hasMessageContaining("stopped");
             }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.umhflux.Blob;
 import io.umhflux.Umh;
 import io.umhflux.UmhFlux;
+import io.umhflux.UmhSink;
 import io.umhflux.UmhSpec;
 import io.umhflux.codec.Framing;
 import java.nio.file.Path;
@@ -12,6 +13,7 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import reactor.core.publisher.Flux;
@@ -74,6 +76,59 @@ class KryoThroughCatTest {
         assertThat((byte[]) echoed.get(0)).isEqualTo(small);
         assertThat((byte[]) echoed.get(1)).isEqualTo(big);
     }
+    /** Message {@code i} of {@code producer}: both in its first bytes, then a pattern; small, or over a batch. */
+    private static byte[] numbered(int producer, int i) {
+        byte[] b = filled(i % 100 == 0 ? 100_000 : 20, i);
+        b[0] = (byte) producer;
+        b[1] = (byte) (i >>> 8);
+        b[2] = (byte) i;
+        return b;
+    }
+
+    /**
+     * Kryo messages pushed through a sink by two threads, small and over a batch: each arrives whole and in its
+     * producer's order; one over the maximum then ends the sink after every earlier one.
+     */
+    @Test
+    void kryoMessagesPushedThroughASinkArriveInEachProducersOrder() throws Exception {
+        Umh<Object, Object> umh = spec.spawn();
+        UmhSink<Object> sink = umh.outbound().sink();
+        java.util.concurrent.CompletableFuture<List<Object>> echoed = umh.inbound().collectList().toFuture();
+        List<Thread> threads = new java.util.ArrayList<>();
+        java.util.Queue<Throwable> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        for (int t = 0; t < 2; t++) {
+            int producer = t;
+            Thread thread = new Thread(() -> {
+                try {
+                    for (int i = 0; i < 2_000; i++) {
+                        sink.emitBlocking(numbered(producer, i), TIMEOUT);
+                    }
+                } catch (Exception e) {
+                    failures.add(e);
+                }
+            });
+            threads.add(thread);
+            thread.start();
+        }
+        for (Thread thread : threads) {
+            thread.join(TIMEOUT.toMillis());
+        }
+        assertThat(failures).isEmpty();
+        StepVerifier.create(sink.emit(new byte[2 * MAX])).verifyComplete(); // accepted; the codec refuses it
+        StepVerifier.create(sink.done()).expectError(IllegalArgumentException.class).verify(TIMEOUT);
+        List<Object> all = echoed.get(TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(all).hasSize(4_000);
+        int[] next = new int[2];
+        for (Object o : all) {
+            byte[] b = (byte[]) o;
+            int producer = b[0];
+            assertThat(b).as("message %d of producer %d", next[producer], producer)
+                    .isEqualTo(numbered(producer, next[producer]));
+            next[producer]++;
+        }
+        assertThat(next).containsExactly(2_000, 2_000);
+    }
+
     /**
      * A request client on a Kryo that keeps state: a request over the maximum breaks the codec, so it fails with a
      * CodecBrokenException and the helper is stopped; a supervised client goes on with a new helper and a new

@@ -66,6 +66,12 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     private static final int BATCH_SLACK = 4 * 1024;
     /** The most messages asked for at once; small messages are then encoded a thousand to a write. */
     private static final int MAX_REQUEST = 1024;
+    /**
+     * The most messages asked of a feeding sink at once: its producer threads run beside the loop, and each request is
+     * a hand-over between threads (often a parked producer woken), so fewer, larger ones cost less; the high-water mark
+     * bounds them as it bounds any request.
+     */
+    private static final int MAX_SINK_REQUEST = 4096;
     /** The most messages polled at once from a fused publisher whose messages are encoded into the batch. */
     private static final int MAX_POLL = 16 * 1024;
     /**
@@ -114,6 +120,8 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     /** Bytes and messages accepted since the last request, for {@link #averageSize}. */
     private long bytesSinceRequest;
     private long acceptedAtRequest;
+    /** How many messages the last request asked for. */
+    private long lastRequest;
     private boolean writable = true;
     private boolean upstreamDone;
     /**
@@ -133,6 +141,11 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
      * one instruction took 29 % of the array loop's samples for ~30-byte messages (BENCHMARKS.md).
      */
     private @Nullable Class<?> plainType;
+    /**
+     * The sink this send comes from, if it does: it hands over what it accepted in batches ({@link #sinkReady}), not a
+     * message at a time through {@code onNext}. Set on the loop when the sink subscribes.
+     */
+    private @Nullable OutboundSink<? extends O> feeder;
     /** Why the pipe ended before a send began, for a send that comes later. */
     private @Nullable Throwable endCause;
 
@@ -314,6 +327,33 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         scheduleDrain();
     }
 
+    /** The sink {@code sink} is this send's publisher: its messages come through {@link #sinkReady}. On the loop. */
+    void feedFrom(OutboundSink<? extends O> sink) {
+        feeder = sink;
+    }
+
+    /**
+     * The feeding sink holds accepted messages, and held none before: they are taken on the loop, all at once, in
+     * order with the other signals. From any thread (the sink calls it under its lock).
+     */
+    void sinkReady() {
+        signals.offer(Signal.SINK_READY);
+        scheduleDrain();
+    }
+
+    /** Takes what the feeding sink accepted, each as one the publisher delivered. On the loop. */
+    private void takeFromSink() {
+        OutboundSink<? extends O> f = feeder;
+        if (f == null) {
+            return;
+        }
+        java.util.List<? extends O> taken = f.takeAccepted();
+        for (int i = 0, n = taken.size(); i < n; i++) {
+            outstanding--;
+            accept(taken.get(i));
+        }
+    }
+
     private void scheduleDrain() {
         if (drainScheduled.compareAndSet(false, true)) {
             Loops.submit(loop, drainTask);
@@ -336,6 +376,8 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         for (Object s; (s = signals.poll()) != null;) {
             if (s == Signal.COMPLETE) {
                 upstreamDone = true;
+            } else if (s == Signal.SINK_READY) {
+                takeFromSink();
             } else if (s == Signal.CANCEL_SEND) {
                 failNow(new java.util.concurrent.CancellationException("the send was cancelled"));
             } else if (s instanceof Failure) {
@@ -599,25 +641,36 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
 
     private void requestMore() {
         Subscription s = upstream;
-        if (s == null || upstreamDone || finished || outstanding > 0 || queuedBytes >= highWaterMark) {
+        if (s == null || upstreamDone || finished || queuedBytes >= highWaterMark) {
             return;
         }
-        long n;
+        if (outstanding > 0 && (accepted == 0 || outstanding > lastRequest / 2
+                || roomFor(estimatedSize()) < Math.max(1, lastRequest / 2))) {
+            // a publisher that delivers from another thread still owes the last request: ask again once it owes
+            // half and half a request fits beside what it owes, so that it is not left waiting for this loop
+            // between two requests (a producer thread on a sink would otherwise block and wake once per request)
+            return;
+        }
         long arrived = accepted - acceptedAtRequest;
         if (arrived > 0) {
-            // the mean size of what the last request brought, folded into the running estimate once per request
+            // the mean size of what came since the last request, folded into the running estimate once per request
             // rather than once per message
             long mean = bytesSinceRequest / arrived;
             averageSize = acceptedAtRequest == 0 ? mean : (averageSize + mean) / 2;
         }
         acceptedAtRequest = accepted;
         bytesSinceRequest = 0;
+        long n;
         if (accepted == 0) {
             n = 1; // learn the size of a message before asking for many
         } else {
-            long room = highWaterMark - queuedBytes;
-            n = Math.max(1, Math.min(MAX_REQUEST, room / Math.max(1, Math.max(averageSize, lastSize))));
+            int most = feeder != null ? MAX_SINK_REQUEST : MAX_REQUEST;
+            n = Math.max(outstanding == 0 ? 1 : 0, Math.min(most, roomFor(estimatedSize())));
+            if (n == 0) {
+                return;
+            }
         }
+        lastRequest = n;
         outstanding += n;
         inRequest = true;
         try {
@@ -625,6 +678,18 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         } finally {
             inRequest = false;
         }
+    }
+
+    private long estimatedSize() {
+        return Math.max(1, Math.max(averageSize, lastSize));
+    }
+
+    /**
+     * How many more messages of {@code size} fit under the mark beside what is queued and what the publisher still
+     * owes: so that bytes queued and owed stay under the mark (plus the one message asked for when nothing is owed).
+     */
+    private long roomFor(long size) {
+        return Math.max(0, highWaterMark - queuedBytes - outstanding * size) / size;
     }
 
     /**
@@ -898,6 +963,12 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                 ReferenceCountUtil.release(s);
             }
         }
+        OutboundSink<? extends O> f = feeder;
+        if (f != null) {
+            for (Object m : f.takeAccepted()) { // the sink was cancelled first: it takes no more
+                ReferenceCountUtil.release(m);
+            }
+        }
         queuedBytes = 0;
         IovArray v = iov;
         iov = null;
@@ -937,7 +1008,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     }
 
     private enum Signal {
-        COMPLETE, CANCEL_SEND
+        COMPLETE, CANCEL_SEND, SINK_READY
     }
 
     private static final class Failure {

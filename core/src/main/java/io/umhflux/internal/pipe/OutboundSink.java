@@ -9,7 +9,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
@@ -23,17 +23,18 @@ import reactor.core.scheduler.Schedulers;
 
 /**
  * A {@link UmhSink} as the publisher of an {@link OutboundPipe}'s send: a message is accepted only against the
- * pipe's demand, which the pipe raises only while it holds fewer than its high-water mark of bytes. So the sink
- * itself never holds an accepted message: it goes straight to the pipe's {@code onNext}. Emits that find no demand
- * wait in one FIFO queue, taken from as the pipe asks for more.
+ * pipe's demand, which the pipe raises only while the bytes it holds and the messages it is owed fit under its
+ * high-water mark. Accepted messages go into a batch that the pipe takes on its loop ({@link #takeAccepted}), told
+ * once per batch rather than once per message; until taken they count as owed, so the mark bounds them too. Emits
+ * that find no demand wait in one FIFO queue, taken from as the pipe asks for more.
  *
- * <p>Threading: emits come from any thread, {@code request} and {@code cancel} from the pipe (on its loop, or
- * inline from an emit that the pipe handled there). All state is guarded by {@link #lock}; the pipe's
- * {@code onNext} and {@code onComplete} are called under it too, so that they are serialized as Reactive Streams
- * requires, and so that a producer's messages reach the pipe in the order it emitted them. Reactive waiters are told
- * after the lock is let go, since their continuation may emit again; blocked threads wait on the lock's monitor
- * (a monitor and not a {@code ReentrantLock}: the pipe's loop takes it for a moment, and a park there would be a
- * blocking call on an event loop).
+ * <p>Threading: emits come from any thread, {@code request} and {@code cancel} from the pipe's loop. All state is
+ * guarded by {@link #lock}, so that a producer's messages enter the batch in the order it emitted them, and the
+ * pipe's {@code onComplete} and {@code onError} are called under it too, after every message accepted before them.
+ * Reactive waiters are told after the lock is let go, since their continuation may emit again; blocked threads park
+ * outside it and are unparked (a {@code wait()} would inflate the monitor that every emit takes). The lock is a
+ * monitor and not a {@code ReentrantLock}: the pipe's loop takes it for a moment, and a park there would be a
+ * blocking call on an event loop.
  */
 public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscription {
     private enum State {
@@ -57,7 +58,9 @@ public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscrip
     private final String helper;
 
     // guarded by lock
-    private @Nullable Subscriber<? super O> pipe;
+    private @Nullable OutboundPipe<? super O> pipe;
+    /** Accepted and not yet taken by the pipe ({@link #takeAccepted}); counted in the pipe's demand until then. */
+    private ArrayList<O> accepted = new ArrayList<>();
     private long demand;
     private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
     private State state = State.OPEN;
@@ -101,7 +104,7 @@ public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscrip
     public Mono<Void> emit(O message) {
         Objects.requireNonNull(message, "message");
         return Mono.create(sink -> {
-            Waiter w = new Waiter(message, sink);
+            Waiter w = new Waiter(message, sink, null);
             sink.onCancel(() -> withdraw(w));
             Throwable refused;
             boolean accepted = false;
@@ -128,7 +131,6 @@ public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscrip
                     + Thread.currentThread().getName() + "), where waiting for " + helper + " would stall every"
                     + " helper and connection of that loop; use tryEmit or emit there");
         }
-        long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
         synchronized (lock) {
             Throwable refused = refusal();
             if (refused != null) {
@@ -138,29 +140,50 @@ public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscrip
                 deliver(message); // room now: no waiter to make
                 return;
             }
-            Waiter w = new Waiter(message, null);
-            waiting.add(w);
-            try {
-                while (w.state == Waiter.PENDING) {
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) {
+        }
+        long nanos;
+        try {
+            nanos = Math.max(0, timeout.toNanos());
+        } catch (ArithmeticException longerThan292Years) {
+            nanos = Long.MAX_VALUE;
+        }
+        long deadline = System.nanoTime() + nanos; // compared by difference: an overflow here is harmless
+        Waiter w = new Waiter(message, null, Thread.currentThread());
+        synchronized (lock) {
+            Throwable refused = refusal(); // the state may have changed since the lock was let go
+            if (refused != null) {
+                throw unchecked(refused);
+            }
+            if (tryDeliver(w)) {
+                return;
+            }
+        }
+        // parked outside the monitor, woken by unpark: a wait() would inflate the monitor that every emit takes
+        while (w.state == Waiter.PENDING) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || Thread.interrupted()) {
+                synchronized (lock) {
+                    if (w.state == Waiter.PENDING) {
                         waiting.remove(w);
+                        completeIfDrained();
+                        if (left > 0) {
+                            throw new InterruptedException("interrupted while waiting for room for a message to "
+                                    + helper + "; the message was not accepted");
+                        }
                         throw new TimeoutException("no room for a message to " + helper + " within " + timeout
                                 + ": the helper did not read enough of what waits to be written; the message was"
                                 + " not accepted");
                     }
-                    TimeUnit.NANOSECONDS.timedWait(lock, left);
                 }
-            } catch (InterruptedException e) {
-                if (w.state == Waiter.PENDING) {
-                    waiting.remove(w);
-                    throw e;
+                if (left > 0) {
+                    Thread.currentThread().interrupt(); // accepted or failed meanwhile: the interrupt is kept
                 }
-                Thread.currentThread().interrupt(); // it was accepted or failed meanwhile: keep the interrupt
+                break;
             }
-            if (w.state == Waiter.FAILED) {
-                throw unchecked(Objects.requireNonNull(w.error));
-            }
+            LockSupport.parkNanos(this, left);
+        }
+        if (w.state == Waiter.FAILED) {
+            throw unchecked(Objects.requireNonNull(w.error));
         }
     }
 
@@ -188,7 +211,7 @@ public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscrip
             failure = error;
             demand = 0;
             failed = failWaiting(error);
-            Subscriber<? super O> p = pipe;
+            OutboundPipe<? super O> p = pipe;
             if (p != null) {
                 p.onError(error);
             } else {
@@ -207,14 +230,21 @@ public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscrip
     // ---- the pipe's side
 
     @Override
+    @SuppressWarnings("unchecked")
     public void subscribe(Subscriber<? super O> subscriber) {
+        if (!(subscriber instanceof OutboundPipe)) {
+            Operators.error(subscriber, new IllegalArgumentException("a sink feeds a helper's stdin only"));
+            return;
+        }
+        OutboundPipe<O> p = (OutboundPipe<O>) subscriber;
         synchronized (lock) {
             if (pipe != null) {
                 Operators.error(subscriber, new IllegalStateException("a sink feeds one send"));
                 return;
             }
-            pipe = subscriber;
+            pipe = p;
         }
+        p.feedFrom(this);
         subscriber.onSubscribe(this);
         synchronized (lock) {
             if (endPending) {
@@ -235,30 +265,26 @@ public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscrip
             cancel(); // the pipe never asks for less than one; rule 3.9 would make this an error to the pipe
             return;
         }
-        List<Waiter> accepted = null;
+        List<Waiter> acceptedEmits = null;
         synchronized (lock) {
             demand = Operators.addCap(demand, n);
-            boolean woke = false;
             while (demand > 0 && (state == State.OPEN || state == State.COMPLETING) && !waiting.isEmpty()) {
                 Waiter w = waiting.poll();
                 w.state = Waiter.ACCEPTED;
                 deliver(w.message);
                 if (w.sink != null) {
-                    if (accepted == null) {
-                        accepted = new ArrayList<>();
+                    if (acceptedEmits == null) {
+                        acceptedEmits = new ArrayList<>();
                     }
-                    accepted.add(w);
+                    acceptedEmits.add(w);
                 } else {
-                    woke = true;
+                    LockSupport.unpark(w.thread);
                 }
             }
             completeIfDrained();
-            if (woke) {
-                lock.notifyAll();
-            }
         }
-        if (accepted != null) {
-            for (Waiter w : accepted) {
+        if (acceptedEmits != null) {
+            for (Waiter w : acceptedEmits) {
                 Objects.requireNonNull(w.sink).success();
             }
         }
@@ -322,15 +348,35 @@ public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscrip
         return false;
     }
 
+    /**
+     * Hands an accepted message to the pipe: into the batch it takes on its loop, telling it when the batch was empty.
+     * One cross-thread signal per batch rather than per message, so a producer thread costs the pipe little more than
+     * a publisher on its own loop.
+     */
     private void deliver(O message) {
         demand--;
-        Objects.requireNonNull(pipe, "demand before a subscriber").onNext(message);
+        accepted.add(message);
+        if (accepted.size() == 1) {
+            Objects.requireNonNull(pipe, "demand before a subscriber").sinkReady();
+        }
+    }
+
+    /** What was accepted since the last call, in order; the pipe's, on its loop. */
+    List<O> takeAccepted() {
+        synchronized (lock) {
+            if (accepted.isEmpty()) {
+                return List.of();
+            }
+            List<O> taken = accepted;
+            accepted = new ArrayList<>(Math.max(16, taken.size()));
+            return taken;
+        }
     }
 
     private void completeIfDrained() {
         if (state == State.COMPLETING && waiting.isEmpty()) {
             state = State.COMPLETED;
-            Subscriber<? super O> p = pipe;
+            OutboundPipe<? super O> p = pipe;
             if (p != null) {
                 p.onComplete();
             } else {
@@ -342,13 +388,14 @@ public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscrip
     private List<Waiter> failWaiting(Throwable error) {
         List<Waiter> failed = new ArrayList<>();
         for (Waiter w; (w = waiting.poll()) != null;) {
-            w.state = Waiter.FAILED;
             w.error = error;
+            w.state = Waiter.FAILED; // after the error: a parked thread reads the state without the lock
             if (w.sink != null) {
                 failed.add(w);
+            } else {
+                LockSupport.unpark(w.thread);
             }
         }
-        lock.notifyAll();
         return failed;
     }
 
@@ -389,7 +436,7 @@ public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscrip
         return new UmhException("the sink ended: " + error, error);
     }
 
-    /** An emit waiting for room: a blocked thread ({@code sink} null) or a subscribed {@link #emit}. */
+    /** An emit waiting for room: a parked {@code thread} ({@code sink} null) or a subscribed {@link #emit}. */
     private final class Waiter {
         static final int PENDING = 0;
         static final int ACCEPTED = 1;
@@ -397,13 +444,15 @@ public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscrip
 
         final O message;
         final @Nullable MonoSink<Void> sink;
-        /** Guarded by the sink's lock. */
-        int state = PENDING;
+        final @Nullable Thread thread;
+        /** Written under the sink's lock; read by the parked thread without it. */
+        volatile int state = PENDING;
         @Nullable Throwable error;
 
-        Waiter(O message, @Nullable MonoSink<Void> sink) {
+        Waiter(O message, @Nullable MonoSink<Void> sink, @Nullable Thread thread) {
             this.message = message;
             this.sink = sink;
+            this.thread = thread;
         }
     }
 }
