@@ -389,6 +389,39 @@ class OutboundSinkTest {
         }
     }
 
+    @Test
+    void acceptedBuffersThatWereNeverWrittenAreReleasedWhenTheHelperIsStopped() {
+        try (Blob never = TestHelpers.script("never", "exec sleep 60")) {
+            Umh<ByteBuf, ByteBuf> umh = UmhFlux.spec(never).pipeSize(0).highWaterMark(MARK)
+                    .stopGrace(Duration.ofMillis(100)).spawn();
+            UmhSink<ByteBuf> sink = umh.outbound().sink();
+            List<ByteBuf> accepted = new ArrayList<>();
+            long deadline = System.nanoTime() + TestHelpers.TIMEOUT.toNanos();
+            long overflowingSince = 0;
+            while (System.nanoTime() < deadline) {
+                ByteBuf b = ByteBufAllocator.DEFAULT.directBuffer(512).writeZero(512);
+                if (sink.tryEmit(b) == EmitResult.OK) {
+                    accepted.add(b);
+                    overflowingSince = 0;
+                    continue;
+                }
+                b.release(); // not accepted: still ours
+                if (overflowingSince == 0) {
+                    overflowingSince = System.nanoTime();
+                } else if (System.nanoTime() - overflowingSince > TimeUnit.MILLISECONDS.toNanos(300)) {
+                    break;
+                }
+            }
+            // the writer stopped asking because buffers it took wait for a full pipe: accepted, never written
+            assertThat(accepted).anyMatch(b -> b.refCnt() == 1);
+            umh.dispose();
+            StepVerifier.create(sink.done()).expectError(HelperFailedException.class).verify(TestHelpers.TIMEOUT);
+            await().atMost(TestHelpers.TIMEOUT).untilAsserted(() ->
+                    assertThat(accepted).as("accepted buffers, released once written or dropped")
+                            .allMatch(b -> b.refCnt() == 0));
+        }
+    }
+
     /** A thread that emits lines with {@code emitBlocking} until it fails, or until told to stop. */
     private static final class Producer {
         private final UmhSink<String> sink;

@@ -57,6 +57,14 @@ public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscrip
     private final Sinks.One<Void> done = Sinks.one();
     private final String helper;
 
+    /**
+     * The last thread found not to be an event loop's, so that a producer thread is checked once: the check costs
+     * about as much as the rest of an emit (a failing {@code instanceof} of an interface scans the thread class's
+     * interfaces each time), and its answer for a thread never changes. Read and written without a lock: a stale
+     * value only costs a full check.
+     */
+    private @Nullable Thread lastPlainThread;
+
     // guarded by lock
     private @Nullable OutboundPipe<? super O> pipe;
     /** Accepted and not yet taken by the pipe ({@link #takeAccepted}); counted in the pipe's demand until then. */
@@ -132,11 +140,7 @@ public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscrip
                     + " helper and connection of that loop; use tryEmit or emit there");
         }
         synchronized (lock) {
-            Throwable refused = refusal();
-            if (refused != null) {
-                throw unchecked(refused);
-            }
-            if (state == State.OPEN && demand > 0 && waiting.isEmpty()) {
+            if (demand > 0 && state == State.OPEN && waiting.isEmpty()) {
                 deliver(message); // room now: no waiter to make
                 return;
             }
@@ -418,12 +422,17 @@ public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscrip
     }
 
     private boolean onEventLoop() {
-        if (loop.inEventLoop() || Schedulers.isInNonBlockingThread()) {
-            return true;
-        }
         Thread t = Thread.currentThread();
-        // as Netty's own BlockHound integration tells its event loop threads
-        return t instanceof FastThreadLocalThread && !((FastThreadLocalThread) t).permitBlockingCalls();
+        if (t == lastPlainThread) {
+            return false;
+        }
+        boolean loopThread = loop.inEventLoop() || Schedulers.isInNonBlockingThread()
+                // as Netty's own BlockHound integration tells its event loop threads
+                || t instanceof FastThreadLocalThread && !((FastThreadLocalThread) t).permitBlockingCalls();
+        if (!loopThread) {
+            lastPlainThread = t;
+        }
+        return loopThread;
     }
 
     private static RuntimeException unchecked(Throwable error) {
