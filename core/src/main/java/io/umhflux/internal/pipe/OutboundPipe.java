@@ -120,8 +120,6 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     /** Bytes and messages accepted since the last request, for {@link #averageSize}. */
     private long bytesSinceRequest;
     private long acceptedAtRequest;
-    /** How many messages the last request asked for. */
-    private long lastRequest;
     private boolean writable = true;
     private boolean upstreamDone;
     /**
@@ -641,36 +639,26 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
 
     private void requestMore() {
         Subscription s = upstream;
-        if (s == null || upstreamDone || finished || queuedBytes >= highWaterMark) {
+        if (s == null || upstreamDone || finished || outstanding > 0 || queuedBytes >= highWaterMark) {
             return;
         }
-        if (outstanding > 0 && (accepted == 0 || outstanding > lastRequest / 2
-                || roomFor(estimatedSize()) < Math.max(1, lastRequest / 2))) {
-            // a publisher that delivers from another thread still owes the last request: ask again once it owes
-            // half and half a request fits beside what it owes, so that it is not left waiting for this loop
-            // between two requests (a producer thread on a sink would otherwise block and wake once per request)
-            return;
-        }
+        long n;
         long arrived = accepted - acceptedAtRequest;
         if (arrived > 0) {
-            // the mean size of what came since the last request, folded into the running estimate once per request
+            // the mean size of what the last request brought, folded into the running estimate once per request
             // rather than once per message
             long mean = bytesSinceRequest / arrived;
             averageSize = acceptedAtRequest == 0 ? mean : (averageSize + mean) / 2;
         }
         acceptedAtRequest = accepted;
         bytesSinceRequest = 0;
-        long n;
         if (accepted == 0) {
             n = 1; // learn the size of a message before asking for many
         } else {
+            long room = highWaterMark - queuedBytes;
             int most = feeder != null ? MAX_SINK_REQUEST : MAX_REQUEST;
-            n = Math.max(outstanding == 0 ? 1 : 0, Math.min(most, roomFor(estimatedSize())));
-            if (n == 0) {
-                return;
-            }
+            n = Math.max(1, Math.min(most, room / Math.max(1, Math.max(averageSize, lastSize))));
         }
-        lastRequest = n;
         outstanding += n;
         inRequest = true;
         try {
@@ -678,18 +666,6 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         } finally {
             inRequest = false;
         }
-    }
-
-    private long estimatedSize() {
-        return Math.max(1, Math.max(averageSize, lastSize));
-    }
-
-    /**
-     * How many more messages of {@code size} fit under the mark beside what is queued and what the publisher still
-     * owes: so that bytes queued and owed stay under the mark (plus the one message asked for when nothing is owed).
-     */
-    private long roomFor(long size) {
-        return Math.max(0, highWaterMark - queuedBytes - outstanding * size) / size;
     }
 
     /**

@@ -23,10 +23,11 @@ import reactor.core.scheduler.Schedulers;
 
 /**
  * A {@link UmhSink} as the publisher of an {@link OutboundPipe}'s send: a message is accepted only against the
- * pipe's demand, which the pipe raises only while the bytes it holds and the messages it is owed fit under its
- * high-water mark. Accepted messages go into a batch that the pipe takes on its loop ({@link #takeAccepted}), told
- * once per batch rather than once per message; until taken they count as owed, so the mark bounds them too. Emits
- * that find no demand wait in one FIFO queue, taken from as the pipe asks for more.
+ * pipe's demand, which the pipe raises once it has received what it asked for before, by as many messages as fit
+ * beside the bytes it holds under its high-water mark. Accepted messages go into a batch that the pipe takes on its
+ * loop ({@link #takeAccepted}), told once per batch rather than once per message; until taken they are still owed
+ * to the pipe, so the mark bounds them too. Emits that find no demand wait in one FIFO queue, taken from as the pipe
+ * asks for more.
  *
  * <p>Threading: emits come from any thread, {@code request} and {@code cancel} from the pipe's loop. All state is
  * guarded by {@link #lock}, so that a producer's messages enter the batch in the order it emitted them, and the
