@@ -7,19 +7,21 @@ package io.umhflux.benchmarks;
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar io.umhflux.benchmarks.OneSide umh 300 150
  * java -cp benchmarks/target/benchmarks.jar io.umhflux.benchmarks.OneSide processBuilder 300 150
+ * java -cp benchmarks/target/benchmarks.jar io.umhflux.benchmarks.OneSide umhSink 300 150
  * </pre>
  *
- * <p>Arguments: {@code umh} or {@code processBuilder}, warm-up ops, measured ops, and optionally {@code small}
- * (the default) or {@code large}. Prints the mean time per op of the measured ones.
+ * <p>Arguments: {@code umh}, {@code umhSink} (the messages pushed through a sink) or {@code processBuilder},
+ * warm-up ops, measured ops, and optionally {@code small} (the default) or {@code large}. Prints the mean time per
+ * op of the measured ones.
  */
 public final class OneSide {
     private OneSide() {
     }
 
     public static void main(String[] args) throws Exception {
-        boolean umh = args[0].equals("umh");
-        if (!umh && !args[0].equals("processBuilder")) {
-            throw new IllegalArgumentException("umh or processBuilder, not " + args[0]);
+        String side = args[0];
+        if (!side.equals("umh") && !side.equals("umhSink") && !side.equals("processBuilder")) {
+            throw new IllegalArgumentException("umh, umhSink or processBuilder, not " + side);
         }
         int warm = Integer.parseInt(args[1]);
         int ops = Integer.parseInt(args[2]);
@@ -28,11 +30,11 @@ public final class OneSide {
         bench.setUp();
         try {
             for (int i = 0; i < warm; i++) {
-                run(bench, umh);
+                run(bench, side);
             }
             long start = System.nanoTime();
             for (int i = 0; i < ops; i++) {
-                run(bench, umh);
+                run(bench, side);
             }
             System.out.printf("%s %s: %.2f ms per op (%d ops after %d warm-up)%n", args[0], bench.size,
                     (System.nanoTime() - start) / 1e6 / ops, ops, warm);
@@ -41,7 +43,14 @@ public final class OneSide {
         }
     }
 
-    private static long run(TypedEchoBenchmark bench, boolean umh) throws Exception {
-        return umh ? bench.umhFlux() : bench.processBuilder();
+    private static long run(TypedEchoBenchmark bench, String side) throws Exception {
+        switch (side) {
+            case "umh":
+                return bench.umhFlux();
+            case "umhSink":
+                return bench.umhFluxSink();
+            default:
+                return bench.processBuilder();
+        }
     }
 }
