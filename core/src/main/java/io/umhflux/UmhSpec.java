@@ -77,7 +77,8 @@ public final class UmhSpec<I, O> {
         return new UmhSpec<>(blob, blob.name(), List.of(), Environment.inherit(), null, EventLoops.shared(),
                 PipeBudget.AUTO,
                 new SessionConfig<>(decoder, encoder, ByteBufAllocator.DEFAULT, Duration.ofSeconds(1),
-                        Duration.ofSeconds(2), 20, 8192, 256 * 1024, 64 * 1024, 0, UmhMetrics.none(), 1, null));
+                        Duration.ofSeconds(2), 20, 8192, 256 * 1024, 64 * 1024, 0, UmhMetrics.none(), 1, null,
+                        true));
     }
 
     private UmhSpec<I, O> with(SessionConfig<I, O> s) {
@@ -127,9 +128,15 @@ public final class UmhSpec<I, O> {
                 pipeSize, session);
     }
 
-    /** @param argv0 what the helper sees as its own name, argv[0]; default the blob's name */
+    /**
+     * @param argv0 what the helper sees as its own name, argv[0]; default the blob's name
+     * @throws IllegalArgumentException if it contains a NUL character, as {@link #args} does
+     */
     public UmhSpec<I, O> argv0(String argv0) {
         Objects.requireNonNull(argv0, "argv0");
+        if (argv0.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("argv0 contains NUL (the helper would see it cut there): " + argv0);
+        }
         return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize, session);
     }
 
@@ -182,6 +189,24 @@ public final class UmhSpec<I, O> {
             throw new IllegalArgumentException("pipe size must be >= 0: " + bytes);
         }
         return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, bytes, session);
+    }
+
+    /**
+     * Whether what the helper leaves in its process group dies with it. By default ({@code true}), when the helper
+     * exits — by itself, by a crash or by a stop — every process still in its group (a daemon it started, a
+     * pipeline stage it forgot) gets SIGKILL just before the helper is reaped, as systemd's process-group kill mode
+     * does for a unit: race-free, since the group's number cannot be reused while the helper is unreaped.
+     *
+     * <p>{@code false} is for helpers that start long-lived daemons on purpose: they outlive the helper. Once the
+     * helper is reaped, {@link Umh#stop()} and {@link Umh#dispose()} only report its exit and signal nothing (its
+     * pid and group number may belong to someone else by then); what it left running is the caller's to end.
+     *
+     * <p>Either way a process that left the group ({@code setsid()}, or {@code setpgid()} into another group) is
+     * not reached: a process group is not a cgroup. To contain such helpers, run them in a cgroup of their own
+     * (systemd-run {@code --scope}, a container) or have them keep their children in their group.
+     */
+    public UmhSpec<I, O> killGroupAtExit(boolean kill) {
+        return with(session.with(s -> s.killGroupAtExit = kill));
     }
 
     /**
@@ -322,7 +347,8 @@ public final class UmhSpec<I, O> {
         // never fill one, and a pool would take the enlarged pipes' budget from streams that gain from it
         int pipes = pipeSize == PipeBudget.AUTO && !overlap ? 0 : pipeSize;
         HelperProcess process = Launcher.standard().launch(BlobAccess.loaded(blob),
-                new Launcher.Request(argv0, args, environment.toEnvp(), workingDirectory, pipes), loop);
+                new Launcher.Request(argv0, args, environment.toEnvp(), workingDirectory, pipes,
+                        session.killGroupAtExit()), loop);
         return HelperSession.start(process, readLoop, session);
     }
 

@@ -84,13 +84,14 @@ class InboundEndTest {
 
     /**
      * Runs {@code sh -c} printing {@code lines} while a grandchild it started holds stdout open (300 ms drain
-     * timeout), hands the helper to {@code test}, then kills the grandchild and stops the helper.
+     * timeout; the group kill at exit off, so that the grandchild outlives it), hands the helper to {@code test},
+     * then kills the grandchild and stops the helper.
      */
     private static void withGrandchildHoldingStdout(String lines, Consumer<Umh<String, String>> test) {
         try (Blob sh = TestHelpers.sh()) {
             Umh<String, String> umh = UmhFlux.spec(sh).lines(100)
                     .args("-c", "sleep 600 & echo $! >&2; printf '" + lines + "'")
-                    .drainTimeout(Duration.ofMillis(300)).spawn();
+                    .drainTimeout(Duration.ofMillis(300)).killGroupAtExit(false).spawn();
             long grandchild = Long.parseLong(umh.stderr().blockFirst(TestHelpers.TIMEOUT));
             try {
                 test.accept(umh);

@@ -116,4 +116,15 @@ class SpawnTest {
             p.closePipes();
         }
     }
+
+    /** argv[0] with a NUL would be cut there by exec: refused as the arguments and the environment are. */
+    @Test
+    void anArgv0WithANulIsRefused() {
+        try (Blob sh = TestHelpers.sh()) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> UmhFlux.spec(sh).argv0("name\0evil"))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("argv0 contains NUL");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> UmhFlux.spec(sh).args("a\0b"))
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
 }

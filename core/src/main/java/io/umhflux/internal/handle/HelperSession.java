@@ -62,6 +62,8 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
 
     // event loop only
     private @Nullable ExitStatus rawStatus;
+    /** When the helper was reaped ({@link System#nanoTime()}): the drain timeout counts from there. */
+    private long reapedAt;
     private final List<Runnable> onStatus = new ArrayList<>(1);
     /** A loop may terminate without closing its handles (a zero quiet period can skip that): close them here. */
     private final GenericFutureListener<Future<Object>> loopTerminated = f -> onLoopTerminated();
@@ -202,6 +204,7 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
     // ---- the helper's end, on the loop
 
     private void reaped(@Nullable ExitStatus s, @Nullable Throwable e) {
+        reapedAt = System.nanoTime();
         if (s == null) {
             // the reap itself failed (someone else reaped our child): still a terminal state
             rawStatus = ExitStatus.exited(255);
@@ -246,7 +249,8 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
             if (stopRequested.get() && !inbound.isSubscribed()) {
                 inbound.fail(endOrStopped()); // stopped, and nobody reads its stdout: close it now
             } else {
-                watchStdoutDrain();
+                // one drain timeout from the exit, of which waiting for stderr's end may have used some
+                watchStdoutDrain(config.drainTimeout().minusNanos(System.nanoTime() - reapedAt));
             }
         }
         config.metrics().exited(name(), s);
@@ -254,8 +258,11 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
         finishIfDone();
     }
 
-    /** After the exit, stdout may stay open only while bytes still flow or the subscriber is slow. */
-    private void watchStdoutDrain() {
+    /**
+     * After the exit, stdout may stay open only while bytes still flow or the subscriber is slow: looked at after
+     * {@code delay}, then after every drain timeout while a slow subscriber still has bytes to take.
+     */
+    private void watchStdoutDrain(Duration delay) {
         later(() -> {
             if (inbound.isEof()) {
                 return;
@@ -271,9 +278,9 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
                 inbound.failIfWaitingForBytes(() -> new HelperFailedException(name(), pid(), "it exited, but its "
                         + "stdout stayed open for " + config.drainTimeout().toMillis() + " ms afterwards (held by a "
                         + "process it started?); everything written before was delivered", status, null),
-                        () -> onLoop(this::watchStdoutDrain));
+                        () -> onLoop(() -> watchStdoutDrain(config.drainTimeout())));
             }
-        }, config.drainTimeout());
+        }, delay.isNegative() ? Duration.ZERO : delay);
     }
 
     private void finishIfDone() {

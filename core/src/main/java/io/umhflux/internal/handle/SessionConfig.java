@@ -23,11 +23,13 @@ import org.jspecify.annotations.Nullable;
  * @param metrics hooks told of spawns, exits and bytes
  * @param maxInFlight requests a client writes ahead of their answers
  * @param requestTimeout how long a client's request may wait for its answer, or null for ever
+ * @param killGroupAtExit whether what the helper left in its process group is killed when it exits
  */
 public record SessionConfig<I, O>(Supplier<? extends FrameDecoder<I>> decoder,
         Supplier<? extends FrameEncoder<O>> encoder, ByteBufAllocator allocator,
         Duration stopGrace, Duration drainTimeout, int tailLines, int maxStderrLine, long highWaterMark,
-        int readSize, int writeSize, UmhMetrics metrics, int maxInFlight, @Nullable Duration requestTimeout) {
+        int readSize, int writeSize, UmhMetrics metrics, int maxInFlight, @Nullable Duration requestTimeout,
+        boolean killGroupAtExit) {
 
     /**
      * A copy with what {@code change} sets on a mutable copy of these settings (the codecs stay):
@@ -38,7 +40,7 @@ public record SessionConfig<I, O>(Supplier<? extends FrameDecoder<I>> decoder,
         change.accept(s);
         return new SessionConfig<>(decoder, encoder, s.allocator, s.stopGrace, s.drainTimeout, s.tailLines,
                 s.maxStderrLine, s.highWaterMark, s.readSize, s.writeSize, s.metrics, s.maxInFlight,
-                s.requestTimeout);
+                s.requestTimeout, s.killGroupAtExit);
     }
 
     /** The settings other than the codecs, as fields to set in {@link #with}; named as the components. */
@@ -54,6 +56,7 @@ public record SessionConfig<I, O>(Supplier<? extends FrameDecoder<I>> decoder,
         public UmhMetrics metrics;
         public int maxInFlight;
         public @Nullable Duration requestTimeout;
+        public boolean killGroupAtExit;
 
         Settings(SessionConfig<?, ?> c) {
             allocator = c.allocator;
@@ -67,6 +70,7 @@ public record SessionConfig<I, O>(Supplier<? extends FrameDecoder<I>> decoder,
             metrics = c.metrics;
             maxInFlight = c.maxInFlight;
             requestTimeout = c.requestTimeout;
+            killGroupAtExit = c.killGroupAtExit;
         }
     }
 
@@ -74,6 +78,7 @@ public record SessionConfig<I, O>(Supplier<? extends FrameDecoder<I>> decoder,
     public <I2, O2> SessionConfig<I2, O2> withCodecs(Supplier<? extends FrameDecoder<I2>> newDecoder,
             Supplier<? extends FrameEncoder<O2>> newEncoder) {
         return new SessionConfig<>(newDecoder, newEncoder, allocator, stopGrace, drainTimeout, tailLines,
-                maxStderrLine, highWaterMark, readSize, writeSize, metrics, maxInFlight, requestTimeout);
+                maxStderrLine, highWaterMark, readSize, writeSize, metrics, maxInFlight, requestTimeout,
+                killGroupAtExit);
     }
 }

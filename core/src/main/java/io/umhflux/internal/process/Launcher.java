@@ -39,12 +39,21 @@ public final class Launcher {
         return STANDARD;
     }
 
-    /** What to run: arguments after argv[0], environment, working directory, pipe size. */
+    /**
+     * What to run: arguments after argv[0], environment, working directory, pipe size, and whether what the child
+     * leaves in its process group is killed when it exits.
+     */
     public record Request(String argv0, List<String> args, List<String> envp, @Nullable Path workingDirectory,
-            int pipeSize) {
+            int pipeSize, boolean killGroupAtExit) {
         public Request {
             args = List.copyOf(args);
             envp = List.copyOf(envp);
+        }
+
+        /** A request whose child's group dies with it. */
+        public Request(String argv0, List<String> args, List<String> envp, @Nullable Path workingDirectory,
+                int pipeSize) {
+            this(argv0, args, envp, workingDirectory, pipeSize, true);
         }
     }
 
@@ -86,7 +95,7 @@ public final class Launcher {
                 image = next;
             }
         }
-        return track(child, blob.name(), loop);
+        return track(child, blob.name(), loop, request.killGroupAtExit());
     }
 
     private static String explain(int errno) {
@@ -102,7 +111,7 @@ public final class Launcher {
         }
     }
 
-    private HelperProcess track(Spawned child, String name, IoEventLoop loop) {
+    private HelperProcess track(Spawned child, String name, IoEventLoop loop, boolean killGroupAtExit) {
         FileDescriptor pidfd = null;
         if (usePidfd) {
             int fd = Os.libc().syscall(Os.SYS_PIDFD_OPEN, child.pid(), 0, 0, 0);
@@ -120,6 +129,9 @@ public final class Launcher {
             }
         }
         Child tracked = new Child(child.pid(), name, pidfd);
+        if (killGroupAtExit) {
+            tracked.killGroupAtExit(); // before anything may see its exit
+        }
         if (pidfd != null) {
             PidfdWatcher.watch(tracked, pidfd, loop);
         } else {
