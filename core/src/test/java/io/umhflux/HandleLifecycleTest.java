@@ -50,6 +50,28 @@ class HandleLifecycleTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> TestHelpers.goneOrZombie(helper));
     }
 
+    /**
+     * {@code System.exit} called on an event loop blocks that loop in the exit: the stops the shutdown hook queues
+     * there never run, so the hook kills those helpers' groups itself. Five helpers that ignore SIGTERM and SIGPIPE;
+     * none outlives the JVM.
+     */
+    @Test
+    void aJvmExitCalledOnAnEventLoopLeavesNoHelperRunning() throws Exception {
+        Process jvm = new ProcessBuilder(Path.java(), "-cp", System.getProperty("java.class.path"),
+                ShutdownHookMain.class.getName(), "exitOnLoop").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(jvm.getInputStream(), StandardCharsets.UTF_8));
+        List<Long> helpers = new ArrayList<>();
+        for (String pid : out.readLine().trim().split(" ")) {
+            helpers.add(Long.parseLong(pid));
+        }
+        assertThat(helpers).hasSize(5).allMatch(TestHelpers::alive);
+        jvm.getOutputStream().write('\n');
+        jvm.getOutputStream().flush();
+        assertThat(jvm.waitFor(30, TimeUnit.SECONDS)).as("the JVM exited").isTrue();
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(helpers).as("helpers of the JVM that exited").allMatch(TestHelpers::goneOrZombie));
+    }
+
     @Test
     void jvmKilledWithSigkillLeavesTheHelperAtStdinEof() throws Exception {
         long helper = runChildJvm("wait", true);

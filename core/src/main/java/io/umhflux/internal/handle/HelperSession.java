@@ -13,6 +13,7 @@ import io.umhflux.internal.pipe.InboundPipe;
 import io.umhflux.internal.pipe.OutboundPipe;
 import io.umhflux.internal.pipe.OutboundSink;
 import io.umhflux.internal.pipe.StderrPipe;
+import io.umhflux.internal.os.Os;
 import io.umhflux.internal.process.HelperProcess;
 import io.umhflux.internal.process.Loops;
 import java.io.IOException;
@@ -170,6 +171,21 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
 
     Duration stopGrace() {
         return config.stopGrace();
+    }
+
+    /** The loops this helper's pipes and exit run on (one, or a writer's and a reader's). */
+    java.util.Set<IoEventLoop> loops() {
+        return loop == readLoop ? java.util.Set.of(loop) : java.util.Set.of(loop, readLoop);
+    }
+
+    /**
+     * SIGKILL to the helper's process group and to the helper, from the calling thread, for the JVM's exit when a
+     * loop of the helper does not run tasks any more (a thread blocked in {@code System.exit} on it): no stop can
+     * run there, and no reap. Race-free as every signal is (the helper is not reaped while its loop is stuck).
+     */
+    void killFromThisThread() {
+        process.killGroup(Os.SIGKILL);
+        process.kill(Os.SIGKILL); // in case it left its group
     }
 
     @Override

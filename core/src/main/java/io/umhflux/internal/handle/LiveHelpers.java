@@ -1,8 +1,16 @@
 package io.umhflux.internal.handle;
 
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -18,6 +26,8 @@ final class LiveHelpers {
     private static final Logger LOG = LoggerFactory.getLogger(LiveHelpers.class);
     private static final Set<HelperSession<?, ?>> LIVE = ConcurrentHashMap.newKeySet();
     private static final AtomicBoolean HOOK = new AtomicBoolean();
+    /** How long a helper's loop may take to run a task at the JVM's exit before it is taken for blocked. */
+    private static final Duration LOOP_ANSWER = Duration.ofMillis(500);
 
     private LiveHelpers() {
     }
@@ -37,18 +47,67 @@ final class LiveHelpers {
         return LIVE.size();
     }
 
-    /** Stops every live helper and waits for them, at most twice the longest grace plus a second. */
+    /**
+     * Stops every live helper and waits for them, at most twice the longest grace plus a second. A helper whose
+     * loop does not answer within {@link #LOOP_ANSWER} (one that called {@code System.exit} is blocked in it for
+     * good, and so is every stop queued behind it) has its process group killed from this thread instead.
+     */
     static void stopAll() {
         List<HelperSession<?, ?>> sessions = List.copyOf(LIVE);
-        Duration longest = sessions.stream().map(HelperSession::stopGrace).max(Duration::compareTo)
+        Set<EventExecutor> stuck = stuckLoops(sessions);
+        List<HelperSession<?, ?>> stoppable = new ArrayList<>();
+        for (HelperSession<?, ?> s : sessions) {
+            if (s.loops().stream().anyMatch(stuck::contains)) {
+                s.killFromThisThread();
+            } else {
+                stoppable.add(s);
+            }
+        }
+        if (!stuck.isEmpty()) {
+            LOG.warn("{} of {} live helpers were killed with their process groups from the shutdown hook: their"
+                    + " event loop did not answer within {} ms (System.exit called on it?)",
+                    sessions.size() - stoppable.size(), sessions.size(), LOOP_ANSWER.toMillis());
+        }
+        Duration longest = stoppable.stream().map(HelperSession::stopGrace).max(Duration::compareTo)
                 .orElse(Duration.ZERO);
         try {
-            Flux.fromIterable(sessions)
+            Flux.fromIterable(stoppable)
                     .flatMap(HelperSession::stop)
                     .then()
                     .block(longest.multipliedBy(2).plusSeconds(1));
         } catch (RuntimeException e) {
-            LOG.warn("{} helpers still running as the JVM exits", LIVE.size(), e);
+            for (HelperSession<?, ?> s : stoppable) {
+                if (LIVE.contains(s)) {
+                    s.killFromThisThread(); // its loop stopped answering meanwhile
+                }
+            }
+            LOG.warn("{} helpers were still running as the JVM exits; their process groups were killed", LIVE.size(),
+                    e);
         }
+    }
+
+    /** The loops of {@code sessions} that do not run a task within {@link #LOOP_ANSWER}. */
+    private static Set<EventExecutor> stuckLoops(List<HelperSession<?, ?>> sessions) {
+        Map<EventExecutor, Future<?>> probes = new HashMap<>();
+        for (HelperSession<?, ?> s : sessions) {
+            for (EventExecutor loop : s.loops()) {
+                probes.computeIfAbsent(loop, l -> {
+                    try {
+                        return l.submit(() -> { });
+                    } catch (RejectedExecutionException shutDown) {
+                        return l.newSucceededFuture(null); // its shutdown closed (and so stopped) its helpers
+                    }
+                });
+            }
+        }
+        long deadline = System.nanoTime() + LOOP_ANSWER.toNanos();
+        Set<EventExecutor> stuck = new HashSet<>();
+        for (Map.Entry<EventExecutor, Future<?>> probe : probes.entrySet()) {
+            long left = Math.max(0, deadline - System.nanoTime());
+            if (!probe.getValue().awaitUninterruptibly(TimeUnit.NANOSECONDS.toMillis(left))) {
+                stuck.add(probe.getKey());
+            }
+        }
+        return stuck;
     }
 }
