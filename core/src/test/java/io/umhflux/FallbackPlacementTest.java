@@ -61,6 +61,26 @@ class FallbackPlacementTest {
         assertThat(Files.exists(dir)).as("private directory removed by close").isFalse();
     }
 
+    /**
+     * A script whose interpreter cannot be executed is refused with EACCES from a memfd whose exec works: the blob
+     * stays in its memfd and nothing is written to disk (the memfd exec is not refused in these two tests).
+     */
+    @Test
+    void aScriptWhoseInterpreterCannotBeExecutedStaysInItsMemfd(@TempDir Path base) throws Exception {
+        System.clearProperty(NOEXEC);
+        for (String interpreter : List.of("/etc/passwd", "/tmp")) {
+            try (Blob blob = Blob.loader().name("bad-interpreter").fallbackDirectories(base)
+                    .load(("#!" + interpreter + "\necho never\n").getBytes(StandardCharsets.UTF_8))) {
+                assertThatThrownBy(() -> TestHelpers.spawn(blob)).isInstanceOf(SpawnException.class)
+                        .hasMessageContaining("EACCES").hasMessageContaining("interpreter " + interpreter);
+                assertThat(blob.placement()).isEqualTo(Blob.Placement.MEMFD);
+                try (var files = Files.list(base)) {
+                    assertThat(files.toList()).as("what was written to the fallback directory").isEmpty();
+                }
+            }
+        }
+    }
+
     @Test
     void refusedMemfdAndNoexecDirectoryNameEachCause(@TempDir Path base) throws Exception {
         Path noexec = Files.createDirectory(base.resolve("noexec"));

@@ -179,6 +179,13 @@ public final class LoadedBlob implements AutoCloseable {
             attempts.add("reading the sealed memfd back: " + bytes.remaining() + " bytes, expected " + size);
             return null;
         }
+        String interpreter = unexecutableInterpreter(bytes);
+        if (interpreter != null) {
+            // exec refuses the script's interpreter, not the memfd: a file on disk would be refused the same way
+            attempts.add("its #! interpreter " + interpreter + " is not an executable file, so the refusal is not"
+                    + " the memfd's; the blob stays in its memfd");
+            return null;
+        }
         ExecImage file = placeInFile(name, bytes, fallbackDirectories, attempts);
         if (file != null && !sha256.equals(hashOrNull(file))) {
             attempts.add(file + ": content does not hash to " + sha256);
@@ -240,5 +247,30 @@ public final class LoadedBlob implements AutoCloseable {
     @Override
     public String toString() {
         return "blob '" + name + "' (" + size + " bytes, sha256 " + sha256 + ")";
+    }
+
+    /**
+     * For a script ({@code #!} first), its interpreter when that is not a regular file that may be executed (the
+     * kernel's EACCES for {@code #!/etc/passwd} or {@code #!/tmp}); otherwise null.
+     */
+    private static @Nullable String unexecutableInterpreter(ByteBuffer bytes) {
+        int n = Math.min(bytes.remaining(), 256); // the kernel reads at most this much of a #! line
+        if (n < 3 || bytes.get(bytes.position()) != '#' || bytes.get(bytes.position() + 1) != '!') {
+            return null;
+        }
+        StringBuilder line = new StringBuilder();
+        for (int i = 2; i < n; i++) {
+            char c = (char) (bytes.get(bytes.position() + i) & 0xff);
+            if (c == '\n') {
+                break;
+            }
+            line.append(c);
+        }
+        String[] words = line.toString().trim().split("[ \t]+", 2);
+        if (words[0].isEmpty()) {
+            return null;
+        }
+        Path interpreter = Path.of(words[0]);
+        return Files.isRegularFile(interpreter) && Files.isExecutable(interpreter) ? null : words[0];
     }
 }
