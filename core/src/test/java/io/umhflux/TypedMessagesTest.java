@@ -171,9 +171,11 @@ class TypedMessagesTest {
                     .codec(Framing.lengthPrefixed(1024), new Recording("in", events), new Recording("out", events))
                     .spawn();
             // stdin stays open: the writer ends no send, and the helper idles with its pipes open
-            umh.outbound().send(Flux.just("a", "b", "c").map(String::getBytes).concatWith(Flux.never())).subscribe();
+            var sendEnd = new java.util.concurrent.atomic.AtomicReference<Throwable>();
+            umh.outbound().send(Flux.just("a", "b", "c").map(String::getBytes).concatWith(Flux.never()))
+                    .subscribe(null, sendEnd::set);
             List<String> received = new java.util.concurrent.CopyOnWriteArrayList<>();
-            umh.inbound().map(String::new).subscribe(received::add);
+            umh.inbound().map(String::new).subscribe(received::add, e -> { }); // the stop may end it either way
             org.awaitility.Awaitility.await().atMost(TestHelpers.TIMEOUT).untilAsserted(() -> {
                 assertThat(received).containsExactly("a", "b", "c");
                 List<String> in = events.stream().filter(e -> e.startsWith("in ")).toList();
@@ -184,13 +186,21 @@ class TypedMessagesTest {
                 assertThat(out).last().isEqualTo("out release");
             });
             umh.dispose();
+            org.awaitility.Awaitility.await().atMost(TestHelpers.TIMEOUT).untilAsserted(() ->
+                    assertThat(sendEnd.get()).as("the endless send, ended by the stop")
+                            .isInstanceOf(HelperFailedException.class).hasMessageContaining("stopped"));
         }
     }
 
-    /** A codec whose releaseArrays throws fails the send and the inbound, rather than leave either hanging. */
+    /**
+     * A codec whose releaseArrays throws fails the send and the inbound, rather than leave either hanging; its later
+     * failures, once both have ended, go to Reactor's dropped-error hook, and nothing else does.
+     */
     @Test
     void anArrayCodecThatFailsToLetGoFailsItsDirection() {
         List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Throwable> dropped = new java.util.concurrent.CopyOnWriteArrayList<>();
+        reactor.core.publisher.Hooks.onErrorDropped(dropped::add);
         try (Blob cat = TestHelpers.cat()) {
             Umh<byte[], byte[]> umh = UmhFlux.spec(cat).codec(Framing.lengthPrefixed(1024),
                     new Recording("in", events, true), new Recording("out", events, true)).spawn();
@@ -206,7 +216,12 @@ class TypedMessagesTest {
                     .expectErrorSatisfies(e -> assertThat(e).hasMessageContaining("ArrayCodec.releaseArrays")
                             .hasRootCauseMessage("in cannot let go"))
                     .verify(TestHelpers.TIMEOUT);
-            umh.dispose();
+            umh.stop().block(TestHelpers.TIMEOUT);
+            assertThat(dropped).isNotEmpty().allSatisfy(e -> assertThat(e)
+                    .hasMessageContaining("ArrayCodec.releaseArrays")
+                    .rootCause().hasMessageEndingWith("cannot let go"));
+        } finally {
+            reactor.core.publisher.Hooks.resetOnErrorDropped();
         }
     }
 
