@@ -66,7 +66,10 @@ public interface Umh<I, O> extends Disposable {
     /**
      * Stops the helper: closes its stdin, waits {@code grace}, sends SIGTERM to its process group, waits
      * {@code grace} again, then SIGKILL. What it started in its group is killed when it exits. Starts at
-     * once (not on subscription); the Mono tells the exit. Idempotent.
+     * once (not on subscription); the Mono tells the exit. Idempotent. After the helper was reaped it signals
+     * nothing (the pid and the group number may be someone else's by then) and only tells the exit: what a
+     * helper spawned with {@link UmhSpec#killGroupAtExit(boolean) killGroupAtExit(false)} left running is the
+     * caller's to end.
      */
     Mono<ExitStatus> stop(Duration grace);
 
