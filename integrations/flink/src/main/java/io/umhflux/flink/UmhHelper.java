@@ -1,0 +1,195 @@
+package io.umhflux.flink;
+
+import io.netty.buffer.ByteBuf;
+import io.umhflux.Blob;
+import io.umhflux.UmhSpec;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectOutputStream;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A helper as a Flink job carries it: small and serializable, made on the client, turned into a running helper on
+ * each worker. The executable's bytes come from a class-path resource of the job's jar (nothing extra ships), or
+ * travel inside the definition pinned to their SHA-256; either way each worker JVM loads them once into a sealed
+ * memfd shared by every task of that JVM, and never writes them to a file.
+ *
+ * <pre>{@code
+ * UmhHelper<String, String> upper = UmhHelper.ofResource("bin/upcase")
+ *         .codec(spec -> spec.lines(1024))          // a serializable lambda, run on the worker
+ *         .pool(2);
+ * }</pre>
+ *
+ * <p>Immutable; every setter returns a new definition. Two tasks of one worker JVM whose definitions are equal
+ * (same bytes, arguments, codec function and pool) share one pool of helpers.
+ *
+ * @param <I> what the stage sends the helper
+ * @param <O> what the helper answers
+ */
+public final class UmhHelper<I, O> implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * Turns the raw spec of the helper into a typed one on the worker: framing, codec, limits. Serializable. The
+     * spec's types read as {@link UmhSpec}'s: what the helper writes ({@code O}, the answers) first, what it reads
+     * ({@code I}, the elements) second.
+     */
+    @FunctionalInterface
+    public interface SpecFunction<I, O> extends Function<UmhSpec<ByteBuf, ByteBuf>, UmhSpec<O, I>>, Serializable {
+    }
+
+    private final @Nullable String resource;
+    private final byte @Nullable [] bytes;
+    private final @Nullable String sha256;
+    private final String name;
+    private final List<String> args;
+    private final SpecFunction<I, O> codec;
+    private final int poolSize;
+    private final int idempotentRetries;
+
+    private UmhHelper(@Nullable String resource, byte @Nullable [] bytes, @Nullable String sha256, String name,
+            List<String> args, SpecFunction<I, O> codec, int poolSize, int idempotentRetries) {
+        this.resource = resource;
+        this.bytes = bytes;
+        this.sha256 = sha256;
+        this.name = name;
+        this.args = List.copyOf(args);
+        this.codec = codec;
+        this.poolSize = poolSize;
+        this.idempotentRetries = idempotentRetries;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <I, O> SpecFunction<I, O> raw() {
+        return spec -> (UmhSpec<O, I>) spec;
+    }
+
+    /**
+     * The executable at {@code resource} on the job's class path (the user-code class loader of each task), loaded
+     * on the worker. A missing resource fails the task's start, naming it.
+     */
+    public static UmhHelper<ByteBuf, ByteBuf> ofResource(String resource) {
+        Objects.requireNonNull(resource, "resource");
+        String name = resource.substring(resource.lastIndexOf('/') + 1);
+        return new UmhHelper<>(resource, null, null, name, List.of(), raw(), 1, 0);
+    }
+
+    /**
+     * These bytes as the executable, carried inside the definition to every worker, checked there against
+     * {@code sha256} (hex) after loading. A mismatch fails here, on the client, before the job is built.
+     */
+    public static UmhHelper<ByteBuf, ByteBuf> ofBytes(String name, byte[] bytes, String sha256) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(bytes, "bytes");
+        Objects.requireNonNull(sha256, "sha256");
+        String actual = sha256(bytes);
+        if (!actual.equalsIgnoreCase(sha256)) {
+            throw new IllegalArgumentException("the bytes of helper '" + name + "' hash to " + actual + ", not the "
+                    + "pinned " + sha256);
+        }
+        return new UmhHelper<>(null, bytes.clone(), actual, name, List.of(), raw(), 1, 0);
+    }
+
+    /** @param args the arguments after argv[0] */
+    public UmhHelper<I, O> args(String... args) {
+        return new UmhHelper<>(resource, bytes, sha256, name, List.of(args), codec, poolSize, idempotentRetries);
+    }
+
+    /**
+     * How the helper's pipes carry messages, applied to its spec on the worker: {@code spec -> spec.lines(1024)},
+     * {@code spec -> spec.codec(Framing.lengthPrefixed(1 << 20), kryo, kryo)}. Keeps the other settings.
+     */
+    public <I2, O2> UmhHelper<I2, O2> codec(SpecFunction<I2, O2> codec) {
+        Objects.requireNonNull(codec, "codec");
+        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, poolSize, idempotentRetries);
+    }
+
+    /** @param size helpers in each worker JVM's pool for this definition; default 1 */
+    public UmhHelper<I, O> pool(int size) {
+        if (size < 1) {
+            throw new IllegalArgumentException("pool size must be >= 1: " + size);
+        }
+        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, size, idempotentRetries);
+    }
+
+    /**
+     * @param retries how often a request whose helper died is sent again to another helper; 0 (the default) for
+     *     requests that must not run twice
+     */
+    public UmhHelper<I, O> idempotent(int retries) {
+        if (retries < 0) {
+            throw new IllegalArgumentException("retries must be >= 0: " + retries);
+        }
+        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, poolSize, retries);
+    }
+
+    /** @return the helper's name: the resource's file name or the name given with the bytes */
+    public String name() {
+        return name;
+    }
+
+    int poolSize() {
+        return poolSize;
+    }
+
+    int idempotentRetries() {
+        return idempotentRetries;
+    }
+
+    /** Loads the executable in this JVM: from {@code classLoader}'s resource, or from the carried bytes. */
+    Blob load(ClassLoader classLoader) {
+        if (bytes != null) {
+            return Blob.loader().name(name).sha256(Objects.requireNonNull(sha256)).load(bytes);
+        }
+        String r = Objects.requireNonNull(resource);
+        if (classLoader.getResource(r) == null) {
+            throw new IllegalArgumentException("helper '" + name + "': no resource " + r + " on the job's class path");
+        }
+        return Blob.loader().name(name).loadResource(classLoader, r);
+    }
+
+    /** The typed spec of a loaded blob, on the worker. */
+    UmhSpec<O, I> spec(UmhSpec<ByteBuf, ByteBuf> raw) {
+        UmhSpec<O, I> typed = codec.apply(raw.args(args));
+        if (typed == null) {
+            throw new IllegalStateException("the codec function of helper '" + name + "' returned null");
+        }
+        return typed;
+    }
+
+    /**
+     * What makes two definitions the same helper in one JVM: the SHA-256 of this definition's serialized form
+     * (bytes or resource, arguments, the codec function as serialized, pool settings).
+     */
+    String key() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (ObjectOutputStream o = new ObjectOutputStream(out)) {
+            o.writeObject(this);
+        } catch (IOException e) {
+            throw new UncheckedIOException("helper '" + name + "' cannot be serialized (is its codec function?)", e);
+        }
+        return sha256(out.toByteArray());
+    }
+
+    private static String sha256(byte[] data) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "UmhHelper[" + name + (resource != null ? " from " + resource : " pinned " + sha256) + ", args "
+                + args + ", pool " + poolSize + "]";
+    }
+}

@@ -1,0 +1,62 @@
+package io.umhflux.flink;
+
+import java.time.Duration;
+import java.util.Collections;
+import java.util.concurrent.TimeoutException;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
+import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One request per element, answered by the worker JVM's pool of the helper: the body of
+ * {@link UmhStages#requests}. The answer completes Flink's {@link ResultFuture} on the helper's event loop; Flink
+ * emits it on the task thread. A helper that dies fails the element with its {@code HelperFailedException}
+ * (after the pool's retries, for an idempotent definition), and with it the task.
+ */
+final class UmhRequestFunction<I, O> extends RichAsyncFunction<I, O> {
+    private static final long serialVersionUID = 1L;
+
+    private final UmhHelper<I, O> helper;
+    private final Duration timeout;
+    private transient HelperRegistry.@Nullable Lease<I, O> lease;
+
+    UmhRequestFunction(UmhHelper<I, O> helper, Duration timeout) {
+        this.helper = helper;
+        this.timeout = timeout;
+    }
+
+    @Override
+    public void open(OpenContext context) {
+        getRuntimeContext().registerUserCodeClassLoaderReleaseHookIfAbsent("umh-flux helpers",
+                HelperRegistry::closeAll);
+        lease = HelperRegistry.acquire(helper, timeout, getRuntimeContext().getUserCodeClassLoader());
+    }
+
+    @Override
+    public void asyncInvoke(I input, ResultFuture<O> result) {
+        HelperRegistry.Lease<I, O> l = lease;
+        if (l == null) {
+            result.completeExceptionally(new IllegalStateException("helper '" + helper.name() + "': not open"));
+            return;
+        }
+        l.client().exchange(input).subscribe(
+                answer -> result.complete(Collections.singleton(answer)),
+                result::completeExceptionally);
+    }
+
+    @Override
+    public void timeout(I input, ResultFuture<O> result) {
+        result.completeExceptionally(new TimeoutException("helper '" + helper.name() + "' did not answer within "
+                + timeout + " for " + input));
+    }
+
+    @Override
+    public void close() {
+        HelperRegistry.Lease<I, O> l = lease;
+        lease = null;
+        if (l != null) {
+            l.release();
+        }
+    }
+}

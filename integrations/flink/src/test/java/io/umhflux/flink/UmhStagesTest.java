@@ -1,0 +1,96 @@
+package io.umhflux.flink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.umhflux.HelperFailedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.LongStream;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.util.CloseableIterator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The request stage on a real MiniCluster (one task manager, two slots, parallelism 2). */
+class UmhStagesTest {
+    @RegisterExtension
+    static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
+    private static StreamExecutionEnvironment env() {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        return env;
+    }
+
+    private static <T> List<T> collect(DataStream<T> stream) throws Exception {
+        List<T> out = new ArrayList<>();
+        CloseableIterator<T> it = stream.executeAndCollect();
+        try {
+            it.forEachRemaining(out::add);
+        } finally {
+            it.close();
+        }
+        return out;
+    }
+
+    private static String sha256(byte[] bytes) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+
+    @Test
+    void aHundredThousandRecordsThroughAPooledHelperEqualAPlainMap() throws Exception {
+        byte[] sed = Files.readAllBytes(Path.of("/bin/sed"));
+        UmhHelper<String, String> upper = UmhHelper.ofBytes("sed", sed, sha256(sed)).args("-u", "s/record/RECORD/")
+                .codec(spec -> spec.lines(1024)).pool(2);
+        DataStream<String> records = env().fromSequence(0, 99_999).map(i -> "record " + i).returns(Types.STRING);
+        List<String> answers = collect(UmhStages.requests(records, upper, Types.STRING, Duration.ofSeconds(30), 64));
+
+        List<String> expected = LongStream.range(0, 100_000).mapToObj(i -> ("record " + i).replace("record", "RECORD"))
+                .sorted().collect(Collectors.toList());
+        assertThat(answers.stream().sorted().collect(Collectors.toList())).isEqualTo(expected);
+        assertThat(HelperRegistry.size()).as("pools left once the job ended").isZero();
+    }
+
+    /** A class-path resource of the job runs from a memfd of the worker: the helper says where it runs from. */
+    @Test
+    void aHelperFromTheJobsClassPathRunsFromAMemfdNotAFile() throws Exception {
+        UmhHelper<String, String> where = UmhHelper.ofResource("helpers/where.sh").codec(spec -> spec.lines(1024));
+        DataStream<String> records = env().fromSequence(0, 99).map(i -> "record " + i).returns(Types.STRING);
+        List<String> answers = collect(UmhStages.unorderedRequests(records, where, Types.STRING,
+                Duration.ofSeconds(30), 8));
+        assertThat(answers).hasSize(100)
+                .allSatisfy(a -> assertThat(a).matches("record \\d+ /memfd:umh:where\\.sh \\(deleted\\)"));
+    }
+
+    @Test
+    void aHelperThatDiesFailsTheJobWithItsExitStatus() {
+        UmhHelper<String, String> crash = UmhHelper.ofResource("helpers/crash.sh").codec(spec -> spec.lines(1024));
+        DataStream<String> records = env().fromSequence(0, 999).map(i -> "record " + i).returns(Types.STRING);
+        assertThatThrownBy(() -> collect(UmhStages.requests(records, crash, Types.STRING, Duration.ofSeconds(30),
+                8))).hasRootCauseInstanceOf(HelperFailedException.class)
+                .rootCause().hasMessageContaining("code 3").hasMessageContaining("doomed at record 500");
+    }
+
+    @Test
+    void badDefinitionsFailWithAClearMessage() throws Exception {
+        byte[] sed = Files.readAllBytes(Path.of("/bin/sed"));
+        assertThatThrownBy(() -> UmhHelper.ofBytes("sed", sed, "00".repeat(32)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not the pinned");
+        UmhHelper<String, String> missing = UmhHelper.ofResource("helpers/missing.sh").codec(spec -> spec.lines(64));
+        DataStream<String> records = env().fromSequence(0, 9).map(i -> "record " + i).returns(Types.STRING);
+        assertThatThrownBy(() -> collect(UmhStages.requests(records, missing, Types.STRING, Duration.ofSeconds(30),
+                8))).rootCause().hasMessageContaining("no resource helpers/missing.sh");
+    }
+}
