@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The helpers of one worker JVM (of one user-code class loader, where this module ships in the job's jar): one
@@ -25,10 +26,10 @@ final class HelperRegistry {
     private static final class Entry {
         final String key;
         final Blob blob;
-        final UmhClient<?, ?> client;
+        final @Nullable UmhClient<?, ?> client;
         int holders;
 
-        Entry(String key, Blob blob, UmhClient<?, ?> client) {
+        Entry(String key, Blob blob, @Nullable UmhClient<?, ?> client) {
             this.key = key;
             this.blob = blob;
             this.client = client;
@@ -36,7 +37,9 @@ final class HelperRegistry {
 
         void close() {
             try {
-                client.close();
+                if (client != null) {
+                    client.close();
+                }
             } finally {
                 blob.close();
             }
@@ -55,7 +58,7 @@ final class HelperRegistry {
         /** The pool: it takes an element ({@code I}) and answers with {@code O}. */
         @SuppressWarnings("unchecked")
         UmhClient<O, I> client() {
-            return (UmhClient<O, I>) entry.client;
+            return (UmhClient<O, I>) java.util.Objects.requireNonNull(entry.client, "a blob's lease has no pool");
         }
 
         Blob blob() {
@@ -94,6 +97,20 @@ final class HelperRegistry {
                     throw e;
                 }
                 entry = new Entry(key, blob, client);
+                ENTRIES.put(key, entry);
+            }
+            entry.holders++;
+            return new Lease<>(entry);
+        }
+    }
+
+    /** The blob of {@code helper} in this JVM, loaded on first use, for stages that spawn their own helpers. */
+    static <I, O> Lease<I, O> acquireBlob(UmhHelper<I, O> helper, ClassLoader classLoader) {
+        String key = helper.key() + "/blob";
+        synchronized (ENTRIES) {
+            Entry entry = ENTRIES.get(key);
+            if (entry == null) {
+                entry = new Entry(key, helper.load(classLoader), null);
                 ENTRIES.put(key, entry);
             }
             entry.holders++;

@@ -1,0 +1,193 @@
+package io.umhflux.flink;
+
+import io.umhflux.HelperFailedException;
+import io.umhflux.Umh;
+import io.umhflux.UmhFlux;
+import io.umhflux.UmhSink;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.flink.api.common.operators.MailboxExecutor;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedOneInput;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Subscription;
+import reactor.core.publisher.BaseSubscriber;
+import reactor.core.publisher.Sinks;
+
+/**
+ * One streaming helper per subtask: every element goes to its stdin through a {@link UmhSink}, everything it writes
+ * to stdout goes downstream, end of input closes its stdin, and the operator finishes once the helper's output was
+ * drained and it exited 0.
+ *
+ * <p>Threading: Flink calls this on the task thread. The helper's output arrives on its event loop; it is queued
+ * (at most {@link #PREFETCH} messages: more are asked for only as the task thread emits them) and a mail tells the
+ * task thread to emit it. When the helper's stdin is full, the task thread does not block: it yields to its
+ * mailbox, emitting output meanwhile, until the sink has room (a helper that must write before it reads again would
+ * otherwise never get to read), so the helper's pace is the job's.
+ */
+final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
+        implements OneInputStreamOperator<I, O>, BoundedOneInput {
+    private static final long serialVersionUID = 1L;
+    /** Output messages asked of the helper ahead of their emission. */
+    static final int PREFETCH = 256;
+
+    private final UmhHelper<I, O> helper;
+    private final transient MailboxExecutor mailbox;
+    private transient HelperRegistry.@Nullable Lease<I, O> blob;
+    private transient @Nullable Umh<O, I> umh;
+    private transient @Nullable UmhSink<I> sink;
+    private transient @Nullable HelperOutput outputs;
+
+    UmhStreamOperator(StreamOperatorParameters<O> parameters, UmhHelper<I, O> helper) {
+        super(parameters);
+        this.helper = helper;
+        this.mailbox = parameters.getMailboxExecutor();
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        getRuntimeContext().registerUserCodeClassLoaderReleaseHookIfAbsent("umh-flux helpers",
+                HelperRegistry::closeAll);
+        HelperRegistry.Lease<I, O> b = HelperRegistry.acquireBlob(helper, getUserCodeClassloader());
+        blob = b;
+        Umh<O, I> u = helper.spec(UmhFlux.spec(b.blob())).spawn();
+        umh = u;
+        sink = u.outbound().sink();
+        HelperOutput o = new HelperOutput();
+        outputs = o;
+        u.inbound().subscribe(o);
+    }
+
+    @Override
+    public void processElement(StreamRecord<I> element) throws Exception {
+        UmhSink<I> s = java.util.Objects.requireNonNull(sink);
+        HelperOutput o = java.util.Objects.requireNonNull(outputs);
+        I value = element.getValue();
+        Sinks.EmitResult r = s.tryEmit(value);
+        if (r == Sinks.EmitResult.OK) {
+            return;
+        }
+        if (r != Sinks.EmitResult.FAIL_OVERFLOW) {
+            o.rethrowFailure();
+            throw new IllegalStateException("helper '" + helper.name() + "' takes no more input: " + r);
+        }
+        // no room: wait for it in the mailbox, emitting the helper's output meanwhile
+        AtomicBoolean accepted = new AtomicBoolean();
+        Throwable[] refused = new Throwable[1];
+        s.emit(value).subscribe(null,
+                e -> mailbox.execute(() -> refused[0] = e, "umh-flux input refused"),
+                () -> mailbox.execute(() -> accepted.set(true), "umh-flux input accepted"));
+        while (!accepted.get() && refused[0] == null) {
+            mailbox.yield();
+        }
+        if (refused[0] != null) {
+            o.rethrowFailure();
+            throw new IllegalStateException("helper '" + helper.name() + "' refused input", refused[0]);
+        }
+    }
+
+    @Override
+    public void endInput() throws Exception {
+        java.util.Objects.requireNonNull(sink).complete();
+        HelperOutput o = java.util.Objects.requireNonNull(outputs);
+        while (!o.ended()) {
+            mailbox.yield();
+        }
+        o.rethrowFailure(); // the inbound completes only after the helper exited 0
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            Umh<O, I> u = umh;
+            umh = null;
+            if (u != null) {
+                u.dispose(); // nothing when it exited; otherwise a stop that kills its process group
+            }
+            HelperOutput o = outputs;
+            if (o != null) {
+                o.dispose();
+            }
+        } finally {
+            HelperRegistry.Lease<I, O> b = blob;
+            blob = null;
+            if (b != null) {
+                b.release();
+            }
+            super.close();
+        }
+    }
+
+    /** The helper's stdout, handed to the task thread through its mailbox. */
+    private final class HelperOutput extends BaseSubscriber<O> {
+        private final Queue<O> queue = new ConcurrentLinkedQueue<>();
+        private final AtomicBoolean mailPending = new AtomicBoolean();
+        private volatile boolean done;
+        private volatile @Nullable Throwable failure;
+
+        @Override
+        protected void hookOnSubscribe(Subscription subscription) {
+            request(PREFETCH);
+        }
+
+        @Override
+        protected void hookOnNext(O value) {
+            queue.add(value);
+            tell();
+        }
+
+        @Override
+        protected void hookOnComplete() {
+            done = true;
+            tell();
+        }
+
+        @Override
+        protected void hookOnError(Throwable error) {
+            failure = error;
+            done = true;
+            tell();
+        }
+
+        private void tell() {
+            if (mailPending.compareAndSet(false, true)) {
+                mailbox.execute(this::emit, "umh-flux output");
+            }
+        }
+
+        /** On the task thread: emits what came, then asks for as many more. */
+        private void emit() throws Exception {
+            mailPending.set(false);
+            int emitted = 0;
+            for (O value; (value = queue.poll()) != null; emitted++) {
+                output.collect(new StreamRecord<>(value));
+            }
+            if (emitted > 0 && !done) {
+                request(emitted);
+            }
+            rethrowFailure();
+        }
+
+        boolean ended() {
+            return done && queue.isEmpty();
+        }
+
+        void rethrowFailure() throws Exception {
+            Throwable f = failure;
+            if (f instanceof HelperFailedException) {
+                throw (HelperFailedException) f;
+            }
+            if (f instanceof Exception) {
+                throw (Exception) f;
+            }
+            if (f != null) {
+                throw new IllegalStateException("helper '" + helper.name() + "' failed", f);
+            }
+        }
+    }
+}

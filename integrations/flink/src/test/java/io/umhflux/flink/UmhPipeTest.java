@@ -1,0 +1,113 @@
+package io.umhflux.flink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.umhflux.HelperFailedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.LongStream;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.util.CloseableIterator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The streaming stage on a real MiniCluster (one task manager, two slots, parallelism 2). */
+class UmhPipeTest {
+    @RegisterExtension
+    static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
+    private static StreamExecutionEnvironment env() {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        return env;
+    }
+
+    private static <T> List<T> collect(DataStream<T> stream) throws Exception {
+        List<T> out = new ArrayList<>();
+        CloseableIterator<T> it = stream.executeAndCollect();
+        try {
+            it.forEachRemaining(out::add);
+        } finally {
+            it.close();
+        }
+        return out;
+    }
+
+    private static UmhHelper<String, String> fromPath(String path, String... args) throws Exception {
+        byte[] bytes = Files.readAllBytes(Path.of(path));
+        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        return UmhHelper.ofBytes(Path.of(path).getFileName().toString(), bytes, sha).args(args)
+                .codec(spec -> spec.lines(1024));
+    }
+
+    /** Several outputs per input: the words of lines, split by {@code tr}, equal a plain flatMap. */
+    @Test
+    void theWordsOfLinesThroughTrEqualAPlainFlatMap() throws Exception {
+        UmhHelper<String, String> words = fromPath("/usr/bin/tr", "-s", " ", "\\n");
+        DataStream<String> lines = env().fromSequence(0, 19_999).map(i -> "w" + i + " x" + i + " y" + i)
+                .returns(Types.STRING);
+        List<String> out = collect(UmhStages.pipe(lines, words, Types.STRING));
+
+        List<String> expected = LongStream.range(0, 20_000).boxed()
+                .flatMap(i -> Arrays.stream(("w" + i + " x" + i + " y" + i).split(" "))).sorted()
+                .collect(Collectors.toList());
+        assertThat(out.stream().sorted().collect(Collectors.toList())).isEqualTo(expected);
+        assertThat(HelperRegistry.size()).as("blobs left once the job ended").isZero();
+    }
+
+    /**
+     * A million elements through a helper that reads slowly (4 KiB every 2 ms, the kernel's 64 KiB pipes, a 4 KiB
+     * high-water mark): the task thread waits in its mailbox for room, every element arrives, and the heap used
+     * after the job is within 64 MiB of the heap used before it (the operator buffered nothing without bound).
+     */
+    @Test
+    void aMillionElementsThroughAHelperThatReadsSlowly() throws Exception {
+        UmhHelper<String, String> slow = UmhHelper.ofResource("helpers/slow_cat.sh")
+                .codec(spec -> spec.lines(64).pipeSize(0).highWaterMark(4096));
+        long before = usedHeapAfterGc();
+        DataStream<String> records = env().fromSequence(0, 999_999).map(i -> "r" + i).returns(Types.STRING);
+        long[] counted = new long[1];
+        CloseableIterator<String> it = UmhStages.pipe(records, slow, Types.STRING).executeAndCollect();
+        boolean[] seen = new boolean[1_000_000];
+        try {
+            it.forEachRemaining(r -> {
+                seen[Integer.parseInt(r.substring(1))] = true;
+                counted[0]++;
+            });
+        } finally {
+            it.close();
+        }
+        assertThat(counted[0]).isEqualTo(1_000_000);
+        for (int i = 0; i < seen.length; i++) {
+            assertThat(seen[i]).as("element %d arrived", i).isTrue();
+        }
+        assertThat(usedHeapAfterGc() - before).as("heap grown by the job").isLessThan(64L << 20);
+    }
+
+    private static long usedHeapAfterGc() {
+        System.gc();
+        Runtime r = Runtime.getRuntime();
+        return r.totalMemory() - r.freeMemory();
+    }
+
+    @Test
+    void aHelperThatDiesFailsTheJobWithItsExitStatus() {
+        UmhHelper<String, String> crash = UmhHelper.ofResource("helpers/crash.sh").codec(spec -> spec.lines(1024));
+        DataStream<String> records = env().fromSequence(0, 999).map(i -> "record " + i).returns(Types.STRING);
+        assertThatThrownBy(() -> collect(UmhStages.pipe(records, crash, Types.STRING)))
+                .hasRootCauseInstanceOf(HelperFailedException.class)
+                .rootCause().hasMessageContaining("code 3").hasMessageContaining("doomed at record 500");
+    }
+}
