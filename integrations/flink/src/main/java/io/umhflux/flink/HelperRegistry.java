@@ -38,7 +38,9 @@ final class HelperRegistry {
         void close() {
             try {
                 if (client != null) {
-                    client.close();
+                    // stops every helper now: the operators that held the pool are closed (finished, failed or
+                    // cancelled), so no request of theirs is left to wait for
+                    client.dispose();
                 }
             } finally {
                 blob.close();

@@ -73,8 +73,7 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
             return;
         }
         if (r != Sinks.EmitResult.FAIL_OVERFLOW) {
-            o.rethrowFailure();
-            throw new IllegalStateException("helper '" + helper.name() + "' takes no more input: " + r);
+            throw ended(o, null);
         }
         // no room: wait for it in the mailbox, emitting the helper's output meanwhile
         AtomicBoolean accepted = new AtomicBoolean();
@@ -86,9 +85,21 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
             mailbox.yield();
         }
         if (refused[0] != null) {
-            o.rethrowFailure();
-            throw new IllegalStateException("helper '" + helper.name() + "' refused input", refused[0]);
+            throw ended(o, refused[0]);
         }
+    }
+
+    /**
+     * The sink takes no more input: the helper ended or stopped reading. Its stdout tells how it ended (a
+     * {@code HelperFailedException} with the exit status, once that is known): waits for that in the mailbox.
+     */
+    private Exception ended(HelperOutput o, @Nullable Throwable refusal) throws Exception {
+        while (!o.done) {
+            mailbox.yield();
+        }
+        o.rethrowFailure();
+        return new IllegalStateException("helper '" + helper.name() + "' stopped taking input while its output"
+                + " ended well", refusal);
     }
 
     @Override
