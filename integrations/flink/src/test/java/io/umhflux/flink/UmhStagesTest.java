@@ -63,6 +63,59 @@ class UmhStagesTest {
         assertThat(HelperRegistry.size()).as("pools left once the job ended").isZero();
     }
 
+    /**
+     * Chaos: while 100,000 records go through a pool of {@code sed} helpers marked idempotent, a thread SIGKILLs one
+     * of them every 20 ms. The pool sends the requests that were on a killed helper again to another: every answer
+     * is there exactly once, and some helpers were killed (counted).
+     */
+    @Test
+    void helpersKilledDuringAJobWithIdempotentRequestsLoseNoAnswer() throws Exception {
+        byte[] sed = Files.readAllBytes(Path.of("/bin/sed"));
+        UmhHelper<String, String> upper = UmhHelper.ofBytes("sed-chaos", sed, sha256(sed))
+                .args("-u", "s/record/RECORD/").codec(spec -> spec.lines(1024)).pool(2).idempotent(10);
+        java.util.concurrent.atomic.AtomicInteger kills = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread killer = new Thread(() -> {
+            while (running.get()) {
+                ProcessHandle.current().children()
+                        .filter(p -> argv0(p.pid()).equals("sed-chaos"))
+                        .findAny().ifPresent(p -> {
+                            if (p.destroyForcibly()) {
+                                kills.incrementAndGet();
+                            }
+                        });
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "chaos");
+        killer.start();
+        List<String> answers;
+        try {
+            DataStream<String> records = env().fromSequence(0, 99_999).map(i -> "record " + i).returns(Types.STRING);
+            answers = collect(UmhStages.unorderedRequests(records, upper, Types.STRING, Duration.ofSeconds(30), 64));
+        } finally {
+            running.set(false);
+            killer.join();
+        }
+        assertThat(kills.get()).as("helpers killed during the job").isPositive();
+        assertThat(answers.stream().sorted().collect(Collectors.toList())).isEqualTo(LongStream.range(0, 100_000)
+                .mapToObj(i -> "RECORD " + i).sorted().collect(Collectors.toList()));
+    }
+
+    /** A process's argv[0] (a helper's is its blob's name), or "" once it is gone. */
+    private static String argv0(long pid) {
+        try {
+            String cmdline = Files.readString(Path.of("/proc/" + pid + "/cmdline"));
+            int end = cmdline.indexOf('\0');
+            return end < 0 ? cmdline : cmdline.substring(0, end);
+        } catch (java.io.IOException gone) {
+            return "";
+        }
+    }
+
     /** A class-path resource of the job runs from a memfd of the worker: the helper says where it runs from. */
     @Test
     void aHelperFromTheJobsClassPathRunsFromAMemfdNotAFile() throws Exception {
