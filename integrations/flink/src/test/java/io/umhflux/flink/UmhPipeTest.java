@@ -1,22 +1,20 @@
 package io.umhflux.flink;
 
+import static io.umhflux.flink.FlinkJobs.collect;
+import static io.umhflux.flink.FlinkJobs.env;
+import static io.umhflux.flink.FlinkJobs.sha256;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.umhflux.HelperFailedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.util.CloseableIterator;
 import org.junit.jupiter.api.Test;
@@ -25,29 +23,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** The streaming stage on a real MiniCluster (one task manager, two slots, parallelism 2). */
 class UmhPipeTest {
     @RegisterExtension
-    static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
-
-    private static StreamExecutionEnvironment env() {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.setParallelism(2);
-        return env;
-    }
-
-    private static <T> List<T> collect(DataStream<T> stream) throws Exception {
-        List<T> out = new ArrayList<>();
-        CloseableIterator<T> it = stream.executeAndCollect();
-        try {
-            it.forEachRemaining(out::add);
-        } finally {
-            it.close();
-        }
-        return out;
-    }
+    static final MiniClusterExtension CLUSTER = FlinkJobs.cluster();
 
     private static UmhHelper<String, String> fromPath(String path, String... args) throws Exception {
         byte[] bytes = Files.readAllBytes(Path.of(path));
-        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        String sha = sha256(bytes);
         return UmhHelper.ofBytes(Path.of(path).getFileName().toString(), bytes, sha).args(args)
                 .codec(spec -> spec.lines(1024));
     }
