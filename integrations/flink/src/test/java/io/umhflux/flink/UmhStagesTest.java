@@ -121,4 +121,21 @@ class UmhStagesTest {
         assertThatThrownBy(() -> collect(UmhStages.requests(records, missing, Types.STRING, Duration.ofSeconds(30),
                 8))).rootCause().hasMessageContaining("no resource helpers/missing.sh");
     }
+
+    /** A framing maximum below the records: each stage fails the job saying the record cannot be encoded. */
+    @Test
+    void aFramingMaximumBelowTheRecordsFailsTheJobClearly() throws Exception {
+        byte[] cat = Files.readAllBytes(Path.of("/bin/cat"));
+        UmhHelper<String, String> tight = UmhHelper.ofBytes("cat", cat, sha256(cat)).codec(spec -> spec.lines(8));
+        DataStream<String> records = env().fromSequence(0, 9).map(i -> "a record longer than eight bytes " + i)
+                .returns(Types.STRING);
+        assertThatThrownBy(() -> collect(UmhStages.requests(records, tight, Types.STRING, Duration.ofSeconds(30), 8)))
+                .satisfies(e -> assertThat(org.apache.flink.util.ExceptionUtils.stringifyException(e))
+                        .contains("encodes to 34 bytes; the framing's maximum is 8"));
+        DataStream<String> again = env().fromSequence(0, 9).map(i -> "a record longer than eight bytes " + i)
+                .returns(Types.STRING);
+        assertThatThrownBy(() -> collect(UmhStages.pipe(again, tight, Types.STRING)))
+                .satisfies(e -> assertThat(org.apache.flink.util.ExceptionUtils.stringifyException(e))
+                        .contains("encodes to 34 bytes; the framing's maximum is 8"));
+    }
 }
