@@ -2,6 +2,7 @@ package io.umhflux.flink;
 
 import io.umhflux.Blob;
 import io.umhflux.PoolSpec;
+import io.umhflux.Restart;
 import io.umhflux.UmhClient;
 import io.umhflux.UmhFlux;
 import java.time.Duration;
@@ -92,8 +93,11 @@ final class HelperRegistry {
                 Blob blob = helper.load(classLoader);
                 UmhClient<O, I> client;
                 try {
-                    client = helper.spec(UmhFlux.spec(blob)).requestTimeout(requestTimeout)
-                            .pool(PoolSpec.of(helper.poolSize()).idempotent(helper.idempotentRetries()));
+                    var spec = helper.spec(UmhFlux.spec(blob)).requestTimeout(requestTimeout);
+                    client = helper.pipelined() > 0
+                            ? spec.maxInFlight(helper.pipelined())
+                                    .supervise(Restart.backoff(Duration.ofMillis(100), Duration.ofSeconds(5)))
+                            : spec.pool(PoolSpec.of(helper.poolSize()).idempotent(helper.idempotentRetries()));
                 } catch (RuntimeException e) {
                     blob.close();
                     throw e;

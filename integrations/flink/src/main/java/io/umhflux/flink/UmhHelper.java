@@ -54,9 +54,10 @@ public final class UmhHelper<I, O> implements Serializable {
     private final SpecFunction<I, O> codec;
     private final int poolSize;
     private final int idempotentRetries;
+    private final int pipelined;
 
     private UmhHelper(@Nullable String resource, byte @Nullable [] bytes, @Nullable String sha256, String name,
-            List<String> args, SpecFunction<I, O> codec, int poolSize, int idempotentRetries) {
+            List<String> args, SpecFunction<I, O> codec, int poolSize, int idempotentRetries, int pipelined) {
         this.resource = resource;
         this.bytes = bytes;
         this.sha256 = sha256;
@@ -65,6 +66,7 @@ public final class UmhHelper<I, O> implements Serializable {
         this.codec = codec;
         this.poolSize = poolSize;
         this.idempotentRetries = idempotentRetries;
+        this.pipelined = pipelined;
     }
 
     @SuppressWarnings("unchecked")
@@ -79,7 +81,7 @@ public final class UmhHelper<I, O> implements Serializable {
     public static UmhHelper<ByteBuf, ByteBuf> ofResource(String resource) {
         Objects.requireNonNull(resource, "resource");
         String name = resource.substring(resource.lastIndexOf('/') + 1);
-        return new UmhHelper<>(resource, null, null, name, List.of(), raw(), 1, 0);
+        return new UmhHelper<>(resource, null, null, name, List.of(), raw(), 1, 0, 0);
     }
 
     /**
@@ -95,12 +97,13 @@ public final class UmhHelper<I, O> implements Serializable {
             throw new IllegalArgumentException("the bytes of helper '" + name + "' hash to " + actual + ", not the "
                     + "pinned " + sha256);
         }
-        return new UmhHelper<>(null, bytes.clone(), actual, name, List.of(), raw(), 1, 0);
+        return new UmhHelper<>(null, bytes.clone(), actual, name, List.of(), raw(), 1, 0, 0);
     }
 
     /** @param args the arguments after argv[0] */
     public UmhHelper<I, O> args(String... args) {
-        return new UmhHelper<>(resource, bytes, sha256, name, List.of(args), codec, poolSize, idempotentRetries);
+        return new UmhHelper<>(resource, bytes, sha256, name, List.of(args), codec, poolSize, idempotentRetries,
+                pipelined);
     }
 
     /**
@@ -109,7 +112,7 @@ public final class UmhHelper<I, O> implements Serializable {
      */
     public <I2, O2> UmhHelper<I2, O2> codec(SpecFunction<I2, O2> codec) {
         Objects.requireNonNull(codec, "codec");
-        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, poolSize, idempotentRetries);
+        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, poolSize, idempotentRetries, pipelined);
     }
 
     /** @param size helpers in each worker JVM's pool for this definition; default 1 */
@@ -117,7 +120,7 @@ public final class UmhHelper<I, O> implements Serializable {
         if (size < 1) {
             throw new IllegalArgumentException("pool size must be >= 1: " + size);
         }
-        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, size, idempotentRetries);
+        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, size, idempotentRetries, pipelined);
     }
 
     /**
@@ -128,7 +131,24 @@ public final class UmhHelper<I, O> implements Serializable {
         if (retries < 0) {
             throw new IllegalArgumentException("retries must be >= 0: " + retries);
         }
-        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, poolSize, retries);
+        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, poolSize, retries, pipelined);
+    }
+
+    /**
+     * One helper per worker JVM instead of a pool, with up to {@code maxInFlight} requests written ahead of their
+     * answers (answers are matched by order): for helpers that answer in order, where a round trip per request would
+     * cost more than the work. A helper that dies is started again (after 100 ms, backing off to 5 s); the requests
+     * that were on it fail.
+     */
+    public UmhHelper<I, O> pipelined(int maxInFlight) {
+        if (maxInFlight < 1) {
+            throw new IllegalArgumentException("max in flight must be >= 1: " + maxInFlight);
+        }
+        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, poolSize, idempotentRetries, maxInFlight);
+    }
+
+    int pipelined() {
+        return pipelined;
     }
 
     /** @return the helper's name: the resource's file name or the name given with the bytes */

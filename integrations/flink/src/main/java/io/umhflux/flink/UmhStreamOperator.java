@@ -90,16 +90,27 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
     }
 
     /**
-     * The sink takes no more input: the helper ended or stopped reading. Its stdout tells how it ended (a
-     * {@code HelperFailedException} with the exit status, once that is known): waits for that in the mailbox.
+     * The sink takes no more input: the helper ended or stopped reading, or a message could not be encoded. Its
+     * stdout tells how the helper ended (a {@code HelperFailedException} with the exit status, once that is known),
+     * the sink's end why the writing stopped: waits for both in the mailbox.
      */
     private Exception ended(HelperOutput o, @Nullable Throwable refusal) throws Exception {
-        while (!o.done) {
+        Throwable[] why = {refusal};
+        boolean[] known = {refusal != null};
+        if (!known[0]) {
+            java.util.Objects.requireNonNull(sink).done().subscribe(null,
+                    e -> mailbox.execute(() -> {
+                        why[0] = e;
+                        known[0] = true;
+                    }, "umh-flux input ended"),
+                    () -> mailbox.execute(() -> known[0] = true, "umh-flux input ended"));
+        }
+        while (!o.done || !known[0]) {
             mailbox.yield();
         }
         o.rethrowFailure();
-        return new IllegalStateException("helper '" + helper.name() + "' stopped taking input while its output"
-                + " ended well", refusal);
+        return new IllegalStateException("helper '" + helper.name() + "' takes no more input"
+                + (why[0] != null ? ": " + why[0] : ""), why[0]);
     }
 
     @Override
