@@ -1,0 +1,91 @@
+package io.umhflux.flink;
+
+import static io.umhflux.flink.FlinkJobs.collect;
+import static io.umhflux.flink.FlinkJobs.sha256;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import java.util.stream.LongStream;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The request stage's guarantee with checkpointing: helpers SIGKILLed during the job fail their requests (no
+ * retries: the definition is not idempotent), each failure fails the task, Flink restarts it from the last
+ * checkpoint, and the elements that were in flight are sent again. Every record is answered exactly once in the
+ * job's result, counted.
+ */
+class UmhCheckpointTest {
+    @RegisterExtension
+    static final MiniClusterExtension CLUSTER = FlinkJobs.cluster();
+
+    /** A process's argv[0] (a helper's is its blob's name), or "" once it is gone. */
+    private static String argv0(long pid) {
+        try {
+            String cmdline = Files.readString(Path.of("/proc/" + pid + "/cmdline"));
+            int end = cmdline.indexOf('\0');
+            return end < 0 ? cmdline : cmdline.substring(0, end);
+        } catch (java.io.IOException gone) {
+            return "";
+        }
+    }
+
+    @Test
+    void killedHelpersRestartTheJobFromACheckpointAndEveryRecordIsAnsweredOnce() throws Exception {
+        byte[] sed = Files.readAllBytes(Path.of("/bin/sed"));
+        UmhHelper<String, String> upper = UmhHelper.ofBytes("sed-restarted", sed, sha256(sed))
+                .args("-u", "s/record/RECORD/").codec(spec -> spec.lines(1024)).pool(2);
+        Configuration conf = new Configuration();
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 1_000);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(50));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(2);
+        env.enableCheckpointing(200);
+
+        AtomicInteger kills = new AtomicInteger();
+        AtomicBoolean running = new AtomicBoolean(true);
+        Thread killer = new Thread(() -> {
+            while (running.get() && kills.get() < 5) {
+                try {
+                    Thread.sleep(400);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                ProcessHandle.current().children().filter(p -> argv0(p.pid()).equals("sed-restarted")).findAny()
+                        .ifPresent(p -> {
+                            if (p.destroyForcibly()) {
+                                kills.incrementAndGet();
+                            }
+                        });
+            }
+        }, "chaos");
+        killer.start();
+        List<String> answers;
+        try {
+            // slow enough that the job is still running while helpers are killed: one element every ~20 µs
+            DataStream<String> records = env.fromSequence(0, 199_999).map(i -> "record " + i)
+                    .returns(Types.STRING);
+            answers = collect(UmhStages.requests(records, upper, Types.STRING, Duration.ofSeconds(30), 16));
+        } finally {
+            running.set(false);
+            killer.join();
+        }
+        assertThat(kills.get()).as("helpers killed during the job").isPositive();
+        assertThat(answers).hasSize(200_000);
+        assertThat(answers.stream().sorted().collect(Collectors.toList())).isEqualTo(LongStream.range(0, 200_000)
+                .mapToObj(i -> "RECORD " + i).sorted().collect(Collectors.toList()));
+    }
+}
