@@ -76,7 +76,12 @@ public final class Checksums {
 
     /** A spec for the helper: payloads go out as length-prefixed frames, {@link Checksum}s come back. */
     public static UmhSpec<Checksum, byte[]> spec(Blob helper) {
-        return UmhFlux.spec(helper).codec(Framing.lengthPrefixed(MAX_PAYLOAD), AnswerCodec.INSTANCE, Codecs.bytes());
+        return typed(UmhFlux.spec(helper));
+    }
+
+    /** {@code raw} with the helper's framing and codecs: payloads out, {@link Checksum}s back. */
+    public static UmhSpec<Checksum, byte[]> typed(UmhSpec<ByteBuf, ByteBuf> raw) {
+        return raw.codec(Framing.lengthPrefixed(MAX_PAYLOAD), AnswerCodec.INSTANCE, Codecs.bytes());
     }
 
     /** The checksums of {@code payloads}, in order, computed by one helper spawned from the jar's bytes. */
