@@ -82,11 +82,14 @@ final class HelperRegistry {
     }
 
     /**
-     * The pool of {@code helper} with {@code requestTimeout} in this JVM, started on first use: the blob loaded from
-     * {@code classLoader} (or the definition's bytes) into a sealed memfd.
+     * The pool of {@code helper} with {@code requestTimeout} in this JVM (or, for a pipelined definition, the helper of
+     * {@code subtask}), started on first use: the blob loaded from {@code classLoader} (or the definition's bytes)
+     * into a sealed memfd.
      */
-    static <I, O> Lease<I, O> acquire(UmhHelper<I, O> helper, Duration requestTimeout, ClassLoader classLoader) {
-        String key = helper.key() + "/" + requestTimeout;
+    static <I, O> Lease<I, O> acquire(UmhHelper<I, O> helper, Duration requestTimeout, ClassLoader classLoader,
+            int subtask) {
+        // a pool serves every subtask of the JVM; a pipelined helper serves one subtask, in its order
+        String key = helper.key() + "/" + requestTimeout + (helper.pipelined() > 0 ? "/subtask " + subtask : "");
         synchronized (ENTRIES) {
             Entry entry = ENTRIES.get(key);
             if (entry == null) {

@@ -135,10 +135,10 @@ public final class UmhHelper<I, O> implements Serializable {
     }
 
     /**
-     * One helper per worker JVM instead of a pool, with up to {@code maxInFlight} requests written ahead of their
+     * One helper per subtask instead of a pool per JVM, with up to {@code maxInFlight} requests written ahead of their
      * answers (answers are matched by order): for helpers that answer in order, where a round trip per request would
      * cost more than the work. A helper that dies is started again (after 100 ms, backing off to 5 s); the requests
-     * that were on it fail.
+     * that were on it fail, and with them the task.
      */
     public UmhHelper<I, O> pipelined(int maxInFlight) {
         if (maxInFlight < 1) {

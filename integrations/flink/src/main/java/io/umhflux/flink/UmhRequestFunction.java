@@ -30,7 +30,8 @@ final class UmhRequestFunction<I, O> extends RichAsyncFunction<I, O> {
     public void open(OpenContext context) {
         getRuntimeContext().registerUserCodeClassLoaderReleaseHookIfAbsent("umh-flux helpers",
                 HelperRegistry::closeAll);
-        lease = HelperRegistry.acquire(helper, timeout, getRuntimeContext().getUserCodeClassLoader());
+        lease = HelperRegistry.acquire(helper, timeout, getRuntimeContext().getUserCodeClassLoader(),
+                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
     }
 
     @Override
