@@ -41,4 +41,15 @@ final class FlinkJobs {
     static String sha256(byte[] bytes) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     }
+
+    /** A process's argv[0] (a helper's is its blob's name), or "" once it is gone. */
+    static String argv0(long pid) {
+        try {
+            String cmdline = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/cmdline"));
+            int end = cmdline.indexOf('\0');
+            return end < 0 ? cmdline : cmdline.substring(0, end);
+        } catch (java.io.IOException gone) {
+            return "";
+        }
+    }
 }

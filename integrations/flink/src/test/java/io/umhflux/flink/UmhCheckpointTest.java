@@ -1,5 +1,6 @@
 package io.umhflux.flink;
 
+import static io.umhflux.flink.FlinkJobs.argv0;
 import static io.umhflux.flink.FlinkJobs.collect;
 import static io.umhflux.flink.FlinkJobs.sha256;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,17 +31,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class UmhCheckpointTest {
     @RegisterExtension
     static final MiniClusterExtension CLUSTER = FlinkJobs.cluster();
-
-    /** A process's argv[0] (a helper's is its blob's name), or "" once it is gone. */
-    private static String argv0(long pid) {
-        try {
-            String cmdline = Files.readString(Path.of("/proc/" + pid + "/cmdline"));
-            int end = cmdline.indexOf('\0');
-            return end < 0 ? cmdline : cmdline.substring(0, end);
-        } catch (java.io.IOException gone) {
-            return "";
-        }
-    }
 
     @Test
     void killedHelpersRestartTheJobFromACheckpointAndEveryRecordIsAnsweredOnce() throws Exception {

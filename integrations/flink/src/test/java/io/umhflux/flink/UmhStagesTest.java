@@ -1,5 +1,6 @@
 package io.umhflux.flink;
 
+import static io.umhflux.flink.FlinkJobs.argv0;
 import static io.umhflux.flink.FlinkJobs.collect;
 import static io.umhflux.flink.FlinkJobs.env;
 import static io.umhflux.flink.FlinkJobs.sha256;
@@ -90,17 +91,6 @@ class UmhStagesTest {
         assertThat(kills.get()).as("helpers killed during the job").isPositive();
         assertThat(answers.stream().sorted().collect(Collectors.toList())).isEqualTo(LongStream.range(0, 100_000)
                 .mapToObj(i -> "RECORD " + i).sorted().collect(Collectors.toList()));
-    }
-
-    /** A process's argv[0] (a helper's is its blob's name), or "" once it is gone. */
-    private static String argv0(long pid) {
-        try {
-            String cmdline = Files.readString(Path.of("/proc/" + pid + "/cmdline"));
-            int end = cmdline.indexOf('\0');
-            return end < 0 ? cmdline : cmdline.substring(0, end);
-        } catch (java.io.IOException gone) {
-            return "";
-        }
     }
 
     /** A class-path resource of the job runs from a memfd of the worker: the helper says where it runs from. */
