@@ -33,7 +33,7 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
         implements OneInputStreamOperator<I, O>, BoundedOneInput {
     private static final long serialVersionUID = 1L;
     /** Output messages asked of the helper ahead of their emission. */
-    static final int PREFETCH = 256;
+    static final int PREFETCH = 4096;
 
     private final UmhHelper<I, O> helper;
     private final transient MailboxExecutor mailbox;
