@@ -85,7 +85,9 @@ class UmhPipeTest {
     @Test
     void aHelperThatDiesFailsTheJobWithItsExitStatus() {
         UmhHelper<String, String> crash = UmhHelper.ofResource("helpers/crash.sh").codec(spec -> spec.lines(1024));
-        DataStream<String> records = env().fromSequence(0, 999).map(i -> "record " + i).returns(Types.STRING);
+        // one subtask, far from the source's end when it fails: the job reports this failure, not a follower's
+        DataStream<String> records = env().setParallelism(1).fromSequence(0, 999_999).map(i -> "record " + i)
+                .returns(Types.STRING);
         assertThatThrownBy(() -> collect(UmhStages.pipe(records, crash, Types.STRING)))
                 .hasRootCauseInstanceOf(HelperFailedException.class)
                 .rootCause().hasMessageContaining("code 3").hasMessageContaining("doomed at record 500");

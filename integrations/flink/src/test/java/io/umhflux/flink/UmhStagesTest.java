@@ -107,7 +107,9 @@ class UmhStagesTest {
     @Test
     void aHelperThatDiesFailsTheJobWithItsExitStatus() {
         UmhHelper<String, String> crash = UmhHelper.ofResource("helpers/crash.sh").codec(spec -> spec.lines(1024));
-        DataStream<String> records = env().fromSequence(0, 999).map(i -> "record " + i).returns(Types.STRING);
+        // one subtask, far from the source's end when it fails: the job reports this failure, not a follower's
+        DataStream<String> records = env().setParallelism(1).fromSequence(0, 999_999).map(i -> "record " + i)
+                .returns(Types.STRING);
         assertThatThrownBy(() -> collect(UmhStages.requests(records, crash, Types.STRING, Duration.ofSeconds(30),
                 8))).hasRootCauseInstanceOf(HelperFailedException.class)
                 .rootCause().hasMessageContaining("code 3").hasMessageContaining("doomed at record 500");
@@ -119,7 +121,8 @@ class UmhStagesTest {
         assertThatThrownBy(() -> UmhHelper.ofBytes("sed", sed, "00".repeat(32)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not the pinned");
         UmhHelper<String, String> missing = UmhHelper.ofResource("helpers/missing.sh").codec(spec -> spec.lines(64));
-        DataStream<String> records = env().fromSequence(0, 9).map(i -> "record " + i).returns(Types.STRING);
+        DataStream<String> records = env().setParallelism(1).fromSequence(0, 999_999).map(i -> "record " + i)
+                .returns(Types.STRING);
         assertThatThrownBy(() -> collect(UmhStages.requests(records, missing, Types.STRING, Duration.ofSeconds(30),
                 8))).rootCause().hasMessageContaining("no resource helpers/missing.sh");
     }
@@ -129,13 +132,14 @@ class UmhStagesTest {
     void aFramingMaximumBelowTheRecordsFailsTheJobClearly() throws Exception {
         byte[] cat = Files.readAllBytes(Path.of("/bin/cat"));
         UmhHelper<String, String> tight = UmhHelper.ofBytes("cat", cat, sha256(cat)).codec(spec -> spec.lines(8));
-        // parallelism 1: with two subtasks Flink may report the other one's failover as the job's failure
-        DataStream<String> records = env().setParallelism(1).fromSequence(0, 9)
+        // parallelism 1 and a source far from its end when the first record fails: otherwise Flink may report
+        // another subtask's failover, or the source's lost end-of-splits event, as the job's failure
+        DataStream<String> records = env().setParallelism(1).fromSequence(0, 999_999)
                 .map(i -> "a record longer than eight bytes " + i).returns(Types.STRING);
         assertThatThrownBy(() -> collect(UmhStages.requests(records, tight, Types.STRING, Duration.ofSeconds(30), 8)))
                 .satisfies(e -> assertThat(org.apache.flink.util.ExceptionUtils.stringifyException(e))
                         .contains("encodes to 34 bytes; the framing's maximum is 8"));
-        DataStream<String> again = env().setParallelism(1).fromSequence(0, 9)
+        DataStream<String> again = env().setParallelism(1).fromSequence(0, 999_999)
                 .map(i -> "a record longer than eight bytes " + i).returns(Types.STRING);
         assertThatThrownBy(() -> collect(UmhStages.pipe(again, tight, Types.STRING)))
                 .satisfies(e -> assertThat(org.apache.flink.util.ExceptionUtils.stringifyException(e))
