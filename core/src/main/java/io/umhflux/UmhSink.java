@@ -24,8 +24,10 @@ import reactor.core.publisher.Sinks;
  *
  * <p>Ownership: a message belongs to the sink once it was accepted, and from then on as for {@code send}:
  * reference-counted messages (raw {@code ByteBuf}s, say) are released once written, refused by the codec, or
- * dropped because the helper ended. A message that was not accepted (a {@code tryEmit} that answered other than
- * {@code OK}, an emit that failed, timed out or was cancelled) is still the caller's.
+ * dropped because the helper ended. A message of {@code tryEmit} or {@code emitBlocking} that was not accepted
+ * (any answer but {@code OK}, a timeout, an interrupt, an error) is still the caller's. A message of {@link #emit}
+ * is the sink's from the subscription on, since a cancel can cross its acceptance: accepted, it is written;
+ * cancelled or failed while it waited, the sink releases it.
  *
  * <p>How it ends: {@link #complete()} writes every message accepted or waiting, then closes the helper's stdin;
  * {@link #error(Throwable)} takes nothing more, writes what was accepted, and closes stdin; {@link #done()} tells
@@ -56,7 +58,8 @@ public interface UmhSink<O> {
      * A Mono that, when subscribed, hands {@code message} to the sink and completes once it was accepted: at once
      * on the subscribing thread if there is room, else on the helper's event loop when the writer asks for more.
      * Cold, as Reactor's Monos are: nothing is emitted until it is subscribed, so {@code emit(a).then(emit(b))}
-     * keeps the order. Cancelling it before it completed takes the message back (it stays the caller's).
+     * keeps the order. The message is the sink's from the subscription on: cancelling the Mono while it waits
+     * withdraws the message and releases it (if reference counted); one accepted at the same moment is written.
      *
      * @return completes once accepted; errors with {@link IllegalStateException} after {@link #complete()}, with
      *     the error given to {@link #error(Throwable)}, or with the error that ended the writing

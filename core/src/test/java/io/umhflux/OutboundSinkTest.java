@@ -422,6 +422,46 @@ class OutboundSinkTest {
         }
     }
 
+    /**
+     * A reactive emit's buffer is the sink's from the subscription on: one cancelled while it waits, and one failed
+     * by the helper's stop while it waits, are both released by the sink.
+     */
+    @Test
+    void reactiveEmitsCancelledOrFailedWhileWaitingAreReleasedByTheSink() {
+        try (Blob never = TestHelpers.script("never", "exec sleep 60")) {
+            Umh<ByteBuf, ByteBuf> umh = UmhFlux.spec(never).pipeSize(0).highWaterMark(MARK)
+                    .stopGrace(Duration.ofMillis(100)).spawn();
+            UmhSink<ByteBuf> sink = umh.outbound().sink();
+            long deadline = System.nanoTime() + TestHelpers.TIMEOUT.toNanos();
+            long overflowingSince = 0;
+            while (System.nanoTime() < deadline) { // fill the pipe and the mark
+                ByteBuf b = ByteBufAllocator.DEFAULT.directBuffer(512).writeZero(512);
+                if (sink.tryEmit(b) == EmitResult.OK) {
+                    overflowingSince = 0;
+                    continue;
+                }
+                b.release();
+                if (overflowingSince == 0) {
+                    overflowingSince = System.nanoTime();
+                } else if (System.nanoTime() - overflowingSince > TimeUnit.MILLISECONDS.toNanos(300)) {
+                    break;
+                }
+            }
+            ByteBuf cancelled = ByteBufAllocator.DEFAULT.heapBuffer().writeBytes(bytes("cancelled"));
+            ByteBuf failed = ByteBufAllocator.DEFAULT.heapBuffer().writeBytes(bytes("failed"));
+            Disposable waiting = sink.emit(cancelled).subscribe();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            sink.emit(failed).subscribe(null, failure::set);
+            assertThat(cancelled.refCnt()).as("waiting, not accepted").isEqualTo(1);
+            waiting.dispose();
+            assertThat(cancelled.refCnt()).as("released by the sink on cancel").isZero();
+            umh.dispose();
+            await().atMost(TestHelpers.TIMEOUT).until(() -> failure.get() != null);
+            assertThat(failure.get()).isInstanceOf(HelperFailedException.class);
+            assertThat(failed.refCnt()).as("released by the sink when the emit failed").isZero();
+        }
+    }
+
     /** A thread that emits lines with {@code emitBlocking} until it fails, or until told to stop. */
     private static final class Producer {
         private final UmhSink<String> sink;

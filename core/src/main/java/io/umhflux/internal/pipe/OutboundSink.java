@@ -1,6 +1,7 @@
 package io.umhflux.internal.pipe;
 
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import io.umhflux.UmhException;
 import io.umhflux.UmhSink;
@@ -124,6 +125,7 @@ public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscrip
                 }
             }
             if (refused != null) {
+                ReferenceCountUtil.release(message); // the sink's since the subscription
                 sink.error(refused);
             } else if (accepted) {
                 sink.success();
@@ -408,6 +410,7 @@ public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscrip
 
     private void tell(List<Waiter> failed) {
         for (Waiter w : failed) {
+            ReferenceCountUtil.release(w.message); // a reactive emit's message is the sink's since the subscription
             Objects.requireNonNull(w.sink).error(Objects.requireNonNull(w.error));
         }
     }
@@ -417,9 +420,13 @@ public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscrip
         synchronized (lock) {
             if (w.state == Waiter.PENDING) {
                 waiting.remove(w);
+                w.state = Waiter.FAILED;
                 completeIfDrained();
+            } else {
+                return; // accepted meanwhile: written as any accepted message (or failed, and released there)
             }
         }
+        ReferenceCountUtil.release(w.message); // the sink's since the subscription, and never accepted
     }
 
     private boolean onEventLoop() {
