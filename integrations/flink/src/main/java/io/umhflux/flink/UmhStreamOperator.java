@@ -41,6 +41,8 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
     private transient @Nullable Umh<O, I> umh;
     private transient @Nullable UmhSink<I> sink;
     private transient @Nullable HelperOutput outputs;
+    /** Copies each element when the job reuses objects: the sink holds an element until the loop encodes it. */
+    private transient org.apache.flink.api.common.typeutils.@Nullable TypeSerializer<I> copier;
 
     UmhStreamOperator(StreamOperatorParameters<O> parameters, UmhHelper<I, O> helper) {
         super(parameters);
@@ -53,6 +55,9 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
         super.open();
         getRuntimeContext().registerUserCodeClassLoaderReleaseHookIfAbsent("umh-flux helpers",
                 HelperRegistry::closeAll);
+        if (getExecutionConfig().isObjectReuseEnabled()) {
+            copier = getOperatorConfig().getTypeSerializerIn(0, getUserCodeClassloader());
+        }
         HelperRegistry.Lease<I, O> b = HelperRegistry.acquireBlob(helper, getUserCodeClassloader());
         blob = b;
         Umh<O, I> u = helper.spec(UmhFlux.spec(b.blob())).spawn();
@@ -67,7 +72,8 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
     public void processElement(StreamRecord<I> element) throws Exception {
         UmhSink<I> s = java.util.Objects.requireNonNull(sink);
         HelperOutput o = java.util.Objects.requireNonNull(outputs);
-        I value = element.getValue();
+        // with object reuse, the upstream may change the object once this returns: the sink keeps a copy
+        I value = copier == null ? element.getValue() : copier.copy(element.getValue());
         Sinks.EmitResult r = s.tryEmit(value);
         if (r == Sinks.EmitResult.OK) {
             return;

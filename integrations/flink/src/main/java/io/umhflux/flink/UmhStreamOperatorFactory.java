@@ -4,10 +4,16 @@ import org.apache.flink.streaming.api.operators.AbstractStreamOperatorFactory;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperatorFactory;
 import org.apache.flink.streaming.api.operators.StreamOperator;
 import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
+import org.apache.flink.streaming.api.operators.legacy.YieldingOperatorFactory;
 
-/** Makes the streaming stage's operator on the worker, with the task's mailbox (which it yields to). */
+/**
+ * Makes the streaming stage's operator on the worker, with the task's mailbox (which it yields to). A yielding
+ * factory, so that Flink never chains the operator behind a legacy source, whose thread is not the mailbox's
+ * (the marker is deprecated with the legacy sources, and still what Flink 2.3's chaining consults).
+ */
+@SuppressWarnings("deprecation")
 final class UmhStreamOperatorFactory<I, O> extends AbstractStreamOperatorFactory<O>
-        implements OneInputStreamOperatorFactory<I, O> {
+        implements OneInputStreamOperatorFactory<I, O>, YieldingOperatorFactory<O> {
     private static final long serialVersionUID = 1L;
 
     private final UmhHelper<I, O> helper;

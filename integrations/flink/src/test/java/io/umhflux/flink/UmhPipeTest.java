@@ -15,6 +15,7 @@ import java.util.stream.Collectors;
 import java.util.stream.LongStream;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.util.CloseableIterator;
 import org.junit.jupiter.api.Test;
@@ -91,5 +92,39 @@ class UmhPipeTest {
         assertThatThrownBy(() -> collect(UmhStages.pipe(records, crash, Types.STRING)))
                 .hasRootCauseInstanceOf(HelperFailedException.class)
                 .rootCause().hasMessageContaining("code 3").hasMessageContaining("doomed at record 500");
+    }
+
+    /**
+     * With object reuse, an upstream that hands the same mutable object over and over (here one {@code byte[]}) does
+     * not corrupt what the helper gets: the stage copies each element before the sink holds it.
+     */
+    @Test
+    void aReusedMutableElementIsCopiedBeforeTheHelperGetsIt() throws Exception {
+        byte[] cat = Files.readAllBytes(Path.of("/bin/cat"));
+        UmhHelper<byte[], byte[]> echo = UmhHelper.ofBytes("cat", cat, sha256(cat)).codec(spec -> spec.codec(
+                io.umhflux.codec.Framing.lengthPrefixed(64), io.umhflux.codec.Codecs.bytes(),
+                io.umhflux.codec.Codecs.bytes()));
+        StreamExecutionEnvironment env = env();
+        env.getConfig().enableObjectReuse();
+        DataStream<byte[]> reused = env.fromSequence(0, 99_999).map(new Reusing()).returns(byte[].class);
+        List<String> out = collect(UmhStages.pipe(reused, echo, org.apache.flink.api.common.typeinfo
+                .PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO)).stream()
+                .map(b -> new String(b, java.nio.charset.StandardCharsets.US_ASCII)).sorted()
+                .collect(Collectors.toList());
+        assertThat(out).isEqualTo(LongStream.range(0, 100_000).mapToObj(i -> String.format("%08d", i)).sorted()
+                .collect(Collectors.toList()));
+    }
+
+    /** Writes each number into the same array and returns it, as an object-reusing function may. */
+    private static final class Reusing extends org.apache.flink.api.common.functions.RichMapFunction<Long, byte[]> {
+        private static final long serialVersionUID = 1L;
+        private final byte[] reused = new byte[8];
+
+        @Override
+        public byte[] map(Long value) {
+            byte[] digits = String.format("%08d", value).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            System.arraycopy(digits, 0, reused, 0, 8);
+            return reused;
+        }
     }
 }
