@@ -55,9 +55,11 @@ public final class UmhHelper<I, O> implements Serializable {
     private final int poolSize;
     private final int idempotentRetries;
     private final int pipelined;
+    private final boolean answersEach;
 
     private UmhHelper(@Nullable String resource, byte @Nullable [] bytes, @Nullable String sha256, String name,
-            List<String> args, SpecFunction<I, O> codec, int poolSize, int idempotentRetries, int pipelined) {
+            List<String> args, SpecFunction<I, O> codec, int poolSize, int idempotentRetries, int pipelined,
+            boolean answersEach) {
         this.resource = resource;
         this.bytes = bytes;
         this.sha256 = sha256;
@@ -67,6 +69,7 @@ public final class UmhHelper<I, O> implements Serializable {
         this.poolSize = poolSize;
         this.idempotentRetries = idempotentRetries;
         this.pipelined = pipelined;
+        this.answersEach = answersEach;
     }
 
     @SuppressWarnings("unchecked")
@@ -81,7 +84,7 @@ public final class UmhHelper<I, O> implements Serializable {
     public static UmhHelper<ByteBuf, ByteBuf> ofResource(String resource) {
         Objects.requireNonNull(resource, "resource");
         String name = resource.substring(resource.lastIndexOf('/') + 1);
-        return new UmhHelper<>(resource, null, null, name, List.of(), raw(), 1, 0, 0);
+        return new UmhHelper<>(resource, null, null, name, List.of(), raw(), 1, 0, 0, false);
     }
 
     /**
@@ -97,13 +100,13 @@ public final class UmhHelper<I, O> implements Serializable {
             throw new IllegalArgumentException("the bytes of helper '" + name + "' hash to " + actual + ", not the "
                     + "pinned " + sha256);
         }
-        return new UmhHelper<>(null, bytes.clone(), actual, name, List.of(), raw(), 1, 0, 0);
+        return new UmhHelper<>(null, bytes.clone(), actual, name, List.of(), raw(), 1, 0, 0, false);
     }
 
     /** @param args the arguments after argv[0] */
     public UmhHelper<I, O> args(String... args) {
         return new UmhHelper<>(resource, bytes, sha256, name, List.of(args), codec, poolSize, idempotentRetries,
-                pipelined);
+                pipelined, answersEach);
     }
 
     /**
@@ -112,7 +115,8 @@ public final class UmhHelper<I, O> implements Serializable {
      */
     public <I2, O2> UmhHelper<I2, O2> codec(SpecFunction<I2, O2> codec) {
         Objects.requireNonNull(codec, "codec");
-        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, poolSize, idempotentRetries, pipelined);
+        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, poolSize, idempotentRetries, pipelined,
+                answersEach);
     }
 
     /** @param size helpers in each worker JVM's pool for this definition; default 1 */
@@ -120,7 +124,8 @@ public final class UmhHelper<I, O> implements Serializable {
         if (size < 1) {
             throw new IllegalArgumentException("pool size must be >= 1: " + size);
         }
-        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, size, idempotentRetries, pipelined);
+        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, size, idempotentRetries, pipelined,
+                answersEach);
     }
 
     /**
@@ -131,7 +136,8 @@ public final class UmhHelper<I, O> implements Serializable {
         if (retries < 0) {
             throw new IllegalArgumentException("retries must be >= 0: " + retries);
         }
-        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, poolSize, retries, pipelined);
+        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, poolSize, retries, pipelined,
+                answersEach);
     }
 
     /**
@@ -144,11 +150,28 @@ public final class UmhHelper<I, O> implements Serializable {
         if (maxInFlight < 1) {
             throw new IllegalArgumentException("max in flight must be >= 1: " + maxInFlight);
         }
-        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, poolSize, idempotentRetries, maxInFlight);
+        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, poolSize, idempotentRetries, maxInFlight,
+                answersEach);
     }
 
     int pipelined() {
         return pipelined;
+    }
+
+    /**
+     * Says that the helper answers every message with exactly one message, without holding output back until its
+     * end of input (as {@code sort} or a block-buffered {@code tr} does). The streaming stage then waits, before a
+     * checkpoint's barrier passes, until every element sent so far was answered and its answer emitted, so that no
+     * output is inside the helper at a checkpoint: with checkpointing, every element's answer is in the job's
+     * result exactly once. Without it, the answers still inside the helper at a checkpoint are lost on a restore.
+     */
+    public UmhHelper<I, O> answersEach() {
+        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, poolSize, idempotentRetries, pipelined,
+                true);
+    }
+
+    boolean answersEachMessage() {
+        return answersEach;
     }
 
     /** @return the helper's name: the resource's file name or the name given with the bytes */

@@ -41,6 +41,8 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
     private transient @Nullable Umh<O, I> umh;
     private transient @Nullable UmhSink<I> sink;
     private transient @Nullable HelperOutput outputs;
+    /** Elements accepted by the helper's sink; on the task thread. */
+    private transient long sent;
     /** Copies each element when the job reuses objects: the sink holds an element until the loop encodes it. */
     private transient org.apache.flink.api.common.typeutils.@Nullable TypeSerializer<I> copier;
 
@@ -76,6 +78,7 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
         I value = copier == null ? element.getValue() : copier.copy(element.getValue());
         Sinks.EmitResult r = s.tryEmit(value);
         if (r == Sinks.EmitResult.OK) {
+            sent++;
             return;
         }
         if (r != Sinks.EmitResult.FAIL_OVERFLOW) {
@@ -92,6 +95,29 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
         }
         if (refused[0] != null) {
             throw ended(o, refused[0]);
+        }
+        sent++;
+    }
+
+    /**
+     * For a helper that answers each message ({@link UmhHelper#answersEach()}): the barrier waits, in the mailbox,
+     * until every element sent so far was answered and its answer emitted, so that none is inside the helper at the
+     * checkpoint (the elements after it are replayed on a restore, and their answers come again).
+     */
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        super.prepareSnapshotPreBarrier(checkpointId);
+        HelperOutput o = outputs;
+        if (!helper.answersEachMessage() || o == null) {
+            return;
+        }
+        while (o.emitted < sent && !o.done) {
+            mailbox.yield();
+        }
+        o.rethrowFailure();
+        if (o.emitted < sent) {
+            throw new IllegalStateException("helper '" + helper.name() + "' ended after answering " + o.emitted
+                    + " of " + sent + " messages, though its definition says it answers each");
         }
     }
 
@@ -157,6 +183,8 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
         private final AtomicBoolean mailPending = new AtomicBoolean();
         private volatile boolean done;
         private volatile @Nullable Throwable failure;
+        /** Outputs emitted downstream; on the task thread. */
+        long emitted;
 
         @Override
         protected void hookOnSubscribe(Subscription subscription) {
@@ -191,12 +219,13 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
         /** On the task thread: emits what came, then asks for as many more. */
         private void emit() throws Exception {
             mailPending.set(false);
-            int emitted = 0;
-            for (O value; (value = queue.poll()) != null; emitted++) {
+            int n = 0;
+            for (O value; (value = queue.poll()) != null; n++) {
                 output.collect(new StreamRecord<>(value));
             }
-            if (emitted > 0 && !done) {
-                request(emitted);
+            emitted += n;
+            if (n > 0 && !done) {
+                request(n);
             }
             rethrowFailure();
         }
