@@ -52,4 +52,41 @@ final class FlinkJobs {
             return "";
         }
     }
+
+    /** Parallelism 2, a checkpoint every 200 ms, and a fixed-delay restart strategy (50 ms, 1,000 attempts). */
+    static StreamExecutionEnvironment restartingEnv() {
+        org.apache.flink.configuration.Configuration conf = new org.apache.flink.configuration.Configuration();
+        conf.set(org.apache.flink.configuration.RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(org.apache.flink.configuration.RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 1_000);
+        conf.set(org.apache.flink.configuration.RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY,
+                java.time.Duration.ofMillis(50));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(2);
+        env.enableCheckpointing(200);
+        return env;
+    }
+
+    /**
+     * Starts a thread that, every {@code everyMillis} until {@code running} is false or {@code most} were killed,
+     * SIGKILLs one child of this JVM that {@code which} picks, counting the kills in {@code kills}.
+     */
+    static Thread killer(java.util.function.Predicate<ProcessHandle> which, int most, long everyMillis,
+            java.util.concurrent.atomic.AtomicInteger kills, java.util.concurrent.atomic.AtomicBoolean running) {
+        Thread killer = new Thread(() -> {
+            while (running.get() && kills.get() < most) {
+                try {
+                    Thread.sleep(everyMillis);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                ProcessHandle.current().children().filter(which).findAny().ifPresent(p -> {
+                    if (p.destroyForcibly()) {
+                        kills.incrementAndGet();
+                    }
+                });
+            }
+        }, "chaos");
+        killer.start();
+        return killer;
+    }
 }

@@ -2,6 +2,8 @@ package io.umhflux.flink;
 
 import static io.umhflux.flink.FlinkJobs.argv0;
 import static io.umhflux.flink.FlinkJobs.collect;
+import static io.umhflux.flink.FlinkJobs.killer;
+import static io.umhflux.flink.FlinkJobs.restartingEnv;
 import static io.umhflux.flink.FlinkJobs.sha256;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -14,8 +16,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -42,32 +42,10 @@ class UmhCheckpointTest {
         byte[] sed = Files.readAllBytes(Path.of("/bin/sed"));
         UmhHelper<String, String> upper = UmhHelper.ofBytes("sed-restarted", sed, sha256(sed))
                 .args("-u", "s/record/RECORD/").codec(spec -> spec.lines(1024)).pool(2);
-        Configuration conf = new Configuration();
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 1_000);
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(50));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        env.setParallelism(2);
-        env.enableCheckpointing(200);
-
+        StreamExecutionEnvironment env = restartingEnv();
         AtomicInteger kills = new AtomicInteger();
         AtomicBoolean running = new AtomicBoolean(true);
-        Thread killer = new Thread(() -> {
-            while (running.get() && kills.get() < 5) {
-                try {
-                    Thread.sleep(400);
-                } catch (InterruptedException e) {
-                    return;
-                }
-                ProcessHandle.current().children().filter(p -> argv0(p.pid()).equals("sed-restarted")).findAny()
-                        .ifPresent(p -> {
-                            if (p.destroyForcibly()) {
-                                kills.incrementAndGet();
-                            }
-                        });
-            }
-        }, "chaos");
-        killer.start();
+        Thread killer = killer(p -> argv0(p.pid()).equals("sed-restarted"), 5, 400, kills, running);
         List<String> answers;
         try {
             // slow enough that the job is still running while helpers are killed: one element every ~20 µs

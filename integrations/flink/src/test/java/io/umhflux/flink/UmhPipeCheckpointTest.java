@@ -1,20 +1,19 @@
 package io.umhflux.flink;
 
 import static io.umhflux.flink.FlinkJobs.collect;
+import static io.umhflux.flink.FlinkJobs.killer;
+import static io.umhflux.flink.FlinkJobs.restartingEnv;
 import static io.umhflux.flink.FlinkJobs.sha256;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -44,32 +43,10 @@ class UmhPipeCheckpointTest {
                 + "    sys.stdout.write(l.upper())\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
         UmhHelper<String, String> slow = UmhHelper.ofBytes("slow-upper.py", py, sha256(py))
                 .codec(spec -> spec.lines(64)).answersEach();
-        Configuration conf = new Configuration();
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 1_000);
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(50));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        env.setParallelism(2);
-        env.enableCheckpointing(200);
+        StreamExecutionEnvironment env = restartingEnv();
         AtomicInteger kills = new AtomicInteger();
         AtomicBoolean running = new AtomicBoolean(true);
-        Thread killer = new Thread(() -> {
-            while (running.get() && kills.get() < 3) {
-                try {
-                    Thread.sleep(1500);
-                } catch (InterruptedException e) {
-                    return;
-                }
-                ProcessHandle.current().children()
-                        .filter(p -> p.info().commandLine().orElse("").contains("python3"))
-                        .findAny().ifPresent(p -> {
-                            if (p.destroyForcibly()) {
-                                kills.incrementAndGet();
-                            }
-                        });
-            }
-        }, "chaos");
-        killer.start();
+        Thread killer = killer(p -> p.info().commandLine().orElse("").contains("python3"), 3, 1500, kills, running);
         List<String> answers;
         try {
             DataStream<String> records = env.fromSequence(0, 99_999).map(i -> "record " + i).returns(Types.STRING);

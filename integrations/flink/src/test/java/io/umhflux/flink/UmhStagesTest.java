@@ -2,6 +2,7 @@ package io.umhflux.flink;
 
 import static io.umhflux.flink.FlinkJobs.argv0;
 import static io.umhflux.flink.FlinkJobs.collect;
+import static io.umhflux.flink.FlinkJobs.killer;
 import static io.umhflux.flink.FlinkJobs.env;
 import static io.umhflux.flink.FlinkJobs.sha256;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -63,23 +64,7 @@ class UmhStagesTest {
                 .args("-u", "s/record/RECORD/").codec(spec -> spec.lines(1024)).pool(2).idempotent(10);
         java.util.concurrent.atomic.AtomicInteger kills = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
-        Thread killer = new Thread(() -> {
-            while (running.get()) {
-                ProcessHandle.current().children()
-                        .filter(p -> argv0(p.pid()).equals("sed-chaos"))
-                        .findAny().ifPresent(p -> {
-                            if (p.destroyForcibly()) {
-                                kills.incrementAndGet();
-                            }
-                        });
-                try {
-                    Thread.sleep(20);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }, "chaos");
-        killer.start();
+        Thread killer = killer(p -> argv0(p.pid()).equals("sed-chaos"), Integer.MAX_VALUE, 20, kills, running);
         List<String> answers;
         try {
             DataStream<String> records = env().fromSequence(0, 99_999).map(i -> "record " + i).returns(Types.STRING);
