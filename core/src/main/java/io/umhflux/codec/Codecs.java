@@ -1,9 +1,10 @@
 package io.umhflux.codec;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
@@ -28,22 +29,43 @@ public final class Codecs {
     }
 
     private static final class Utf8 implements Codec<String> {
+        private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class,
+                ByteOrder.LITTLE_ENDIAN);
         private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
 
         @Override
         public void encode(String value, ByteBuf out) {
-            ByteBufUtil.writeUtf8(out, value);
+            // the JDK's String.getBytes: a plain copy for ASCII text, several times faster than a loop over chars
+            // (an unpaired surrogate becomes '?', as with Netty's writeUtf8)
+            out.writeBytes(value.getBytes(StandardCharsets.UTF_8));
         }
 
         @Override
         public String decode(ByteBuf frame) throws CharacterCodingException {
-            ByteBuffer bytes = frame.nioBufferCount() == 1 ? frame.nioBuffer()
-                    : ByteBuffer.wrap(ByteBufUtil.getBytes(frame));
-            CharBuffer chars = decoder.reset().decode(bytes);
-            frame.skipBytes(frame.readableBytes());
-            return chars.toString();
+            byte[] bytes = new byte[frame.readableBytes()];
+            frame.readBytes(bytes);
+            if (isAscii(bytes)) {
+                return new String(bytes, StandardCharsets.ISO_8859_1); // ASCII reads the same: a copy, no decoding
+            }
+            return decoder.reset().decode(ByteBuffer.wrap(bytes)).toString();
+        }
+
+        /** Eight bytes at a time: no byte has its high bit set. */
+        private static boolean isAscii(byte[] bytes) {
+            int i = 0;
+            for (; i + Long.BYTES <= bytes.length; i += Long.BYTES) {
+                if (((long) LONGS.get(bytes, i) & 0x8080808080808080L) != 0) {
+                    return false;
+                }
+            }
+            for (; i < bytes.length; i++) {
+                if (bytes[i] < 0) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         @Override
