@@ -7,14 +7,15 @@ import java.util.Objects;
  * When a supervised helper that ended is started again: after an exponential backoff, as long as fewer than a
  * budget of restarts happened within a sliding window (Erlang's restart intensity). The backoff doubles with
  * every restart still inside the window and starts over once the helper has run quietly for a window.
- * Immutable.
+ * Immutable and serializable (a distributed job's helper definition carries it).
  *
  * <pre>{@code
  * Restart policy = Restart.backoff(Duration.ofMillis(100), Duration.ofSeconds(5))
  *         .budget(5, Duration.ofMinutes(1));   // the 6th failure within a minute gives up
  * }</pre>
  */
-public final class Restart {
+public final class Restart implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
     private final Duration firstBackoff;
     private final Duration maxBackoff;
     private final int maxRestarts;

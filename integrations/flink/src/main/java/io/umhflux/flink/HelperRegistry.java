@@ -1,21 +1,18 @@
 package io.umhflux.flink;
 
 import io.umhflux.Blob;
-import io.umhflux.PoolSpec;
-import io.umhflux.Restart;
-import io.umhflux.UmhClient;
 import io.umhflux.UmhFlux;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.jspecify.annotations.Nullable;
 
 /**
- * The helpers of one worker JVM (of one user-code class loader, where this module ships in the job's jar): one
- * loaded blob and one pool per helper definition and request timeout, shared by every task that uses it, counted
- * by the operators that hold it and closed when the last lets go, or when the job's class loader is released.
+ * What the operators of one worker JVM share (of one user-code class loader, where this module ships in the job's
+ * jar): one loaded blob per executable, and one {@link HelperPool} per helper definition, request timeout and
+ * in-flight limit. Each is counted by the operators that hold it and closed when the last lets go, or when the job's
+ * class loader is released.
  */
 final class HelperRegistry {
     private static final Map<String, Entry> ENTRIES = new HashMap<>(); // guarded by itself
@@ -23,49 +20,33 @@ final class HelperRegistry {
     private HelperRegistry() {
     }
 
-    /** One definition's blob and pool, and how many operators hold it. */
+    /** One shared thing and how many hold it. */
     private static final class Entry {
         final String key;
-        final Blob blob;
-        final @Nullable UmhClient<?, ?> client;
+        final Object value;
+        final Runnable close;
         int holders;
 
-        Entry(String key, Blob blob, @Nullable UmhClient<?, ?> client) {
+        Entry(String key, Object value, Runnable close) {
             this.key = key;
-            this.blob = blob;
-            this.client = client;
-        }
-
-        void close() {
-            try {
-                if (client != null) {
-                    // stops every helper now: the operators that held the pool are closed (finished, failed or
-                    // cancelled), so no request of theirs is left to wait for
-                    client.dispose();
-                }
-            } finally {
-                blob.close();
-            }
+            this.value = value;
+            this.close = close;
         }
     }
 
-    /** What an operator holds: its definition's pool, until {@link #release()}. */
-    static final class Lease<I, O> {
+    /** What an operator holds, until {@link #release()}. */
+    static final class Lease<T> {
         private final Entry entry;
+        private final Class<T> type;
         private boolean released;
 
-        private Lease(Entry entry) {
+        private Lease(Entry entry, Class<T> type) {
             this.entry = entry;
+            this.type = type;
         }
 
-        /** The pool: it takes an element ({@code I}) and answers with {@code O}. */
-        @SuppressWarnings("unchecked")
-        UmhClient<O, I> client() {
-            return (UmhClient<O, I>) java.util.Objects.requireNonNull(entry.client, "a blob's lease has no pool");
-        }
-
-        Blob blob() {
-            return entry.blob;
+        T get() {
+            return type.cast(entry.value);
         }
 
         void release() {
@@ -75,55 +56,64 @@ final class HelperRegistry {
                 }
                 released = true;
                 if (--entry.holders == 0 && ENTRIES.remove(entry.key, entry)) {
-                    entry.close();
+                    entry.close.run();
                 }
             }
         }
     }
 
     /**
-     * The pool of {@code helper} with {@code requestTimeout} in this JVM (or, for a pipelined definition, the helper of
-     * {@code subtask}), started on first use: the blob loaded from {@code classLoader} (or the definition's bytes)
-     * into a sealed memfd.
+     * The pool of {@code helper} in this JVM for requests with {@code requestTimeout}, each helper taking up to
+     * {@code maxInFlight} at once (unless the definition sets its own limit), started on first use.
      */
-    static <I, O> Lease<I, O> acquire(UmhHelper<I, O> helper, Duration requestTimeout, ClassLoader classLoader,
-            int subtask) {
-        // a pool serves every subtask of the JVM; a pipelined helper serves one subtask, in its order
-        String key = helper.key() + "/" + requestTimeout + (helper.pipelined() > 0 ? "/subtask " + subtask : "");
+    @SuppressWarnings("unchecked")
+    static <I, O> Lease<HelperPool<I, O>> acquirePool(UmhHelper<I, O> helper, Duration requestTimeout,
+            int maxInFlight, ClassLoader classLoader) {
+        int inFlight = helper.maxInFlight() > 0 ? helper.maxInFlight() : maxInFlight;
+        String key = "pool " + helper.key() + "/" + requestTimeout + "/" + inFlight;
+        synchronized (ENTRIES) {
+            Entry entry = ENTRIES.get(key);
+            if (entry == null) {
+                Lease<Blob> blob = acquireBlob(helper, classLoader);
+                HelperPool<I, O> pool;
+                try {
+                    pool = new HelperPool<>(helper.spec(UmhFlux.spec(blob.get())), helper.poolSize(), inFlight,
+                            requestTimeout, helper.idempotentRetries(), helper.restartPolicy());
+                } catch (RuntimeException e) {
+                    blob.release();
+                    throw e;
+                }
+                entry = new Entry(key, pool, () -> {
+                    try {
+                        // stops every helper now: the operators that held the pool are closed (finished, failed
+                        // or cancelled), so no request of theirs is left to wait for
+                        pool.dispose();
+                    } finally {
+                        blob.release();
+                    }
+                });
+                ENTRIES.put(key, entry);
+            }
+            entry.holders++;
+            return new Lease<>(entry, (Class<HelperPool<I, O>>) (Class<?>) HelperPool.class);
+        }
+    }
+
+    /**
+     * The blob of {@code helper} in this JVM, loaded on first use from {@code classLoader}'s resource or the
+     * definition's bytes: one sealed memfd per executable, whatever the stage and the rest of the definition.
+     */
+    static Lease<Blob> acquireBlob(UmhHelper<?, ?> helper, ClassLoader classLoader) {
+        String key = "blob " + helper.blobKey();
         synchronized (ENTRIES) {
             Entry entry = ENTRIES.get(key);
             if (entry == null) {
                 Blob blob = helper.load(classLoader);
-                UmhClient<O, I> client;
-                try {
-                    var spec = helper.spec(UmhFlux.spec(blob)).requestTimeout(requestTimeout);
-                    client = helper.pipelined() > 0
-                            ? spec.maxInFlight(helper.pipelined())
-                                    .supervise(Restart.backoff(Duration.ofMillis(100), Duration.ofSeconds(5)))
-                            : spec.pool(PoolSpec.of(helper.poolSize()).idempotent(helper.idempotentRetries()));
-                } catch (RuntimeException e) {
-                    blob.close();
-                    throw e;
-                }
-                entry = new Entry(key, blob, client);
+                entry = new Entry(key, blob, blob::close);
                 ENTRIES.put(key, entry);
             }
             entry.holders++;
-            return new Lease<>(entry);
-        }
-    }
-
-    /** The blob of {@code helper} in this JVM, loaded on first use, for stages that spawn their own helpers. */
-    static <I, O> Lease<I, O> acquireBlob(UmhHelper<I, O> helper, ClassLoader classLoader) {
-        String key = helper.key() + "/blob";
-        synchronized (ENTRIES) {
-            Entry entry = ENTRIES.get(key);
-            if (entry == null) {
-                entry = new Entry(key, helper.load(classLoader), null);
-                ENTRIES.put(key, entry);
-            }
-            entry.holders++;
-            return new Lease<>(entry);
+            return new Lease<>(entry, Blob.class);
         }
     }
 
@@ -134,12 +124,24 @@ final class HelperRegistry {
             left = new ArrayList<>(ENTRIES.values());
             ENTRIES.clear();
         }
+        RuntimeException failure = null;
         for (Entry e : left) {
-            e.close();
+            try {
+                e.close.run();
+            } catch (RuntimeException x) {
+                if (failure == null) {
+                    failure = x;
+                } else {
+                    failure.addSuppressed(x);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 
-    /** How many definitions have a pool in this JVM now. */
+    /** How many pools and blobs this JVM holds now. */
     static int size() {
         synchronized (ENTRIES) {
             return ENTRIES.size();

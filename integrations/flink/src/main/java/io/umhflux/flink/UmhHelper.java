@@ -2,6 +2,7 @@ package io.umhflux.flink;
 
 import io.netty.buffer.ByteBuf;
 import io.umhflux.Blob;
+import io.umhflux.Restart;
 import io.umhflux.UmhSpec;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -9,6 +10,7 @@ import java.io.ObjectOutputStream;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
@@ -36,6 +38,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class UmhHelper<I, O> implements Serializable {
     private static final long serialVersionUID = 1L;
+    private static final Restart DEFAULT_RESTART = Restart.backoff(Duration.ofMillis(100), Duration.ofSeconds(5));
 
     /**
      * Turns the raw spec of the helper into a typed one on the worker: framing, codec, limits. Serializable. The
@@ -54,12 +57,13 @@ public final class UmhHelper<I, O> implements Serializable {
     private final SpecFunction<I, O> codec;
     private final int poolSize;
     private final int idempotentRetries;
-    private final int pipelined;
+    private final int maxInFlight;
     private final boolean answersEach;
+    private final Restart restart;
 
     private UmhHelper(@Nullable String resource, byte @Nullable [] bytes, @Nullable String sha256, String name,
-            List<String> args, SpecFunction<I, O> codec, int poolSize, int idempotentRetries, int pipelined,
-            boolean answersEach) {
+            List<String> args, SpecFunction<I, O> codec, int poolSize, int idempotentRetries, int maxInFlight,
+            boolean answersEach, Restart restart) {
         this.resource = resource;
         this.bytes = bytes;
         this.sha256 = sha256;
@@ -68,8 +72,9 @@ public final class UmhHelper<I, O> implements Serializable {
         this.codec = codec;
         this.poolSize = poolSize;
         this.idempotentRetries = idempotentRetries;
-        this.pipelined = pipelined;
+        this.maxInFlight = maxInFlight;
         this.answersEach = answersEach;
+        this.restart = restart;
     }
 
     @SuppressWarnings("unchecked")
@@ -84,7 +89,7 @@ public final class UmhHelper<I, O> implements Serializable {
     public static UmhHelper<ByteBuf, ByteBuf> ofResource(String resource) {
         Objects.requireNonNull(resource, "resource");
         String name = resource.substring(resource.lastIndexOf('/') + 1);
-        return new UmhHelper<>(resource, null, null, name, List.of(), raw(), 1, 0, 0, false);
+        return new UmhHelper<>(resource, null, null, name, List.of(), raw(), 1, 0, 0, false, DEFAULT_RESTART);
     }
 
     /**
@@ -100,13 +105,13 @@ public final class UmhHelper<I, O> implements Serializable {
             throw new IllegalArgumentException("the bytes of helper '" + name + "' hash to " + actual + ", not the "
                     + "pinned " + sha256);
         }
-        return new UmhHelper<>(null, bytes.clone(), actual, name, List.of(), raw(), 1, 0, 0, false);
+        return new UmhHelper<>(null, bytes.clone(), actual, name, List.of(), raw(), 1, 0, 0, false, DEFAULT_RESTART);
     }
 
     /** @param args the arguments after argv[0] */
     public UmhHelper<I, O> args(String... args) {
         return new UmhHelper<>(resource, bytes, sha256, name, List.of(args), codec, poolSize, idempotentRetries,
-                pipelined, answersEach);
+                maxInFlight, answersEach, restart);
     }
 
     /**
@@ -115,8 +120,8 @@ public final class UmhHelper<I, O> implements Serializable {
      */
     public <I2, O2> UmhHelper<I2, O2> codec(SpecFunction<I2, O2> codec) {
         Objects.requireNonNull(codec, "codec");
-        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, poolSize, idempotentRetries, pipelined,
-                answersEach);
+        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, poolSize, idempotentRetries, maxInFlight,
+                answersEach, restart);
     }
 
     /** @param size helpers in each worker JVM's pool for this definition; default 1 */
@@ -124,8 +129,8 @@ public final class UmhHelper<I, O> implements Serializable {
         if (size < 1) {
             throw new IllegalArgumentException("pool size must be >= 1: " + size);
         }
-        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, size, idempotentRetries, pipelined,
-                answersEach);
+        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, size, idempotentRetries, maxInFlight,
+                answersEach, restart);
     }
 
     /**
@@ -136,26 +141,26 @@ public final class UmhHelper<I, O> implements Serializable {
         if (retries < 0) {
             throw new IllegalArgumentException("retries must be >= 0: " + retries);
         }
-        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, poolSize, retries, pipelined,
-                answersEach);
+        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, poolSize, retries, maxInFlight,
+                answersEach, restart);
     }
 
     /**
-     * One helper per subtask instead of a pool per JVM, with up to {@code maxInFlight} requests written ahead of their
-     * answers (answers are matched by order): for helpers that answer in order, where a round trip per request would
-     * cost more than the work. A helper that dies is started again (after 100 ms, backing off to 5 s); the requests
-     * that were on it fail, and with them the task.
+     * How many requests each helper of the pool may have written ahead of their answers (the helper answers in
+     * order; answers are matched by order). By default the request stage's capacity: Flink's async capacity is the
+     * in-flight limit. {@code 1} gives each helper one request at a time, a round trip each.
      */
-    public UmhHelper<I, O> pipelined(int maxInFlight) {
-        if (maxInFlight < 1) {
-            throw new IllegalArgumentException("max in flight must be >= 1: " + maxInFlight);
+    public UmhHelper<I, O> maxInFlight(int requests) {
+        if (requests < 1) {
+            throw new IllegalArgumentException("max in flight must be >= 1: " + requests);
         }
-        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, poolSize, idempotentRetries, maxInFlight,
-                answersEach);
+        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, poolSize, idempotentRetries, requests,
+                answersEach, restart);
     }
 
-    int pipelined() {
-        return pipelined;
+    /** @return the definition's in-flight limit per helper, or 0 when the stage's capacity sets it */
+    int maxInFlight() {
+        return maxInFlight;
     }
 
     /**
@@ -166,12 +171,27 @@ public final class UmhHelper<I, O> implements Serializable {
      * result exactly once. Without it, the answers still inside the helper at a checkpoint are lost on a restore.
      */
     public UmhHelper<I, O> answersEach() {
-        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, poolSize, idempotentRetries, pipelined,
-                true);
+        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, poolSize, idempotentRetries, maxInFlight,
+                true, restart);
     }
 
     boolean answersEachMessage() {
         return answersEach;
+    }
+
+    /**
+     * When a helper of the request stage's pool that ended is started again; by default after 100 ms, backing off to
+     * 5 s, at most 5 times a minute (then the requests fail, and with them the task: Flink's restart strategy takes
+     * over).
+     */
+    public UmhHelper<I, O> restart(Restart policy) {
+        Objects.requireNonNull(policy, "policy");
+        return new UmhHelper<>(resource, bytes, sha256, name, args, codec, poolSize, idempotentRetries, maxInFlight,
+                answersEach, policy);
+    }
+
+    Restart restartPolicy() {
+        return restart;
     }
 
     /** @return the helper's name: the resource's file name or the name given with the bytes */
@@ -197,6 +217,11 @@ public final class UmhHelper<I, O> implements Serializable {
             throw new IllegalArgumentException("helper '" + name + "': no resource " + r + " on the job's class path");
         }
         return Blob.loader().name(name).loadResource(classLoader, r);
+    }
+
+    /** What makes two definitions the same executable in one JVM, whatever else they set. */
+    String blobKey() {
+        return resource != null ? "resource " + resource + " as " + name : "sha256 " + sha256 + " as " + name;
     }
 
     /** The typed spec of a loaded blob, on the worker. */

@@ -19,29 +19,30 @@ final class UmhRequestFunction<I, O> extends RichAsyncFunction<I, O> {
 
     private final UmhHelper<I, O> helper;
     private final Duration timeout;
-    private transient HelperRegistry.@Nullable Lease<I, O> lease;
+    private final int capacity;
+    private transient HelperRegistry.@Nullable Lease<HelperPool<I, O>> lease;
 
-    UmhRequestFunction(UmhHelper<I, O> helper, Duration timeout) {
+    UmhRequestFunction(UmhHelper<I, O> helper, Duration timeout, int capacity) {
         this.helper = helper;
         this.timeout = timeout;
+        this.capacity = capacity;
     }
 
     @Override
     public void open(OpenContext context) {
         getRuntimeContext().registerUserCodeClassLoaderReleaseHookIfAbsent("umh-flux helpers",
                 HelperRegistry::closeAll);
-        lease = HelperRegistry.acquire(helper, timeout, getRuntimeContext().getUserCodeClassLoader(),
-                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
+        lease = HelperRegistry.acquirePool(helper, timeout, capacity, getRuntimeContext().getUserCodeClassLoader());
     }
 
     @Override
     public void asyncInvoke(I input, ResultFuture<O> result) {
-        HelperRegistry.Lease<I, O> l = lease;
+        HelperRegistry.Lease<HelperPool<I, O>> l = lease;
         if (l == null) {
             result.completeExceptionally(new IllegalStateException("helper '" + helper.name() + "': not open"));
             return;
         }
-        l.client().exchange(input).subscribe(
+        l.get().exchange(input).subscribe(
                 answer -> result.complete(Collections.singleton(answer)),
                 result::completeExceptionally);
     }
@@ -54,7 +55,7 @@ final class UmhRequestFunction<I, O> extends RichAsyncFunction<I, O> {
 
     @Override
     public void close() {
-        HelperRegistry.Lease<I, O> l = lease;
+        HelperRegistry.Lease<HelperPool<I, O>> l = lease;
         lease = null;
         if (l != null) {
             l.release();

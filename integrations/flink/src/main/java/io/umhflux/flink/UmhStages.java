@@ -19,7 +19,9 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
  * <p>Request/response: one answer per element, through Flink's {@link AsyncDataStream}: {@code capacity} elements
  * of each subtask may wait for their answers at once (Flink's backpressure: a full capacity stops the task from
  * taking more), and {@code timeout} is both Flink's and the helper pool's request timeout. Each worker JVM runs one
- * pool of the helper per definition, shared by its subtasks; the pool gives each helper one request at a time.
+ * pool of the helper per definition, shared by its subtasks; each helper of the pool takes up to {@code capacity}
+ * requests at once, written ahead of their answers (or the definition's {@link UmhHelper#maxInFlight} limit), and
+ * a request goes to the helper with the fewest in flight.
  */
 public final class UmhStages {
     private UmhStages() {
@@ -29,16 +31,16 @@ public final class UmhStages {
     public static <I, O> SingleOutputStreamOperator<O> requests(DataStream<I> input, UmhHelper<I, O> helper,
             TypeInformation<O> answers, Duration timeout, int capacity) {
         check(input, helper, answers, timeout, capacity);
-        return AsyncDataStream.orderedWait(input, new UmhRequestFunction<>(helper, timeout), timeout.toMillis(),
-                TimeUnit.MILLISECONDS, capacity).returns(answers);
+        return AsyncDataStream.orderedWait(input, new UmhRequestFunction<>(helper, timeout, capacity),
+                timeout.toMillis(), TimeUnit.MILLISECONDS, capacity).returns(answers);
     }
 
     /** Answers as they come, which keeps a slow answer from holding back the others; see the class. */
     public static <I, O> SingleOutputStreamOperator<O> unorderedRequests(DataStream<I> input, UmhHelper<I, O> helper,
             TypeInformation<O> answers, Duration timeout, int capacity) {
         check(input, helper, answers, timeout, capacity);
-        return AsyncDataStream.unorderedWait(input, new UmhRequestFunction<>(helper, timeout), timeout.toMillis(),
-                TimeUnit.MILLISECONDS, capacity).returns(answers);
+        return AsyncDataStream.unorderedWait(input, new UmhRequestFunction<>(helper, timeout, capacity),
+                timeout.toMillis(), TimeUnit.MILLISECONDS, capacity).returns(answers);
     }
 
     /**

@@ -1,11 +1,11 @@
 package io.umhflux.flink;
 
+import io.umhflux.Blob;
 import io.umhflux.HelperFailedException;
 import io.umhflux.Umh;
 import io.umhflux.UmhFlux;
 import io.umhflux.UmhSink;
 import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -17,6 +17,7 @@ import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Subscription;
 import reactor.core.publisher.BaseSubscriber;
 import reactor.core.publisher.Sinks;
+import reactor.util.concurrent.Queues;
 
 /**
  * One streaming helper per subtask: every element goes to its stdin through a {@link UmhSink}, everything it writes
@@ -37,7 +38,7 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
 
     private final UmhHelper<I, O> helper;
     private final transient MailboxExecutor mailbox;
-    private transient HelperRegistry.@Nullable Lease<I, O> blob;
+    private transient HelperRegistry.@Nullable Lease<Blob> blob;
     private transient @Nullable Umh<O, I> umh;
     private transient @Nullable UmhSink<I> sink;
     private transient @Nullable HelperOutput outputs;
@@ -60,9 +61,9 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
         if (getExecutionConfig().isObjectReuseEnabled()) {
             copier = getOperatorConfig().getTypeSerializerIn(0, getUserCodeClassloader());
         }
-        HelperRegistry.Lease<I, O> b = HelperRegistry.acquireBlob(helper, getUserCodeClassloader());
+        HelperRegistry.Lease<Blob> b = HelperRegistry.acquireBlob(helper, getUserCodeClassloader());
         blob = b;
-        Umh<O, I> u = helper.spec(UmhFlux.spec(b.blob())).spawn();
+        Umh<O, I> u = helper.spec(UmhFlux.spec(b.get())).spawn();
         umh = u;
         sink = u.outbound().sink();
         HelperOutput o = new HelperOutput();
@@ -168,7 +169,7 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
                 o.dispose();
             }
         } finally {
-            HelperRegistry.Lease<I, O> b = blob;
+            HelperRegistry.Lease<Blob> b = blob;
             blob = null;
             if (b != null) {
                 b.release();
@@ -179,8 +180,11 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
 
     /** The helper's stdout, handed to the task thread through its mailbox. */
     private final class HelperOutput extends BaseSubscriber<O> {
-        private final Queue<O> queue = new ConcurrentLinkedQueue<>();
+        /** One producer (the helper's event loop), one consumer (the task thread), at most {@link #PREFETCH}. */
+        private final Queue<O> queue = Queues.<O>get(PREFETCH).get();
         private final AtomicBoolean mailPending = new AtomicBoolean();
+        /** Emitted and not yet asked for again; on the task thread. */
+        private int unrequested;
         private volatile boolean done;
         private volatile @Nullable Throwable failure;
         /** Outputs emitted downstream; on the task thread. */
@@ -193,7 +197,9 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
 
         @Override
         protected void hookOnNext(O value) {
-            queue.add(value);
+            if (!queue.offer(value)) { // never: no more than PREFETCH are asked for ahead of their emission
+                throw new IllegalStateException("helper '" + helper.name() + "' sent more than was asked for");
+            }
             tell();
         }
 
@@ -211,12 +217,15 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
         }
 
         private void tell() {
-            if (mailPending.compareAndSet(false, true)) {
+            if (!mailPending.get() && mailPending.compareAndSet(false, true)) {
                 mailbox.execute(this::emit, "umh-flux output");
             }
         }
 
-        /** On the task thread: emits what came, then asks for as many more. */
+        /**
+         * On the task thread: emits what came, and asks for as many more once half the prefetch was emitted (each
+         * request is a task for the helper's event loop: asking in halves keeps them few).
+         */
         private void emit() throws Exception {
             mailPending.set(false);
             int n = 0;
@@ -224,8 +233,10 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
                 output.collect(new StreamRecord<>(value));
             }
             emitted += n;
-            if (n > 0 && !done) {
-                request(n);
+            unrequested += n;
+            if (unrequested >= PREFETCH / 2 && !done) {
+                request(unrequested);
+                unrequested = 0;
             }
             rethrowFailure();
         }

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.umhflux.HelperFailedException;
+import io.umhflux.Restart;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,12 +41,12 @@ class UmhStagesTest {
         assertThat(HelperRegistry.size()).as("pools left once the job ended").isZero();
     }
 
-    /** One pipelined helper per JVM instead of a pool: answers in order, the same as a plain map. */
+    /** One helper per JVM, one request at a time (a round trip each): the same answers as a plain map. */
     @Test
-    void aPipelinedHelperAnswersEveryRecord() throws Exception {
+    void aLockstepHelperAnswersEveryRecord() throws Exception {
         byte[] sed = Files.readAllBytes(Path.of("/bin/sed"));
         UmhHelper<String, String> upper = UmhHelper.ofBytes("sed", sed, sha256(sed)).args("-u", "s/record/RECORD/")
-                .codec(spec -> spec.lines(1024)).pipelined(64);
+                .codec(spec -> spec.lines(1024)).maxInFlight(1);
         DataStream<String> records = env().fromSequence(0, 49_999).map(i -> "record " + i).returns(Types.STRING);
         List<String> answers = collect(UmhStages.requests(records, upper, Types.STRING, Duration.ofSeconds(30), 64));
         assertThat(answers.stream().sorted().collect(Collectors.toList())).isEqualTo(LongStream.range(0, 50_000)
@@ -61,7 +62,9 @@ class UmhStagesTest {
     void helpersKilledDuringAJobWithIdempotentRequestsLoseNoAnswer() throws Exception {
         byte[] sed = Files.readAllBytes(Path.of("/bin/sed"));
         UmhHelper<String, String> upper = UmhHelper.ofBytes("sed-chaos", sed, sha256(sed))
-                .args("-u", "s/record/RECORD/").codec(spec -> spec.lines(1024)).pool(2).idempotent(10);
+                .args("-u", "s/record/RECORD/").codec(spec -> spec.lines(1024)).pool(2).idempotent(10)
+                .restart(Restart.backoff(Duration.ofMillis(1), Duration.ofMillis(20)).budget(100_000,
+                        Duration.ofMinutes(1)));
         java.util.concurrent.atomic.AtomicInteger kills = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
         Thread killer = killer(p -> argv0(p.pid()).equals("sed-chaos"), Integer.MAX_VALUE, 20, kills, running);
