@@ -342,7 +342,7 @@ public final class UmhSpec<I, O> {
         IoEventLoop loop = eventLoopGroup.next();
         // raw bytes written whole (no writeSize) keep stdout on the same loop; see the parameter's note
         boolean oneLoop = session.decoder() == (Object) RawChunks.SUPPLIER && session.writeSize() == 0;
-        IoEventLoop readLoop = overlap && !oneLoop ? eventLoopGroup.next() : loop;
+        IoEventLoop readLoop = overlap && !oneLoop ? following(loop) : loop;
         // request/response clients (no overlap) keep the kernel's pipes by default: a request and its answer
         // never fill one, and a pool would take the enlarged pipes' budget from streams that gain from it
         int pipes = pipeSize == PipeBudget.AUTO && !overlap ? 0 : pipeSize;
@@ -350,6 +350,27 @@ public final class UmhSpec<I, O> {
                 new Launcher.Request(argv0, args, environment.toEnvp(), workingDirectory, pipes,
                         session.killGroupAtExit()), loop);
         return HelperSession.start(process, readLoop, session);
+    }
+
+    /**
+     * The loop after {@code loop} in the group (the first after the last): with the group's round robin choosing the
+     * writing loop, each helper reads on the loop that writes for the next, so that the reading of several helpers
+     * spreads over the loops as their writing does (a second {@code next()} would put every reader of a two-loop
+     * group on one loop and every writer on the other).
+     */
+    private IoEventLoop following(IoEventLoop loop) {
+        IoEventLoop first = null;
+        boolean found = false;
+        for (io.netty.util.concurrent.EventExecutor e : eventLoopGroup) {
+            if (found) {
+                return (IoEventLoop) e;
+            }
+            if (first == null) {
+                first = (IoEventLoop) e;
+            }
+            found = e == loop;
+        }
+        return first != null ? first : loop;
     }
 
     /**

@@ -350,6 +350,9 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             outstanding--;
             accept(taken.get(i));
         }
+        if (!taken.isEmpty()) {
+            requestMore(); // ahead of the writes, once half of the last request came
+        }
     }
 
     private void scheduleDrain() {
@@ -639,7 +642,11 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
 
     private void requestMore() {
         Subscription s = upstream;
-        if (s == null || upstreamDone || finished || outstanding > 0 || queuedBytes >= highWaterMark) {
+        int most = feeder != null ? MAX_SINK_REQUEST : MAX_REQUEST;
+        // a sink is asked again once half of what it was asked for arrived, so that its producers go on while the
+        // loop writes (a producer that finds no demand waits for the loop: a hand-over between threads)
+        long ahead = feeder != null ? most / 2 : 0;
+        if (s == null || upstreamDone || finished || outstanding > ahead || queuedBytes >= highWaterMark) {
             return;
         }
         long n;
@@ -650,15 +657,25 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             long mean = bytesSinceRequest / arrived;
             averageSize = acceptedAtRequest == 0 ? mean : (averageSize + mean) / 2;
         }
-        acceptedAtRequest = accepted;
-        bytesSinceRequest = 0;
         if (accepted == 0) {
+            if (outstanding > 0) {
+                return;
+            }
             n = 1; // learn the size of a message before asking for many
         } else {
-            long room = highWaterMark - queuedBytes;
-            int most = feeder != null ? MAX_SINK_REQUEST : MAX_REQUEST;
-            n = Math.max(1, Math.min(most, room / Math.max(1, Math.max(averageSize, lastSize))));
+            long size = Math.max(1, Math.max(averageSize, lastSize));
+            // what was asked for and has not come yet counts against the mark as if it were queued
+            long room = highWaterMark - queuedBytes - outstanding * size;
+            n = Math.min(most - outstanding, room / size);
+            if (n <= 0) {
+                if (outstanding > 0) {
+                    return;
+                }
+                n = 1; // a message larger than the room left: one at a time, never none
+            }
         }
+        acceptedAtRequest = accepted;
+        bytesSinceRequest = 0;
         outstanding += n;
         inRequest = true;
         try {

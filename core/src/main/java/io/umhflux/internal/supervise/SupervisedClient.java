@@ -112,14 +112,20 @@ public final class SupervisedClient<I, O> implements UmhClient<I, O> {
 
     @Override
     public Mono<I> exchange(O request) {
-        Mono<I> call = RequestPipeline.withTimeout(lives.asFlux()
+        // the helper's next pipeline, when the current one is gone or closing (waits for a restart)
+        Mono<I> later = lives.asFlux()
                 .filter(RequestPipeline::accepts)
                 .next()
                 .switchIfEmpty(Mono.error(this::closedError))
-                .flatMap(p -> p.exchange(ReferenceCountUtil.retain(request))), timeout, name);
+                .flatMap(p -> p.exchange(ReferenceCountUtil.retain(request)));
         return Mono.defer(() -> {
             active.incrementAndGet(); // counted from here: a request waiting for a new helper is in flight too
-            return call.doFinally(signal -> {
+            RequestPipeline<I, O> p = current;
+            // the live pipeline at once, without a subscription to the replay of pipelines per request; one that
+            // ends just now fails the request as the replay's would have
+            Mono<I> call = p != null && !closed && p.accepts() ? p.exchange(ReferenceCountUtil.retain(request))
+                    : later;
+            return RequestPipeline.withTimeout(call, timeout, name).doFinally(signal -> {
                 active.decrementAndGet();
                 // the caller's reference to a reference-counted request; the helper's pipeline had one of its own
                 ReferenceCountUtil.release(request);
