@@ -4,7 +4,6 @@ import io.umhflux.HelperFailedException;
 import io.umhflux.Restart;
 import io.umhflux.UmhClient;
 import io.umhflux.UmhSpec;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import reactor.core.publisher.Mono;
@@ -24,17 +23,18 @@ final class HelperPool<I, O> {
     private final int retries;
 
     /**
-     * Starts {@code size} helpers of {@code spec} now.
+     * Starts {@code size} helpers of {@code spec} now. No request timeout of their own: Flink's async timeout is the
+     * stage's (it fails the element, and with it the task, whose pool is then disposed), and a timer per request
+     * in both would cost twice.
      *
      * @param retries how often a request whose helper died is sent again (to the helper with the fewest in flight)
      */
-    HelperPool(UmhSpec<O, I> spec, int size, int maxInFlight, Duration requestTimeout, int retries, Restart restart) {
+    HelperPool(UmhSpec<O, I> spec, int size, int maxInFlight, int retries, Restart restart) {
         this.retries = retries;
         List<UmhClient<O, I>> started = new ArrayList<>(size);
         try {
             for (int i = 0; i < size; i++) {
-                started.add(spec.maxInFlight(maxInFlight).requestTimeout(requestTimeout)
-                        .supervise(restart));
+                started.add(spec.maxInFlight(maxInFlight).supervise(restart));
             }
         } catch (RuntimeException e) {
             started.forEach(UmhClient::dispose);

@@ -2,7 +2,6 @@ package io.umhflux.flink;
 
 import io.umhflux.Blob;
 import io.umhflux.UmhFlux;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -10,9 +9,9 @@ import java.util.Map;
 
 /**
  * What the operators of one worker JVM share (of one user-code class loader, where this module ships in the job's
- * jar): one loaded blob per executable, and one {@link HelperPool} per helper definition, request timeout and
- * in-flight limit. Each is counted by the operators that hold it and closed when the last lets go, or when the job's
- * class loader is released.
+ * jar): one loaded blob per executable, and one {@link HelperPool} per helper definition and in-flight limit. Each
+ * is counted by the operators that hold it and closed when the last lets go, or when the job's class loader is
+ * released.
  */
 final class HelperRegistry {
     private static final Map<String, Entry> ENTRIES = new HashMap<>(); // guarded by itself
@@ -63,14 +62,14 @@ final class HelperRegistry {
     }
 
     /**
-     * The pool of {@code helper} in this JVM for requests with {@code requestTimeout}, each helper taking up to
-     * {@code maxInFlight} at once (unless the definition sets its own limit), started on first use.
+     * The pool of {@code helper} in this JVM, each helper taking up to {@code maxInFlight} requests at once (unless
+     * the definition sets its own limit), started on first use.
      */
     @SuppressWarnings("unchecked")
-    static <I, O> Lease<HelperPool<I, O>> acquirePool(UmhHelper<I, O> helper, Duration requestTimeout,
-            int maxInFlight, ClassLoader classLoader) {
+    static <I, O> Lease<HelperPool<I, O>> acquirePool(UmhHelper<I, O> helper, int maxInFlight,
+            ClassLoader classLoader) {
         int inFlight = helper.maxInFlight() > 0 ? helper.maxInFlight() : maxInFlight;
-        String key = "pool " + helper.key() + "/" + requestTimeout + "/" + inFlight;
+        String key = "pool " + helper.key() + "/" + inFlight;
         synchronized (ENTRIES) {
             Entry entry = ENTRIES.get(key);
             if (entry == null) {
@@ -78,7 +77,7 @@ final class HelperRegistry {
                 HelperPool<I, O> pool;
                 try {
                     pool = new HelperPool<>(helper.spec(UmhFlux.spec(blob.get())), helper.poolSize(), inFlight,
-                            requestTimeout, helper.idempotentRetries(), helper.restartPolicy());
+                            helper.idempotentRetries(), helper.restartPolicy());
                 } catch (RuntimeException e) {
                     blob.release();
                     throw e;

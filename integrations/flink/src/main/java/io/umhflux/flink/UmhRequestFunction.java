@@ -32,7 +32,7 @@ final class UmhRequestFunction<I, O> extends RichAsyncFunction<I, O> {
     public void open(OpenContext context) {
         getRuntimeContext().registerUserCodeClassLoaderReleaseHookIfAbsent("umh-flux helpers",
                 HelperRegistry::closeAll);
-        lease = HelperRegistry.acquirePool(helper, timeout, capacity, getRuntimeContext().getUserCodeClassLoader());
+        lease = HelperRegistry.acquirePool(helper, capacity, getRuntimeContext().getUserCodeClassLoader());
     }
 
     @Override
