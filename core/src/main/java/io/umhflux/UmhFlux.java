@@ -1,7 +1,10 @@
 package io.umhflux;
 
 import io.netty.buffer.ByteBuf;
+import io.umhflux.internal.handle.HelperSession;
 import io.umhflux.internal.pipe.RawChunks;
+import io.umhflux.internal.process.EventLoops;
+import java.time.Duration;
 
 /**
  * The entry point: spawn a {@link Blob} as a helper process and talk to it through reactive streams.
@@ -37,5 +40,24 @@ public final class UmhFlux {
     /** A spec for {@code blob} with raw byte pipes and the defaults, to set arguments and limits on. */
     public static UmhSpec<ByteBuf, ByteBuf> spec(Blob blob) {
         return UmhSpec.of(blob, RawChunks.SUPPLIER, RawChunks.SUPPLIER);
+    }
+
+    /**
+     * Stops every helper this copy of the library runs (each within its stop grace, then its process group killed),
+     * ends the threads of the shared event loops and removes the JVM-exit hook: for code whose class loader is let
+     * go while the JVM lives on (a Flink job's user code, a redeployed web application), so that none of its
+     * helpers or threads outlives it or keeps the class loader reachable. Blocks until done: at most twice the
+     * longest stop grace plus a second, then up to {@code timeout} for the loops' threads.
+     *
+     * <p>Specs made before keep the stopped loops, and their {@code spawn} fails with an
+     * {@link IllegalStateException}; specs made afterwards start new loops. Loops of a group the application gave
+     * a spec ({@link UmhSpec#eventLoopGroup}) are the application's to shut down.
+     *
+     * @return whether the loops' threads ended within {@code timeout}
+     */
+    public static boolean shutdown(Duration timeout) {
+        java.util.Objects.requireNonNull(timeout, "timeout");
+        HelperSession.stopEveryHelper();
+        return EventLoops.shutdownShared(timeout);
     }
 }

@@ -339,6 +339,10 @@ public final class UmhSpec<I, O> {
      */
     private HelperSession<I, O> spawn(boolean overlap) {
         Platform.requireSupported("spawn a helper");
+        if (eventLoopGroup.isShuttingDown()) {
+            throw new IllegalStateException("the event loops of this spec were shut down (UmhFlux.shutdown, or the"
+                    + " application's group): make a new spec");
+        }
         IoEventLoop loop = eventLoopGroup.next();
         // raw bytes written whole (no writeSize) keep stdout on the same loop; see the parameter's note
         boolean oneLoop = session.decoder() == (Object) RawChunks.SUPPLIER && session.writeSize() == 0;

@@ -84,6 +84,11 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
         this.outbound = new Outbound();
     }
 
+    /** Stops every live helper of this JVM's copy of the library and removes its JVM-exit hook. */
+    public static void stopEveryHelper() {
+        LiveHelpers.stopAllAndUnhook();
+    }
+
     /**
      * Wraps a freshly spawned process; its pipes start being watched at once. Everything but stdout lives on
      * the process's loop; stdout is read on {@code readLoop} (which may be the same loop).

@@ -12,7 +12,7 @@ import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
@@ -25,7 +25,8 @@ import reactor.core.publisher.Flux;
 final class LiveHelpers {
     private static final Logger LOG = LoggerFactory.getLogger(LiveHelpers.class);
     private static final Set<HelperSession<?, ?>> LIVE = ConcurrentHashMap.newKeySet();
-    private static final AtomicBoolean HOOK = new AtomicBoolean();
+    /** The JVM-exit hook, once a helper was added; guarded by {@code LIVE}. */
+    private static @Nullable Thread hook;
     /** How long a helper's loop may take to run a task at the JVM's exit before it is taken for blocked. */
     private static final Duration LOOP_ANSWER = Duration.ofMillis(500);
 
@@ -33,10 +34,34 @@ final class LiveHelpers {
     }
 
     static void add(HelperSession<?, ?> session) {
-        if (HOOK.compareAndSet(false, true)) {
-            Runtime.getRuntime().addShutdownHook(new Thread(LiveHelpers::stopAll, "umh-flux-shutdown"));
+        synchronized (LIVE) {
+            if (hook == null) {
+                Thread h = new Thread(LiveHelpers::stopAll, "umh-flux-shutdown");
+                Runtime.getRuntime().addShutdownHook(h);
+                hook = h;
+            }
         }
         LIVE.add(session);
+    }
+
+    /**
+     * Stops every live helper ({@link #stopAll}) and removes the JVM-exit hook, which would otherwise keep this
+     * class (and its class loader) reachable until the JVM exits. The next helper added registers it again.
+     */
+    static void stopAllAndUnhook() {
+        stopAll();
+        Thread h;
+        synchronized (LIVE) {
+            h = hook;
+            hook = null;
+        }
+        if (h != null) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(h);
+            } catch (IllegalStateException exiting) {
+                // the JVM is exiting: the hook runs (or ran) anyway
+            }
+        }
     }
 
     static void remove(HelperSession<?, ?> session) {
