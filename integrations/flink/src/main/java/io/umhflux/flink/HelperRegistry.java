@@ -2,10 +2,13 @@ package io.umhflux.flink;
 
 import io.umhflux.Blob;
 import io.umhflux.UmhFlux;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.api.common.functions.RuntimeContext;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * What the operators of one worker JVM share (of one user-code class loader, where this module ships in the job's
@@ -116,8 +119,28 @@ final class HelperRegistry {
         }
     }
 
-    /** Closes every pool and blob left, whoever holds them: the job's class loader is being released. */
-    static void closeAll() {
+    /**
+     * The job's user-code class loader is being released (Flink's release hook): closes every pool and blob left,
+     * and when this copy of umh-flux came with the job (its jar, not Flink's {@code lib/}, which every job shares)
+     * ends the library's threads too, and Reactor's when Reactor came with the job as well, so that nothing of the
+     * job keeps running or keeps its class loader reachable.
+     */
+    static void release() {
+        try {
+            closeAll();
+        } finally {
+            ClassLoader flinks = RuntimeContext.class.getClassLoader();
+            if (UmhFlux.class.getClassLoader() != flinks) {
+                UmhFlux.shutdown(Duration.ofSeconds(5));
+            }
+            if (Schedulers.class.getClassLoader() != flinks) {
+                Schedulers.shutdownNow();
+            }
+        }
+    }
+
+    /** Closes every pool and blob left, whoever holds them. */
+    private static void closeAll() {
         List<Entry> left;
         synchronized (ENTRIES) {
             left = new ArrayList<>(ENTRIES.values());

@@ -31,7 +31,7 @@ final class UmhRequestFunction<I, O> extends RichAsyncFunction<I, O> {
     @Override
     public void open(OpenContext context) {
         getRuntimeContext().registerUserCodeClassLoaderReleaseHookIfAbsent("umh-flux helpers",
-                HelperRegistry::closeAll);
+                HelperRegistry::release);
         lease = HelperRegistry.acquirePool(helper, capacity, getRuntimeContext().getUserCodeClassLoader());
     }
 

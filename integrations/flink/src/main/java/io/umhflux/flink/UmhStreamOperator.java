@@ -57,7 +57,7 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
     public void open() throws Exception {
         super.open();
         getRuntimeContext().registerUserCodeClassLoaderReleaseHookIfAbsent("umh-flux helpers",
-                HelperRegistry::closeAll);
+                HelperRegistry::release);
         if (getExecutionConfig().isObjectReuseEnabled()) {
             copier = getOperatorConfig().getTypeSerializerIn(0, getUserCodeClassloader());
         }
