@@ -113,6 +113,19 @@ for n in "${helper_counts[@]}"; do
   esac
 done
 
+echo "== Flink jobs through the umh-flux stages against the same jobs by hand (one MiniCluster)"
+# Flink is a provided dependency, kept out of benchmarks.jar: its class path is the one mvn package wrote to
+# target/flink.classpath, and on Java 17 it needs the --add-opens flags of the root pom's flink.argLine
+flink_argline=$(sed -n 's:.*<flink\.argLine>\(.*\)</flink\.argLine>.*:\1:p' "$top/pom.xml")
+[ -n "$flink_argline" ] || { echo "no <flink.argLine> in $top/pom.xml" >&2; exit 1; }
+read -ra flink_opts <<< "$flink_argline"
+flink_args=("$raw/flink.json")
+if [ "$quick" = 1 ]; then flink_args=(--quick "${flink_args[@]}"); fi
+# a failed run leaves no flink.json (not the last run's), so the summary has no Flink rows instead of stale ones
+rm -f "$raw/flink.json"
+java "${flink_opts[@]}" -cp "$jar:$(cat "$here/target/flink.classpath")" io.umhflux.benchmarks.FlinkStages \
+  "${flink_args[@]}" || echo "FlinkStages failed with exit status $?; the summary has no Flink rows" >&2
+
 python3 "$here/summarize.py" "$raw" "$here/results" "$top/BENCHMARKS.md"
 cat "$here/results/summary.md"
 

@@ -101,6 +101,41 @@ def scale_notes(raw):
     return notes
 
 
+def flink(raw):
+    """Rows and notes from flink.json (FlinkStages): each umh-flux stage against the same Flink job by hand."""
+    path = os.path.join(raw, "flink.json")
+    if not os.path.exists(path):
+        return [], []
+    with open(path) as f:
+        runs = {(r["parallelism"], r["variant"]): r for r in json.load(f)}
+    rate = lambda p, variant: runs[(p, variant)]["recordsPerSecond"]
+    parallelisms = sorted({p for p, _ in runs})
+    records = []
+    for p in parallelisms:
+        for name, ours, peer, goal, target in (
+                ("Flink streaming stage (pipe) vs a ProcessBuilder flatMap with writer/reader threads",
+                 "pipe", "pipeByHand", 3.0, None),
+                ("Flink request stage vs a lockstep ProcessBuilder map", "requests", "lockstepByHand", 1.5, None),
+                ("Flink job without a stage (the ceiling of any stage) vs the ProcessBuilder flatMap",
+                 "noStage", "pipeByHand", None, "(none; the most a stage can reach)")):
+            if (p, ours) in runs and (p, peer) in runs:
+                records.append(record("%s, parallelism %d" % (name, p), rate(p, ours), rate(p, peer), "records/s",
+                                      rate(p, ours) / rate(p, peer), goal, digits=None, target=target))
+    notes = []
+    grown = ["%s x%.2f" % (v, rate(2, v) / rate(1, v)) for v in ("pipe", "pipeByHand", "requests", "lockstepByHand")
+             if (1, v) in runs and (2, v) in runs]
+    if grown:
+        notes.append("Flink, parallelism 1 to 2 (records/s at 2 / at 1): %s." % ", ".join(grown))
+    for (p, variant), r in sorted(runs.items()):
+        lost = r.get("lostRecords", 0)
+        if lost > 0:
+            why = " (lines still inside cat when the flatMap closed: it cannot emit in close())" \
+                if variant == "pipeByHand" else ""
+            notes.append("Flink: %s at parallelism %d LOST up to %d of %d records in a round%s."
+                         % (variant, p, lost, r["records"], why))
+    return records, notes
+
+
 def main(raw, out):
     records = []
     notes = []
@@ -219,6 +254,9 @@ def main(raw, out):
             records.append(record("pool of %s cat helper(s): requests/s (32 B request/response)" % n, by_size[n],
                                   one, "requests/s", by_size[n] / one, digits=None,
                                   target="(scaling vs 1 helper)"))
+    flink_records, flink_notes = flink(raw)
+    records += flink_records
+    notes += flink_notes
     notes += scale_notes(raw)
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "summary.json"), "w") as f:
