@@ -51,14 +51,20 @@ import org.apache.flink.util.Collector;
  *   <li>{@code pipe}: {@link UmhStages#pipe} through {@code cat}, against {@code pipeByHand}, a
  *       {@code RichFlatMapFunction} that starts {@code cat} with {@code ProcessBuilder} in {@code open()} and talks
  *       text lines through a writer and a reader thread (the {@code RDD.pipe} way);
- *   <li>{@code requests}: {@link UmhStages#requests} (capacity 64, a pool of one helper per subtask), against
- *       {@code lockstepByHand}, a {@code RichMapFunction} that writes a line to its {@code cat} and reads the answer;
+ *   <li>{@code requests}: {@link UmhStages#requests} (capacity 64; the worker's pool has one helper per subtask,
+ *       each taking up to 64 requests ahead of their answers), against {@code lockstepByHand}, a
+ *       {@code RichMapFunction} that writes a line to its {@code cat} and reads the answer;
  *   <li>{@code noStage}: the job without a stage, the ceiling of any stage.
  * </ul>
  *
  * <p>Each round runs every variant once, in turn; the first round warms up and is left out. A job's rate is its
- * records over the job's net runtime (from submission to its end, as the job manager measured it). Prints a table
- * and writes one JSON object per parallelism and variant to the output file.
+ * input records over the job's net runtime (from submission to its end, as the job manager measured it); a Flink
+ * accumulator counts what reaches the end of the job, and a variant that emitted fewer records than it took is
+ * flagged ({@code pipeByHand} loses the lines still inside {@code cat} when its flatMap closes). Prints a table and
+ * writes one JSON object per parallelism and variant to the output file.
+ *
+ * <p>For profiling: {@code -Dumh.bench.variants=pipe,noStage}, {@code -Dumh.bench.parallelism=1},
+ * {@code -Dumh.bench.streamed=}, {@code -Dumh.bench.requests=} (records per job) and {@code -Dumh.bench.rounds=}.
  *
  * <p>usage: {@code java <Flink's --add-opens flags> -cp benchmarks.jar:<Flink's class path>
  * io.umhflux.benchmarks.FlinkStages [--quick] <output.json>}; {@code benchmarks/run.sh} runs it.
@@ -74,8 +80,8 @@ public final class FlinkStages {
         }
         boolean quick = args.length > 1 && args[0].equals("--quick");
         Path output = Path.of(args[args.length - 1]);
-        long streamed = Long.getLong("umh.bench.streamed", quick ? 500_000 : 2_000_000);
-        long requests = Long.getLong("umh.bench.requests", quick ? 50_000 : 200_000);
+        long streamed = Long.getLong("umh.bench.streamed", quick ? 2_000_000 : 10_000_000);
+        long requests = Long.getLong("umh.bench.requests", quick ? 100_000 : 500_000);
         int rounds = Integer.getInteger("umh.bench.rounds", quick ? 3 : 5);
         byte[] cat = Files.readAllBytes(Path.of("/bin/cat"));
         String sha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(cat));
