@@ -6,6 +6,9 @@ import static org.awaitility.Awaitility.await;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
 import io.umhflux.internal.process.EventLoops;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -75,6 +78,36 @@ class OutboundSinkTest {
             }
             next[producer]++;
             lines++;
+        }
+    }
+
+    /**
+     * Under a mark far above what is sent, a chain of emits on the loop is still written as it goes: the sink is
+     * asked for more only after what it handed over was written, so producers never fill the mark while the loop
+     * takes and asks without writing (which holds the loop, and every other helper on it, meanwhile).
+     */
+    @Test
+    void aChainOfEmitsUnderAHugeMarkIsWrittenAsItGoes() {
+        int count = 200_000;
+        // one loop: the emits' continuations and the pipe's writes take turns on it
+        IoEventLoopGroup one = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try (Blob drain = TestHelpers.script("drain", "exec cat >/dev/null")) {
+            UmhMetrics.Counters metrics = UmhMetrics.counting();
+            Umh<String, String> umh = UmhFlux.spec(drain).eventLoopGroup(one).lines(64).pipeSize(0)
+                    .highWaterMark(64L << 20).metrics(metrics).spawn();
+            UmhSink<String> sink = umh.outbound().sink();
+            AtomicLong writtenAtHalf = new AtomicLong(-1);
+            Flux.range(0, count).concatMap(i -> sink.emit(line(0, i)).doOnSuccess(v -> {
+                if (i == count / 2) {
+                    writtenAtHalf.set(metrics.bytesOut());
+                }
+            })).then(Mono.fromRunnable(sink::complete)).then(sink.done()).block(TestHelpers.TIMEOUT);
+            assertThat(writtenAtHalf.get()).as("bytes written when half of the messages were accepted")
+                    .isPositive();
+            assertThat(umh.exit().block(TestHelpers.TIMEOUT).isSuccess()).isTrue();
+            assertThat(metrics.bytesOut()).isEqualTo((long) count * LINE_BYTES);
+        } finally {
+            one.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
 

@@ -1,6 +1,7 @@
 package io.umhflux;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.netty.buffer.ByteBuf;
@@ -131,6 +132,36 @@ class RequestOwnershipTest {
             assertThat(outcomes(client, sent, 1)).hasSize(8).contains("r0");
             client.dispose();
             assertAllReleased(sent);
+        }
+    }
+
+    /**
+     * A request that was released already (a caller's bug, or a second subscription of one exchange, whose first
+     * released it) fails with Netty's reference-count error, and the client's count of requests in flight, which
+     * spreads requests over helpers, does not keep it.
+     */
+    @Test
+    void aSupervisedClientCountsAFailedRetainOutOfItsRequestsInFlight() {
+        try (Blob cat = TestHelpers.cat()) {
+            UmhClient<String, ByteBuf> client = spec(cat)
+                    .supervise(Restart.backoff(Duration.ofMillis(10), Duration.ofMillis(10)));
+            ByteBuf warm = requests(1).get(0);
+            assertThat(client.exchange(warm).block(TestHelpers.TIMEOUT)).isEqualTo("r0");
+            ByteBuf released = requests(1).get(0);
+            released.release();
+            assertThatThrownBy(() -> client.exchange(released).block(TestHelpers.TIMEOUT))
+                    .isInstanceOf(io.netty.util.IllegalReferenceCountException.class);
+            ByteBuf once = requests(1).get(0);
+            Mono<String> twice = client.exchange(once);
+            assertThat(twice.block(TestHelpers.TIMEOUT)).isEqualTo("r0");
+            // the first subscription gives back the caller's reference in its doFinally, just after block()
+            await().atMost(TestHelpers.TIMEOUT).until(() -> once.refCnt() == 0);
+            assertThatThrownBy(() -> twice.block(TestHelpers.TIMEOUT))
+                    .isInstanceOf(io.netty.util.IllegalReferenceCountException.class);
+            // doFinally runs just after the error reached block()
+            await().atMost(TestHelpers.TIMEOUT).untilAsserted(() -> assertThat(client.inFlight())
+                    .as("requests in flight after both failed").isZero());
+            client.dispose();
         }
     }
 }

@@ -350,9 +350,6 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             outstanding--;
             accept(taken.get(i));
         }
-        if (!taken.isEmpty()) {
-            requestMore(); // ahead of the writes, once half of the last request came
-        }
     }
 
     private void scheduleDrain() {
@@ -643,8 +640,10 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     private void requestMore() {
         Subscription s = upstream;
         int most = feeder != null ? MAX_SINK_REQUEST : MAX_REQUEST;
-        // a sink is asked again once half of what it was asked for arrived, so that its producers go on while the
-        // loop writes (a producer that finds no demand waits for the loop: a hand-over between threads)
+        // once the queue is written, a sink is asked again while up to half of what it was asked for is still owed,
+        // so that its producers go on while the loop writes (a producer that finds no demand waits for the loop: a
+        // hand-over between threads). Asked only here, after the writes: asking as messages are taken would let
+        // producers fill the whole mark before one byte is written.
         long ahead = feeder != null ? most / 2 : 0;
         if (s == null || upstreamDone || finished || outstanding > ahead || queuedBytes >= highWaterMark) {
             return;

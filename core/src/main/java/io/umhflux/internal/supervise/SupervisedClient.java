@@ -123,8 +123,10 @@ public final class SupervisedClient<I, O> implements UmhClient<I, O> {
             RequestPipeline<I, O> p = current;
             // the live pipeline at once, without a subscription to the replay of pipelines per request; one that
             // ends just now fails the request as the replay's would have
-            Mono<I> call = p != null && !closed && p.accepts() ? p.exchange(ReferenceCountUtil.retain(request))
-                    : later;
+            // the retain inside the subscription, as the replay's flatMap does: one that throws (a request
+            // released already) ends in doFinally, which gives back the count
+            Mono<I> call = p != null && !closed && p.accepts()
+                    ? Mono.defer(() -> p.exchange(ReferenceCountUtil.retain(request))) : later;
             return RequestPipeline.withTimeout(call, timeout, name).doFinally(signal -> {
                 active.decrementAndGet();
                 // the caller's reference to a reference-counted request; the helper's pipeline had one of its own
