@@ -51,8 +51,8 @@ import org.apache.flink.util.Collector;
  *   <li>{@code pipe}: {@link UmhStages#pipe} through {@code cat}, against {@code pipeByHand}, a
  *       {@code RichFlatMapFunction} that starts {@code cat} with {@code ProcessBuilder} in {@code open()} and talks
  *       text lines through a writer and a reader thread (the {@code RDD.pipe} way);
- *   <li>{@code requests}: {@link UmhStages#requests} (capacity 64; the worker's pool has one helper per subtask,
- *       each taking up to 64 requests ahead of their answers), against {@code lockstepByHand}, a
+ *   <li>{@code requests}: {@link UmhStages#requests} (capacity 256; the worker's pool has one helper per subtask,
+ *       each taking up to 256 requests ahead of their answers), against {@code lockstepByHand}, a
  *       {@code RichMapFunction} that writes a line to its {@code cat} and reads the answer;
  *   <li>{@code noStage}: the job without a stage, the ceiling of any stage.
  * </ul>
@@ -70,6 +70,9 @@ import org.apache.flink.util.Collector;
  * io.umhflux.benchmarks.FlinkStages [--quick] <output.json>}; {@code benchmarks/run.sh} runs it.
  */
 public final class FlinkStages {
+    /** The request stage's capacity (elements of a subtask waiting for answers); {@code -Dumh.bench.capacity=}. */
+    private static final int CAPACITY = Integer.getInteger("umh.bench.capacity", 256);
+
     private FlinkStages() {
     }
 
@@ -103,7 +106,7 @@ public final class FlinkStages {
                 variants.put("pipeByHand", new Variant(streamed,
                         in -> in.flatMap(new PipeByHand()).returns(Types.STRING)));
                 variants.put("requests", new Variant(requests, in -> UmhStages.requests(in, pooled, Types.STRING,
-                        Duration.ofSeconds(30), 64)));
+                        Duration.ofSeconds(30), CAPACITY)));
                 variants.put("lockstepByHand", new Variant(requests,
                         in -> in.map(new LockstepByHand()).returns(Types.STRING)));
                 // -Dumh.bench.variants=pipe,noStage runs only these (to profile one)
