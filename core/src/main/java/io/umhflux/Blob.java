@@ -106,6 +106,12 @@ public final class Blob implements AutoCloseable {
      * <p>The class path is this JVM's {@code java.class.path}; where classes come from elsewhere (an
      * application server, {@code mvn exec:java}), use {@link #javaMainOnClassPath(String, Class, String...)}.
      *
+     * <p>On Java 22 and later the helper's JVM also gets {@code --enable-native-access=ALL-UNNAMED}, and on 23 and
+     * later {@code --sun-misc-unsafe-memory-access=allow}: the libraries a helper built with the SDK uses (jnr-ffi's
+     * native stub, Netty, Kryo) call native code and {@code sun.misc.Unsafe}, and without these the JVM writes
+     * warnings to the helper's stderr, which would then not be the helper's own (and would be kept in its
+     * {@link ExitStatus}). Options given here come after them, so they can override them.
+     *
      * @param jvmOptions options for the helper's JVM, like {@code "-Xmx64m"}
      */
     public static Blob javaMain(Class<?> mainClass, String... jvmOptions) {
@@ -127,6 +133,14 @@ public final class Blob implements AutoCloseable {
         Objects.requireNonNull(classPath, "classPath");
         StringBuilder script = new StringBuilder("#!/bin/sh\nexec ")
                 .append(shellQuote(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        // the helper runs this JVM's java: the same release
+        int release = Runtime.version().feature();
+        if (release >= 22) {
+            script.append(" --enable-native-access=ALL-UNNAMED");
+        }
+        if (release >= 23) {
+            script.append(" --sun-misc-unsafe-memory-access=allow");
+        }
         for (String option : jvmOptions) {
             script.append(' ').append(shellQuote(option));
         }

@@ -12,6 +12,7 @@ public final class BlobException extends UmhException {
     private static final long serialVersionUID = 1L;
 
     private final String blobName;
+    @SuppressWarnings("serial") // always a List.copyOf, which is serializable
     private final List<String> attempts;
 
     /**

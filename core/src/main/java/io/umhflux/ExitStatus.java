@@ -9,6 +9,11 @@ import jnr.constants.platform.Signal;
  * last lines it wrote to stderr. Immutable.
  */
 public final class ExitStatus {
+    /** Stderr lines {@link #toString()} shows at most. */
+    private static final int SHOWN_LINES = 3;
+    /** Characters of a stderr line {@link #toString()} shows at most. */
+    private static final int SHOWN_CHARS = 200;
+
     private final int code;
     private final int signal;
     private final boolean coreDumped;
@@ -87,13 +92,35 @@ public final class ExitStatus {
         return Objects.hash(code, signal, coreDumped, stderrTail);
     }
 
-    /** @return like {@code "exit 3"} or {@code "killed by SIGSEGV (11), core dumped"} */
-    @Override
-    public String toString() {
+    /** @return like {@code "exit 3"} or {@code "killed by SIGSEGV (11), core dumped"}, without the stderr tail */
+    public String summary() {
         if (signal == 0) {
             return "exit " + code;
         }
         return "killed by " + signalName(signal) + " (" + signal + ")" + (coreDumped ? ", core dumped" : "");
+    }
+
+    /**
+     * @return the {@link #summary()}, then the last {@value #SHOWN_LINES} stderr lines kept, each cut at
+     *     {@value #SHOWN_CHARS} characters: {@code exit 1; stderr: "error: bad input" | "at line 3"}, so that a log
+     *     line or a failed assertion shows why two statuses differ
+     */
+    @Override
+    public String toString() {
+        if (stderrTail.isEmpty()) {
+            return summary();
+        }
+        StringBuilder sb = new StringBuilder(summary()).append("; stderr: ");
+        int from = Math.max(0, stderrTail.size() - SHOWN_LINES);
+        if (from > 0) {
+            sb.append("... | ");
+        }
+        for (int i = from; i < stderrTail.size(); i++) {
+            String line = stderrTail.get(i);
+            sb.append(i > from ? " | " : "").append('"')
+                    .append(line.length() > SHOWN_CHARS ? line.substring(0, SHOWN_CHARS) + "..." : line).append('"');
+        }
+        return sb.toString();
     }
 
     private static String signalName(int signal) {

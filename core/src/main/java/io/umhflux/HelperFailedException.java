@@ -36,7 +36,7 @@ public final class HelperFailedException extends UmhException {
         StringBuilder sb = new StringBuilder("helper '").append(name).append("' (pid ").append(pid).append("): ")
                 .append(message);
         if (status != null) {
-            sb.append(" [").append(status).append(']');
+            sb.append(" [").append(status.summary()).append(']');
             if (!status.stderrTail().isEmpty()) {
                 sb.append("; last stderr lines:");
                 for (String line : status.stderrTail()) {

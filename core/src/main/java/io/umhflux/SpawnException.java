@@ -18,6 +18,7 @@ public final class SpawnException extends UmhException {
     private final String blobName;
     private final int errno;
     private final String errnoName;
+    @SuppressWarnings("serial") // always a List.copyOf, which is serializable
     private final List<String> attempts;
 
     /**

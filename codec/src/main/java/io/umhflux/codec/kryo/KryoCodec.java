@@ -55,6 +55,12 @@ import org.jspecify.annotations.Nullable;
  * @param <T> the message type (a class or interface all messages are instances of)
  */
 public final class KryoCodec<T> implements ArrayCodec<T> {
+    /**
+     * Whether Netty copies memory with {@code sun.misc.Unsafe}: not on Java 24+ unless the JVM allows it
+     * ({@code --sun-misc-unsafe-memory-access=allow}); a direct frame is then read through {@code getBytes}.
+     */
+    private static final boolean UNSAFE_COPY = PlatformDependent.hasUnsafe();
+
     private final Class<T> type;
     /** {@code type} is {@code Object}: any decoded value will do, no check per message. */
     private final boolean anyType;
@@ -307,7 +313,7 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
         if (scratch.length < length) {
             scratch = new byte[Math.max(length, scratch.length * 2)];
         }
-        if (frame.hasMemoryAddress()) {
+        if (UNSAFE_COPY && frame.hasMemoryAddress()) {
             // straight from the frame's memory, without getBytes()'s checks through the slice (JFR put a
             // fifth of the decode loop's samples there; A/B in one session: 0.76x -> 0.80x of the
             // ProcessBuilder loop, within the noise of this machine)

@@ -53,6 +53,7 @@ public final class UmhHelper<I, O> implements Serializable {
     private final byte @Nullable [] bytes;
     private final @Nullable String sha256;
     private final String name;
+    @SuppressWarnings("serial") // always a List.copyOf, which is serializable
     private final List<String> args;
     private final SpecFunction<I, O> codec;
     private final int poolSize;
