@@ -1,0 +1,88 @@
+package io.umhflux.codec.json;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufOutputStream;
+import io.umhflux.codec.Codec;
+import java.io.OutputStream;
+import java.util.Objects;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.ObjectReader;
+import tools.jackson.databind.ObjectWriter;
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * One JSON value per message, with Jackson 3: use it with {@code Framing.lines(max)} for JSON lines, the way
+ * helpers in Python, Node, Go or Rust talk on stdio.
+ *
+ * <pre>{@code
+ * record Query(String text, int limit) {}
+ * record Hit(String id, double score) {}
+ * JsonMapper json = JsonMapper.builder().build();
+ * Umh<Hit, Query> search = UmhFlux.spec(Blob.fromClasspath("helpers/search.py"))
+ *         .codec(Framing.lines(64 * 1024), JsonCodec.of(json, Hit.class), JsonCodec.of(json, Query.class))
+ *         .spawn();
+ * }</pre>
+ *
+ * <p>Reading: the framing checks a line's length against its maximum before Jackson sees it, and one line must
+ * hold exactly one JSON value: a malformed line, or one with more after its value, fails the inbound with a
+ * {@code FrameException} naming the line's offset, after every earlier message was delivered. Writing: the value
+ * is written compact, so that a newline inside a string is the escape {@code \n}, never a line break; a mapper set
+ * to indent its output is refused here, as the lines framing would refuse its newlines.
+ *
+ * <p>Thread-safe: Jackson's readers and writers are immutable, so one codec serves any number of helpers.
+ *
+ * @param <T> the message type: a record, a bean, or {@link JsonNode} for any JSON
+ */
+public final class JsonCodec<T> implements Codec<T> {
+    private final ObjectReader reader;
+    private final ObjectWriter writer;
+
+    private JsonCodec(ObjectReader reader, ObjectWriter writer) {
+        this.reader = reader;
+        this.writer = writer;
+    }
+
+    /**
+     * @param mapper the application's mapper (its modules, naming and features apply)
+     * @param type what each line holds
+     * @throws IllegalArgumentException when the mapper indents its output (a value would span several lines)
+     */
+    public static <T> JsonCodec<T> of(ObjectMapper mapper, Class<T> type) {
+        Objects.requireNonNull(mapper, "mapper");
+        Objects.requireNonNull(type, "type");
+        if (mapper.isEnabled(SerializationFeature.INDENT_OUTPUT)) {
+            throw new IllegalArgumentException("the mapper indents its output: a JSON value would span several lines");
+        }
+        return new JsonCodec<>(mapper.readerFor(type).with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS),
+                mapper.writerFor(type));
+    }
+
+    /** Any JSON, as Jackson's tree, with a default mapper. */
+    public static JsonCodec<JsonNode> tree() {
+        return of(JsonMapper.builder().build(), JsonNode.class);
+    }
+
+    @Override
+    public void encode(T value, ByteBuf out) {
+        // written straight into the frame's buffer (closing this stream leaves the buffer alone)
+        writer.writeValue((OutputStream) new ByteBufOutputStream(out), value);
+    }
+
+    @Override
+    public T decode(ByteBuf frame) {
+        int length = frame.readableBytes();
+        T value;
+        if (frame.hasArray()) {
+            value = reader.readValue(frame.array(), frame.arrayOffset() + frame.readerIndex(), length);
+        } else {
+            byte[] bytes = new byte[length];
+            frame.getBytes(frame.readerIndex(), bytes);
+            value = reader.readValue(bytes);
+        }
+        frame.skipBytes(length);
+        return value;
+    }
+}

@@ -1,0 +1,147 @@
+package io.umhflux.codec.json;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.umhflux.Blob;
+import io.umhflux.HelperFailedException;
+import io.umhflux.Umh;
+import io.umhflux.UmhFlux;
+import io.umhflux.codec.Framing;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+/** JSON lines with a real Python 3 helper ({@code helpers/records.py}), and through {@code cat}. */
+class JsonLinesTest {
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    private static final int MAX_LINE = 64 * 1024;
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static Blob python;
+
+    record Record(int id, String text) {
+    }
+
+    record Answer(int id, int length, String upper) {
+    }
+
+    @BeforeAll
+    static void load() {
+        python = Blob.fromClasspath("helpers/records.py");
+    }
+
+    @AfterAll
+    static void close() {
+        python.close();
+    }
+
+    private static Umh<Answer, Record> spawn(String... args) {
+        return UmhFlux.spec(python).args(args).codec(Framing.lines(MAX_LINE), JsonCodec.of(JSON, Answer.class),
+                JsonCodec.of(JSON, Record.class)).spawn();
+    }
+
+    private static Record record(int i) {
+        return new Record(i, "record " + i + (i % 7 == 0 ? " \u00fcber \"quoted\"\nsecond line" : ""));
+    }
+
+    private static Answer expected(int i) {
+        Record r = record(i);
+        return new Answer(i, r.text().length(), r.text().toUpperCase(Locale.ROOT));
+    }
+
+    /** Records in, records out: 100,000 through Python's json module, each answered as Python computes it. */
+    @Test
+    void aHundredThousandRecordsThroughAPythonHelper() {
+        Umh<Answer, Record> umh = spawn();
+        umh.outbound().send(Flux.range(0, 100_000).map(JsonLinesTest::record)).subscribe();
+        List<Answer> answers = umh.inbound().collectList().block(TIMEOUT);
+        assertThat(answers).hasSize(100_000);
+        assertThat(answers).isEqualTo(IntStream.range(0, 100_000).mapToObj(JsonLinesTest::expected)
+                .collect(Collectors.toList()));
+        assertThat(umh.exit().block(TIMEOUT).isSuccess()).isTrue();
+    }
+
+    /** A line that is not JSON fails the inbound, naming its offset, after every answer before it. */
+    @Test
+    void aMalformedLineFailsAfterEveryEarlierAnswer() {
+        Umh<Answer, Record> umh = spawn("malformed", "500");
+        umh.outbound().send(Flux.range(0, 1_000).map(JsonLinesTest::record)).subscribe(null, e -> { });
+        List<Answer> delivered = new ArrayList<>();
+        assertThatThrownBy(() -> umh.inbound().doOnNext(delivered::add).blockLast(TIMEOUT))
+                .isInstanceOf(HelperFailedException.class)
+                .hasMessageContaining("bad frame on stdout").hasMessageContaining("at offset");
+        assertThat(delivered).isEqualTo(IntStream.range(0, 500).mapToObj(JsonLinesTest::expected)
+                .collect(Collectors.toList()));
+        umh.dispose();
+    }
+
+    /** A helper that dies in the middle of an answer: the answers before it, then its exit status and stderr. */
+    @Test
+    void aHelperThatDiesMidMessageFailsWithItsExitStatus() {
+        Umh<Answer, Record> umh = spawn("die", "7");
+        umh.outbound().send(Flux.range(0, 100).map(JsonLinesTest::record)).subscribe(null, e -> { });
+        List<Answer> delivered = new ArrayList<>();
+        assertThatThrownBy(() -> umh.inbound().doOnNext(delivered::add).blockLast(TIMEOUT))
+                .isInstanceOfSatisfying(HelperFailedException.class, e -> assertThat(e.exitStatus())
+                        .satisfies(s -> assertThat(s.code()).isEqualTo(3)));
+        assertThat(delivered).isEqualTo(IntStream.range(0, 7).mapToObj(JsonLinesTest::expected)
+                .collect(Collectors.toList()));
+    }
+
+    /** The framing's maximum is checked before Jackson reads a line: a 1 MiB line fails, naming the maximum. */
+    @Test
+    void aLineOverTheMaximumFailsBeforeParsing() {
+        Umh<Answer, Record> umh = spawn("long", "3");
+        umh.outbound().send(Flux.range(0, 10).map(JsonLinesTest::record)).subscribe(null, e -> { });
+        List<Answer> delivered = new ArrayList<>();
+        assertThatThrownBy(() -> umh.inbound().doOnNext(delivered::add).blockLast(TIMEOUT))
+                .isInstanceOf(HelperFailedException.class).hasMessageContaining("maximum of " + MAX_LINE);
+        assertThat(delivered).hasSize(3);
+        umh.dispose();
+    }
+
+    /** Newlines inside strings are escapes on the wire, so any value round-trips through {@code cat}. */
+    @Test
+    void valuesWithNewlinesRoundTripThroughCatAsOneLineEach() {
+        try (Blob cat = Blob.of(Path.of("/bin/cat"))) {
+            JsonCodec<JsonNode> tree = JsonCodec.tree();
+            Umh<JsonNode, JsonNode> umh = UmhFlux.spec(cat).codec(Framing.lines(MAX_LINE), tree, tree).spawn();
+            List<JsonNode> sent = IntStream.range(0, 1_000).mapToObj(i -> (JsonNode) JSON.createObjectNode()
+                    .put("i", i).put("text", "line one\nline two\r\n\t" + i).putNull("none"))
+                    .collect(Collectors.toList());
+            umh.outbound().send(Flux.fromIterable(sent)).subscribe();
+            assertThat(umh.inbound().collectList().block(TIMEOUT)).isEqualTo(sent);
+        }
+    }
+
+    @Test
+    void anIndentingMapperIsRefused() {
+        JsonMapper indenting = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+        assertThatThrownBy(() -> JsonCodec.of(indenting, Answer.class)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("several lines");
+    }
+
+    /** One line holds one value: trailing content after it is malformed too. */
+    @Test
+    void trailingContentAfterTheValueIsRefused() {
+        JsonCodec<Answer> codec = JsonCodec.of(JSON, Answer.class);
+        io.netty.buffer.ByteBuf frame = io.netty.buffer.Unpooled.copiedBuffer(
+                "{\"id\":1,\"length\":2,\"upper\":\"AB\"} {\"id\":2}", java.nio.charset.StandardCharsets.UTF_8);
+        try {
+            assertThatThrownBy(() -> codec.decode(frame)).isInstanceOf(tools.jackson.core.JacksonException.class);
+        } finally {
+            frame.release();
+        }
+    }
+}
