@@ -1,0 +1,66 @@
+package io.umhflux.codec.protobuf;
+
+import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageLite;
+import com.google.protobuf.Parser;
+import io.netty.buffer.ByteBuf;
+import io.umhflux.codec.Codec;
+import java.util.Objects;
+
+/**
+ * One protobuf message per frame: use it with {@code Framing.varintPrefixed(max)}, and the bytes on the pipe are
+ * exactly what protobuf's {@code writeDelimitedTo} writes and {@code parseDelimitedFrom} reads, in Java, C++, Go,
+ * Python or C (a varint length, then the message).
+ *
+ * <pre>{@code
+ * Umh<Reading, Query> sensors = UmhFlux.spec(Blob.fromClasspath("helpers/sensors"))
+ *         .codec(Framing.varintPrefixed(1 << 20), ProtobufCodec.of(Reading.parser()), ProtobufCodec.of(Query.parser()))
+ *         .spawn();
+ * }</pre>
+ *
+ * <p>Reading: the framing checks the declared length against its maximum before a byte of the message is read;
+ * bytes that are not a message of the parser's type fail the inbound with a {@code FrameException} naming the
+ * frame's offset, after every earlier message was delivered. Thread-safe (protobuf's parsers are).
+ *
+ * @param <T> the message type
+ */
+public final class ProtobufCodec<T extends MessageLite> implements Codec<T> {
+    private final Parser<T> parser;
+
+    private ProtobufCodec(Parser<T> parser) {
+        this.parser = parser;
+    }
+
+    /** @param parser the message type's parser, like {@code Reading.parser()} */
+    public static <T extends MessageLite> ProtobufCodec<T> of(Parser<T> parser) {
+        return new ProtobufCodec<>(Objects.requireNonNull(parser, "parser"));
+    }
+
+    @Override
+    public void encode(T value, ByteBuf out) throws java.io.IOException {
+        int size = value.getSerializedSize();
+        out.ensureWritable(size);
+        if (out.hasArray()) {
+            int at = out.arrayOffset() + out.writerIndex();
+            CodedOutputStream coded = CodedOutputStream.newInstance(out.array(), at, size);
+            value.writeTo(coded);
+            coded.checkNoSpaceLeft();
+        } else {
+            CodedOutputStream coded = CodedOutputStream.newInstance(out.internalNioBuffer(out.writerIndex(), size));
+            value.writeTo(coded);
+            coded.flush();
+        }
+        out.writerIndex(out.writerIndex() + size);
+    }
+
+    @Override
+    public T decode(ByteBuf frame) throws InvalidProtocolBufferException {
+        int length = frame.readableBytes();
+        T value = frame.hasArray()
+                ? parser.parseFrom(frame.array(), frame.arrayOffset() + frame.readerIndex(), length)
+                : parser.parseFrom(frame.nioBuffer(frame.readerIndex(), length));
+        frame.skipBytes(length);
+        return value;
+    }
+}
