@@ -2,6 +2,7 @@ package io.umhflux;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.umhflux.internal.os.NativeMemory;
 import io.umhflux.internal.os.Os;
 import io.umhflux.internal.process.HelperProcess;
 import io.umhflux.internal.process.Launcher;
@@ -18,7 +19,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import jnr.ffi.Pointer;
 import org.junit.jupiter.api.Test;
 
 /** RELIABILITY.md cases 6 to 9: what a helper inherits, and living beside ProcessBuilder. */
@@ -75,12 +75,12 @@ class HygieneTest {
         AtomicReference<String> parentThread = new AtomicReference<>();
         AtomicReference<String> helper = new AtomicReference<>();
         AtomicReference<Throwable> failure = new AtomicReference<>();
-        Pointer oldPipe = Os.allocate(Os.SIGACTION_BYTES);
-        Pointer ignore = Os.allocate(Os.SIGACTION_BYTES);
+        NativeMemory oldPipe = Os.allocate(Os.SIGACTION_BYTES);
+        NativeMemory ignore = Os.allocate(Os.SIGACTION_BYTES);
         ignore.putLong(0, 1L); // sa_handler = SIG_IGN
         Thread spawning = new Thread(() -> {
             try (Blob cat = TestHelpers.cat()) {
-                Pointer block = Os.allocate(Os.SIGSET_BYTES);
+                NativeMemory block = Os.allocate(Os.SIGSET_BYTES);
                 Os.libc().sigemptyset(block);
                 for (int sig : new int[] {1, 2, 10, 12, 15}) { // HUP INT USR1 USR2 TERM
                     Os.libc().sigaddset(block, sig);

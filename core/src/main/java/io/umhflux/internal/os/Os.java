@@ -1,11 +1,6 @@
 package io.umhflux.internal.os;
 
-import java.nio.charset.StandardCharsets;
 import jnr.constants.platform.Errno;
-import jnr.ffi.LibraryLoader;
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
-import jnr.ffi.Runtime;
 
 /**
  * The one binding of {@link LibC}, its constants, and errno formatting.
@@ -82,8 +77,7 @@ public final class Os {
     public static final boolean PINS_ARRAYS = pinsArrays(System.getProperty("java.vm.name", ""))
             && !"false".equals(System.getProperty("io.umhflux.pinnedIo"));
 
-    private static final LibC LIBC = LibraryLoader.create(LibC.class).load("c");
-    private static final Runtime RUNTIME = Runtime.getRuntime(LIBC);
+    private static final LibC LIBC = layer(System.getProperty("io.umhflux.native", ""));
 
     private Os() {
     }
@@ -92,42 +86,46 @@ public final class Os {
         return vmName.contains("HotSpot") || vmName.startsWith("OpenJDK");
     }
 
-    /** The bound C library. */
+    /**
+     * The native layer: the FFM API on Java 22+ when this build has it ({@code FfmLayer} is compiled where a JDK
+     * 22+ builds the library), jnr-ffi otherwise, or as {@code -Dio.umhflux.native=jnr|ffm} asks.
+     */
+    private static LibC layer(String asked) {
+        if (!asked.equals("jnr") && Runtime.version().feature() >= 22) {
+            try {
+                return (LibC) Class.forName("io.umhflux.internal.os.FfmLayer").getDeclaredConstructor()
+                        .newInstance();
+            } catch (ReflectiveOperationException | LinkageError e) {
+                if (asked.equals("ffm")) {
+                    throw new IllegalStateException("-Dio.umhflux.native=ffm: this build has no FFM layer (it is"
+                            + " compiled where a JDK 22+ builds the library)", e);
+                }
+            }
+        } else if (asked.equals("ffm")) {
+            throw new IllegalStateException("-Dio.umhflux.native=ffm needs Java 22+, this is "
+                    + Runtime.version());
+        }
+        return new JnrLayer();
+    }
+
+    /** @return the C library calls, through the native layer in use */
     public static LibC libc() {
         return LIBC;
     }
 
-    /** {@code errno} saved by the last {@code @SaveError} call on this thread. */
+    /** @return {@code "ffm"} or {@code "jnr"}: the native layer in use */
+    public static String layerName() {
+        return LIBC instanceof JnrLayer ? "jnr" : "ffm";
+    }
+
+    /** The {@code errno} the last failed call on this thread left. */
     public static int errno() {
-        return RUNTIME.getLastError();
+        return LIBC.errno();
     }
 
-    /** Native memory of {@code bytes}, zeroed, freed when no longer reachable. */
-    public static Pointer allocate(int bytes) {
-        return Memory.allocateDirect(RUNTIME, bytes, true);
-    }
-
-    /**
-     * A NULL-terminated array of C strings, for argv and envp, in ONE native block (pointers first, then the
-     * strings): one allocation per spawn instead of one per string. Keep the result reachable during the call.
-     */
-    public static Pointer stringArray(String[] strings) {
-        int pointerSize = RUNTIME.addressSize();
-        byte[][] utf8 = new byte[strings.length][];
-        long stringBytes = 0;
-        for (int i = 0; i < strings.length; i++) {
-            utf8[i] = strings[i].getBytes(StandardCharsets.UTF_8);
-            stringBytes += utf8[i].length + 1;
-        }
-        long pointerBytes = (long) (strings.length + 1) * pointerSize;
-        Pointer block = Memory.allocateDirect(RUNTIME, Math.toIntExact(pointerBytes + stringBytes), true);
-        long at = pointerBytes;
-        for (int i = 0; i < strings.length; i++) {
-            block.put(at, utf8[i], 0, utf8[i].length); // the zeroed block supplies the NUL
-            block.putAddress((long) i * pointerSize, block.address() + at);
-            at += utf8[i].length + 1;
-        }
-        return block;
+    /** Zeroed native memory of {@code bytes}, freed once unreachable. */
+    public static NativeMemory allocate(int bytes) {
+        return LIBC.allocate(bytes);
     }
 
     /** {@code "ENOENT (No such file or directory)"}. */

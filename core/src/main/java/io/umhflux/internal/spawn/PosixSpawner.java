@@ -1,6 +1,7 @@
 package io.umhflux.internal.spawn;
 
 import io.umhflux.internal.os.LibC;
+import io.umhflux.internal.os.NativeMemory;
 import io.umhflux.internal.os.Os;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -8,8 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import jnr.ffi.Pointer;
-import jnr.ffi.byref.IntByReference;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -187,7 +186,7 @@ public final class PosixSpawner {
     private int spawn0(LibC c, String path, String[] argv, String[] envp, @Nullable String cwd, int childIn,
             int childOut, int childErr) throws SpawnFailure {
         Scratch s = SCRATCH.get();
-        Pointer actions = s.actions;
+        NativeMemory actions = s.actions;
         check("posix_spawn_file_actions_init", c.posix_spawn_file_actions_init(actions));
         try {
             check("adddup2", c.posix_spawn_file_actions_adddup2(actions, childIn, 0));
@@ -205,14 +204,12 @@ public final class PosixSpawner {
             if (cwd != null) {
                 check("addchdir_np", c.posix_spawn_file_actions_addchdir_np(actions, cwd));
             }
-            IntByReference pid = new IntByReference();
-            Pointer argvArray = Os.stringArray(argv);
-            Pointer envpArray = Os.stringArray(envp);
-            int rc = c.posix_spawn(pid, path, actions, s.attr, argvArray, envpArray);
+            int[] pid = new int[1];
+            int rc = c.posix_spawn(pid, path, actions, s.attr, argv, envp);
             if (rc != 0) {
                 throw new SpawnFailure("posix_spawn " + path, rc);
             }
-            return pid.intValue();
+            return pid[0];
         } finally {
             c.posix_spawn_file_actions_destroy(actions);
         }
@@ -244,7 +241,7 @@ public final class PosixSpawner {
     }
 
     private static boolean probeClosefrom() {
-        Pointer actions = Os.allocate(Os.SPAWN_STRUCT_BYTES);
+        NativeMemory actions = Os.allocate(Os.SPAWN_STRUCT_BYTES);
         LibC c = Os.libc();
         c.posix_spawn_file_actions_init(actions);
         try {
@@ -258,10 +255,10 @@ public final class PosixSpawner {
 
     /** Per-thread native memory: the file actions (re-initialized per spawn) and the fixed attributes. */
     private static final class Scratch {
-        final Pointer actions = Os.allocate(Os.SPAWN_STRUCT_BYTES);
-        final Pointer attr = Os.allocate(Os.SPAWN_STRUCT_BYTES);
-        private final Pointer emptyMask = Os.allocate(Os.SIGSET_BYTES);
-        private final Pointer allSignals = Os.allocate(Os.SIGSET_BYTES);
+        final NativeMemory actions = Os.allocate(Os.SPAWN_STRUCT_BYTES);
+        final NativeMemory attr = Os.allocate(Os.SPAWN_STRUCT_BYTES);
+        private final NativeMemory emptyMask = Os.allocate(Os.SIGSET_BYTES);
+        private final NativeMemory allSignals = Os.allocate(Os.SIGSET_BYTES);
 
         Scratch() {
             LibC c = Os.libc();
