@@ -95,11 +95,17 @@ public final class Os {
             try {
                 return (LibC) Class.forName("io.umhflux.internal.os.FfmLayer").getDeclaredConstructor()
                         .newInstance();
-            } catch (ReflectiveOperationException | LinkageError e) {
+            } catch (ClassNotFoundException e) {
                 if (asked.equals("ffm")) {
                     throw new IllegalStateException("-Dio.umhflux.native=ffm: this build has no FFM layer (it is"
                             + " compiled where a JDK 22+ builds the library)", e);
                 }
+            } catch (ReflectiveOperationException | LinkageError e) {
+                if (asked.equals("ffm")) {
+                    throw new IllegalStateException("-Dio.umhflux.native=ffm: the FFM layer failed to start", e);
+                }
+                org.slf4j.LoggerFactory.getLogger(Os.class).warn("the FFM native layer failed to start; using"
+                        + " jnr-ffi", e);
             }
         } else if (asked.equals("ffm")) {
             throw new IllegalStateException("-Dio.umhflux.native=ffm needs Java 22+, this is "
