@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.netty.buffer.ByteBuf;
+import io.umhflux.codec.Codecs;
 import io.umhflux.codec.Framing;
 import io.umhflux.internal.os.Os;
 import java.time.Duration;
@@ -38,6 +39,25 @@ class InboundEndTest {
     }
 
     /** The same while the helper is still running when the demand runs out; it exits later. */
+    /**
+     * Stdout that ends inside a frame, well before the helper exits: the error waits for the exit, so it carries the
+     * status (and the frame error), after every whole message.
+     */
+    @Test
+    void aFrameCutShortByTheEndOfStdoutFailsWithTheExitStatus() {
+        // "whole" in a 5-byte frame, then a frame that claims 10 bytes and has 3
+        try (Blob sh = TestHelpers.script("cut", "printf '\\000\\000\\000\\005whole\\000\\000\\000\\012abc';"
+                + " exec 1>&-; sleep 0.3; exit 3")) {
+            Umh<String, String> umh = UmhFlux.spec(sh).codec(Framing.lengthPrefixed(100), Codecs.utf8(),
+                    Codecs.utf8()).spawn();
+            StepVerifier.create(umh.inbound()).expectNext("whole").expectErrorSatisfies(e -> {
+                assertThat(e).isInstanceOf(HelperFailedException.class).hasMessageContaining("ended inside a frame")
+                        .hasCauseInstanceOf(io.umhflux.internal.pipe.FrameException.class);
+                assertThat(((HelperFailedException) e).exitStatus()).isEqualTo(ExitStatus.exited(3));
+            }).verify(TestHelpers.TIMEOUT);
+        }
+    }
+
     @Test
     void theEndComesWithoutDemandAfterALateExit() {
         try (Blob sh = TestHelpers.script("late", "printf 'a\\nb\\n'; sleep 0.3; exit 0")) {

@@ -394,7 +394,11 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
         }
         String what = stopRequested.get() ? stopped() : s.hasExited() ? "it exited with code " + s.code()
                 : "it was killed by a signal";
-        return new HelperFailedException(name(), pid(), what, s, frameError);
+        FrameException bad = frameError;
+        if (bad != null) { // stdout ended inside a frame
+            what = "bad frame on stdout: " + bad.getMessage() + "; " + what;
+        }
+        return new HelperFailedException(name(), pid(), what, s, bad);
     }
 
     // ---- OutboundPipe.Owner

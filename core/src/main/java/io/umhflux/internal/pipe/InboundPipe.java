@@ -626,8 +626,15 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             try {
                 last = decoder.endOfStream(c, offset);
             } catch (FrameException e) {
+                // a frame cut short by the end of stdout: the helper is ending, so its status is known soon and
+                // belongs in the error; as after a clean end, wait for it (endError carries the frame error)
                 owner.inboundFrameError(e);
-                terminate(a, owner.failureFor(e));
+                releaseBuffers();
+                closeFd();
+                if (ended) {
+                    terminated = true;
+                    a.onError(java.util.Objects.requireNonNull(owner.endError(), "an end after a frame error"));
+                }
                 return;
             }
             releaseCumulation();
