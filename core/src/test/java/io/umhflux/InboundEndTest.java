@@ -38,7 +38,6 @@ class InboundEndTest {
         }
     }
 
-    /** The same while the helper is still running when the demand runs out; it exits later. */
     /**
      * Stdout that ends inside a frame, well before the helper exits: the error waits for the exit, so it carries the
      * status (and the frame error), after every whole message.
@@ -58,6 +57,7 @@ class InboundEndTest {
         }
     }
 
+    /** The same while the helper is still running when the demand runs out; it exits later. */
     @Test
     void theEndComesWithoutDemandAfterALateExit() {
         try (Blob sh = TestHelpers.script("late", "printf 'a\\nb\\n'; sleep 0.3; exit 0")) {

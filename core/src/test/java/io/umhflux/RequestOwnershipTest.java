@@ -142,6 +142,9 @@ class RequestOwnershipTest {
      */
     @Test
     void aSupervisedClientCountsAFailedRetainOutOfItsRequestsInFlight() {
+        // giving back the caller's reference to a request released already fails too: Reactor drops that error
+        List<Throwable> dropped = new java.util.concurrent.CopyOnWriteArrayList<>();
+        reactor.core.publisher.Hooks.onErrorDropped(dropped::add);
         try (Blob cat = TestHelpers.cat()) {
             UmhClient<String, ByteBuf> client = spec(cat)
                     .supervise(Restart.backoff(Duration.ofMillis(10), Duration.ofMillis(10)));
@@ -162,6 +165,10 @@ class RequestOwnershipTest {
             await().atMost(TestHelpers.TIMEOUT).untilAsserted(() -> assertThat(client.inFlight())
                     .as("requests in flight after both failed").isZero());
             client.dispose();
+            await().atMost(TestHelpers.TIMEOUT).until(() -> !dropped.isEmpty());
+            assertThat(dropped).allMatch(e -> e instanceof io.netty.util.IllegalReferenceCountException);
+        } finally {
+            reactor.core.publisher.Hooks.resetOnErrorDropped();
         }
     }
 }
