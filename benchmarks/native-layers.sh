@@ -34,7 +34,7 @@ jar="$here/target/benchmarks.jar"
 for round in $(seq "$rounds"); do
   for layer in ffm jnr; do
     echo "== round $round: $layer"
-    "$jdk/bin/java" -jar "$jar" 'SpawnBenchmark\.umhFlux$|PingPongBenchmark\.umhFlux$|EchoBenchmark\.umhFlux$' \
+    "$jdk/bin/java" -jar "$jar" 'benchmarks\.(Spawn|PingPong|Echo)Benchmark\.umhFlux$' \
       -p chunk=65536 -f 1 -wi 3 -w 1 -i 5 -r 1 \
       -jvmArgsAppend "-Dio.umhflux.native=$layer -Dumh.bench.tiny=$build/tiny --enable-native-access=ALL-UNNAMED" \
       -rf json -rff "$raw/native_${layer}_${round}.json" | tail -n 5
