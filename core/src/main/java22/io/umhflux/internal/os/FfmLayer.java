@@ -18,8 +18,10 @@ import java.nio.ByteBuffer;
 /**
  * {@link LibC} through the Foreign Function &amp; Memory API (Java 22+): no {@code sun.misc.Unsafe}, downcalls the
  * JIT compiles. Calls that set {@code errno} capture it ({@code Linker.Option.captureCallState}) into a segment of
- * the calling thread, which {@link #errno()} reads; {@code read}, {@code write}, {@code pread} and {@code statvfs}
- * are critical calls, so that a heap buffer is passed in place, as jnr-ffi pins it.
+ * the calling thread, which {@link #errno()} reads. {@code read} and {@code write} are critical calls, so that a
+ * heap buffer is passed in place, as jnr-ffi pins it: a critical call holds off the JVM's safepoints while it
+ * runs, so they are only for descriptors that never block (the pipes are non-blocking, a memfd never waits);
+ * {@code pread} and {@code statvfs}, which can wait on a file system, take direct buffers only.
  *
  * <p>Compiled only where a JDK 22+ builds the library (the {@code java22} source root); {@link Os} loads it by
  * name.
@@ -54,14 +56,14 @@ final class FfmLayer implements LibC {
     private static final MethodHandle READ = fn("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS,
             JAVA_LONG), SAVE_ERRNO, IN_PLACE);
     private static final MethodHandle PREAD = fn("pread", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS,
-            JAVA_LONG, JAVA_LONG), SAVE_ERRNO, IN_PLACE);
+            JAVA_LONG, JAVA_LONG), SAVE_ERRNO);
     private static final MethodHandle OPEN = fn("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT,
             JAVA_INT), SAVE_ERRNO, Linker.Option.firstVariadicArg(2));
     private static final MethodHandle CLOSE = fn("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), SAVE_ERRNO);
     private static final MethodHandle FTRUNCATE = fn("ftruncate", FunctionDescriptor.of(JAVA_INT, JAVA_INT,
             JAVA_LONG), SAVE_ERRNO);
     private static final MethodHandle STATVFS = fn("statvfs", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS),
-            SAVE_ERRNO, IN_PLACE);
+            SAVE_ERRNO);
     private static final MethodHandle GETPID = fn("getpid", FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle POSIX_SPAWN = fn("posix_spawn", FunctionDescriptor.of(JAVA_INT, ADDRESS,
             ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
@@ -85,13 +87,14 @@ final class FfmLayer implements LibC {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle SETSIGDEFAULT = fn("posix_spawnattr_setsigdefault",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle SIGEMPTYSET = fn("sigemptyset", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final MethodHandle SIGEMPTYSET = fn("sigemptyset", FunctionDescriptor.of(JAVA_INT, ADDRESS),
+            SAVE_ERRNO);
     private static final MethodHandle SIGADDSET = fn("sigaddset", FunctionDescriptor.of(JAVA_INT, ADDRESS,
-            JAVA_INT));
+            JAVA_INT), SAVE_ERRNO);
     private static final MethodHandle PTHREAD_SIGMASK = fn("pthread_sigmask", FunctionDescriptor.of(JAVA_INT,
             JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle SIGACTION = fn("sigaction", FunctionDescriptor.of(JAVA_INT, JAVA_INT,
-            ADDRESS, ADDRESS));
+            ADDRESS, ADDRESS), SAVE_ERRNO);
     private static final MethodHandle SYSCALL = fn("syscall", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG,
             JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), SAVE_ERRNO, Linker.Option.firstVariadicArg(1));
     private static final MethodHandle WAITID = fn("waitid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT,
@@ -404,7 +407,7 @@ final class FfmLayer implements LibC {
     @Override
     public int sigemptyset(NativeMemory sigset) {
         try {
-            return (int) SIGEMPTYSET.invokeExact(m(sigset));
+            return (int) SIGEMPTYSET.invokeExact(state(), m(sigset));
         } catch (Throwable t) {
             throw bug(t);
         }
@@ -413,7 +416,7 @@ final class FfmLayer implements LibC {
     @Override
     public int sigaddset(NativeMemory sigset, int signal) {
         try {
-            return (int) SIGADDSET.invokeExact(m(sigset), signal);
+            return (int) SIGADDSET.invokeExact(state(), m(sigset), signal);
         } catch (Throwable t) {
             throw bug(t);
         }
@@ -431,7 +434,7 @@ final class FfmLayer implements LibC {
     @Override
     public int sigaction(int signal, NativeMemory action, NativeMemory oldAction) {
         try {
-            return (int) SIGACTION.invokeExact(signal, m(action), m(oldAction));
+            return (int) SIGACTION.invokeExact(state(), signal, m(action), m(oldAction));
         } catch (Throwable t) {
             throw bug(t);
         }

@@ -25,6 +25,11 @@ class NativeLayerTest {
         assertThat(c.errno()).isEqualTo(9); // EBADF
         assertThat(c.kill(Integer.MAX_VALUE, 0)).isEqualTo(-1);
         assertThat(c.errno()).isEqualTo(Os.ESRCH);
+        assertThat(c.sigaddset(c.allocate(Os.SIGSET_BYTES), 9999)).isEqualTo(-1);
+        assertThat(c.errno()).isEqualTo(Os.EINVAL);
+        assertThat(c.close(-1)).isEqualTo(-1);
+        assertThat(c.sigaction(9999, null, null)).isEqualTo(-1);
+        assertThat(c.errno()).isEqualTo(Os.EINVAL);
     }
 
     @Test
