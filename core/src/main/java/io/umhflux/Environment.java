@@ -1,5 +1,6 @@
 package io.umhflux;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -7,7 +8,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
+import reactor.util.context.Context;
+import reactor.util.context.ContextView;
 
 /**
  * The environment a helper starts with: the JVM's ({@link #inherit()}), none ({@link #empty()}), or only
@@ -16,19 +20,28 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>An allowlist is the safe choice for helpers that process untrusted input: secrets in the JVM's
  * environment (tokens, passwords) never reach them.
+ *
+ * <p>Variables can also come from the Reactor {@link ContextView} of the subscription that spawns the helper
+ * ({@link #withContext}): the trace context of the request being served, say, so that a helper's spans join the
+ * caller's trace (the {@code umh-flux-micrometer} artifact's {@code UmhTracing} gives {@code TRACEPARENT} and
+ * {@code TRACESTATE} this way).
  */
 public final class Environment {
-    private static final Environment INHERIT = new Environment(null, Map.of());
-    private static final Environment EMPTY = new Environment(Set.of(), Map.of());
+    private static final Environment INHERIT = new Environment(null, Map.of(), List.of());
+    private static final Environment EMPTY = new Environment(Set.of(), Map.of(), List.of());
 
     /** {@code null}: inherit everything; otherwise the names taken from the JVM's environment. */
     private final @Nullable Set<String> allowed;
     /** Additions (a value) and removals ({@code null}), applied last, in order. */
     private final Map<String, @Nullable String> edits;
+    /** Variables from the spawning subscription's context, applied after the edits, in order. */
+    private final List<Function<? super ContextView, ? extends Map<String, String>>> contextual;
 
-    private Environment(@Nullable Set<String> allowed, Map<String, @Nullable String> edits) {
+    private Environment(@Nullable Set<String> allowed, Map<String, @Nullable String> edits,
+            List<Function<? super ContextView, ? extends Map<String, String>>> contextual) {
         this.allowed = allowed;
         this.edits = edits;
+        this.contextual = contextual;
     }
 
     /** @return the JVM's whole environment */
@@ -56,7 +69,7 @@ public final class Environment {
         for (String n : names) {
             set.add(checkName(n));
         }
-        return new Environment(Collections.unmodifiableSet(set), Map.of());
+        return new Environment(Collections.unmodifiableSet(set), Map.of(), List.of());
     }
 
     /** @return this environment with {@code name} set to {@code value} */
@@ -77,7 +90,29 @@ public final class Environment {
         Map<String, @Nullable String> copy = new LinkedHashMap<>(edits);
         copy.remove(name);
         copy.put(name, value);
-        return new Environment(allowed, Collections.unmodifiableMap(copy));
+        return new Environment(allowed, Collections.unmodifiableMap(copy), contextual);
+    }
+
+    /**
+     * Adds the variables that {@code variables} finds in the Reactor context of the subscription that spawns
+     * a helper, at each spawn, over every other variable. Helpers spawned outside a subscription
+     * ({@link UmhSpec#spawn()}, {@link UmhSpec#connect()}, a supervised client's or a pool's helpers) see an
+     * empty context, where the function may read what the spawning thread holds (a current span, say).
+     *
+     * <pre>{@code
+     * Environment env = Environment.allow("PATH")
+     *         .withContext(ctx -> Map.of("REQUEST_ID", ctx.getOrDefault("requestId", "none")));
+     * }</pre>
+     *
+     * @param variables called on the spawning thread, once per spawn; must not block. A name or value it gives
+     *     that an environment cannot hold fails the spawn with an {@link IllegalArgumentException}.
+     * @return this environment with the contextual variables added
+     */
+    public Environment withContext(Function<? super ContextView, ? extends Map<String, String>> variables) {
+        Objects.requireNonNull(variables, "variables");
+        List<Function<? super ContextView, ? extends Map<String, String>>> copy = new ArrayList<>(contextual);
+        copy.add(variables);
+        return new Environment(allowed, edits, List.copyOf(copy));
     }
 
     private static String checkName(String name) {
@@ -89,8 +124,14 @@ public final class Environment {
         return name;
     }
 
-    /** @return the variables a helper spawned now would get */
+    /** @return the variables a helper spawned now outside any subscription would get */
     public Map<String, String> resolve() {
+        return resolve(Context.empty());
+    }
+
+    /** @return the variables a helper spawned now by a subscription with {@code context} would get */
+    public Map<String, String> resolve(ContextView context) {
+        Objects.requireNonNull(context, "context");
         Map<String, String> jvm = System.getenv();
         Map<String, String> out = new LinkedHashMap<>();
         if (allowed == null) {
@@ -111,16 +152,30 @@ public final class Environment {
                 out.put(e.getKey(), v);
             }
         }
+        for (Function<? super ContextView, ? extends Map<String, String>> f : contextual) {
+            Map<String, String> added = f.apply(context);
+            if (added == null) {
+                throw new IllegalArgumentException("the context's variables of " + f + " were null");
+            }
+            for (Map.Entry<String, String> e : added.entrySet()) {
+                String v = Objects.requireNonNull(e.getValue(), () -> "the context's value of " + e.getKey());
+                if (v.indexOf('\0') >= 0) {
+                    throw new IllegalArgumentException("environment value of " + e.getKey() + " contains NUL");
+                }
+                out.put(checkName(e.getKey()), v);
+            }
+        }
         return out;
     }
 
     /** @return {@code NAME=value} strings, as {@code envp} takes them */
-    List<String> toEnvp() {
-        return resolve().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
+    List<String> toEnvp(ContextView context) {
+        return resolve(context).entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
     }
 
     @Override
     public String toString() {
-        return (allowed == null ? "inherit" : "allow" + allowed) + (edits.isEmpty() ? "" : " " + edits.keySet());
+        return (allowed == null ? "inherit" : "allow" + allowed) + (edits.isEmpty() ? "" : " " + edits.keySet())
+                + (contextual.isEmpty() ? "" : " + " + contextual.size() + " from the context");
     }
 }

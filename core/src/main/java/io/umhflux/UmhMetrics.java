@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.LongAdder;
  * Hooks that count what helpers do: spawns, exits by cause, restarts, requests in flight and the bytes that
  * go through their pipes. Every method has an empty default, so an implementation overrides only what it
  * records; {@link #counting()} gives ready-made counters, and any metrics library can be bridged the same way
- * (a Micrometer bridge is a dozen lines: see {@code examples}); none is needed at run time.
+ * (the {@code umh-flux-micrometer} artifact turns them into Micrometer meters); none is needed at run time.
  *
  * <p>Set one on a spec with {@link UmhSpec#metrics(UmhMetrics)}. The hooks are called on event loop threads
  * and on the threads that send requests: they must be fast, thread-safe and must not throw.
@@ -30,8 +30,12 @@ public interface UmhMetrics {
     default void requestStarted(String helper) {
     }
 
-    /** A request ended: answered ({@code failed == false}), failed, timed out or cancelled. */
-    default void requestEnded(String helper, boolean failed) {
+    /**
+     * A request ended: answered ({@code failed == false}), failed, timed out or cancelled, {@code nanos} after it
+     * was accepted (a request cancelled or timed out after it was written ends when its answer arrives, or the
+     * helper ends).
+     */
+    default void requestEnded(String helper, boolean failed, long nanos) {
     }
 
     /** {@code bytes} were read from the helper's stdout. */
@@ -101,7 +105,7 @@ public interface UmhMetrics {
         }
 
         @Override
-        public void requestEnded(String helper, boolean failed) {
+        public void requestEnded(String helper, boolean failed, long nanos) {
             inFlight.decrement();
             requests.increment();
             if (failed) {

@@ -33,6 +33,8 @@ import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.util.context.Context;
+import reactor.util.context.ContextView;
 
 /**
  * How to run a helper: arguments, environment, working directory, event loops and limits. Immutable: every
@@ -326,7 +328,7 @@ public final class UmhSpec<I, O> {
      * @throws IllegalStateException when the blob was closed
      */
     public Umh<I, O> spawn() {
-        return spawn(true);
+        return spawn(true, Context.empty());
     }
 
     /**
@@ -337,7 +339,7 @@ public final class UmhSpec<I, O> {
      *     instead of 0.85x ProcessBuilder's rate, with 25% less CPU (A/B over five JVMs each, BENCHMARKS.md);
      *     except with a {@link #writeSize(int)}, whose page-sized writes pay off only while another loop reads
      */
-    private HelperSession<I, O> spawn(boolean overlap) {
+    private HelperSession<I, O> spawn(boolean overlap, ContextView context) {
         Platform.requireSupported("spawn a helper");
         if (eventLoopGroup.isShuttingDown()) {
             throw new IllegalStateException("the event loops of this spec were shut down (UmhFlux.shutdown, or the"
@@ -351,7 +353,7 @@ public final class UmhSpec<I, O> {
         // never fill one, and a pool would take the enlarged pipes' budget from streams that gain from it
         int pipes = pipeSize == PipeBudget.AUTO && !overlap ? 0 : pipeSize;
         HelperProcess process = Launcher.standard().launch(BlobAccess.loaded(blob),
-                new Launcher.Request(argv0, args, environment.toEnvp(), workingDirectory, pipes,
+                new Launcher.Request(argv0, args, environment.toEnvp(context), workingDirectory, pipes,
                         session.killGroupAtExit()), loop);
         return HelperSession.start(process, readLoop, session);
     }
@@ -389,7 +391,8 @@ public final class UmhSpec<I, O> {
 
     private <T> Flux<T> using(boolean overlap,
             Function<? super HelperSession<I, O>, ? extends Publisher<T>> body) {
-        return Flux.usingWhen(Mono.fromCallable(() -> spawn(overlap)), body,
+        Mono<HelperSession<I, O>> spawned = Mono.deferContextual(c -> Mono.fromCallable(() -> spawn(overlap, c)));
+        return Flux.usingWhen(spawned, body,
                 umh -> umh.stop().then(), (umh, error) -> umh.stop().then(), umh -> umh.stop().then());
     }
 
@@ -429,7 +432,8 @@ public final class UmhSpec<I, O> {
      * @throws SpawnException when the kernel refuses to start it
      */
     public UmhClient<I, O> connect() {
-        return RequestPipeline.start(spawn(false), session.maxInFlight(), session.requestTimeout(), session.metrics());
+        return RequestPipeline.start(spawn(false, Context.empty()), session.maxInFlight(), session.requestTimeout(),
+                session.metrics());
     }
 
     /**
@@ -451,7 +455,8 @@ public final class UmhSpec<I, O> {
      */
     public UmhClient<I, O> pool(PoolSpec pool) {
         Objects.requireNonNull(pool, "pool");
-        return new PooledClient<>(blob.name(), () -> spawn(false), pool, session.requestTimeout(), session.metrics());
+        return new PooledClient<>(blob.name(), () -> spawn(false, Context.empty()), pool, session.requestTimeout(),
+                session.metrics());
     }
 
     @Override

@@ -54,8 +54,8 @@ final class TestHelpers {
     }
 
     static HelperProcess spawn(Launcher launcher, Blob blob, Environment env, @Nullable Path cwd, String... args) {
-        return launcher.launch(blob.loaded(), new Launcher.Request(blob.name(), List.of(args), env.toEnvp(), cwd, 0),
-                EventLoops.shared().next());
+        return launcher.launch(blob.loaded(), new Launcher.Request(blob.name(), List.of(args),
+                env.toEnvp(reactor.util.context.Context.empty()), cwd, 0), EventLoops.shared().next());
     }
 
     static ExitStatus awaitExit(HelperProcess p) {

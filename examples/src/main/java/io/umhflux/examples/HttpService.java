@@ -6,12 +6,16 @@ import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.umhflux.Blob;
 import io.umhflux.Environment;
 import io.umhflux.Umh;
 import io.umhflux.UmhFlux;
 import io.umhflux.UmhSpec;
+import io.umhflux.micrometer.MicrometerMetrics;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -22,6 +26,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import java.util.stream.StreamSupport;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -39,6 +45,7 @@ import reactor.netty.resources.LoopResources;
  *
  * <pre>{@code
  * curl --data-binary @notes.txt http://127.0.0.1:8080/upper
+ * curl http://127.0.0.1:8080/metrics
  * }</pre>
  *
  * <p>Backpressure goes end to end, with no buffer that grows with the body: the request body is read from
@@ -51,6 +58,9 @@ import reactor.netty.resources.LoopResources;
  * <p>A client that disconnects cancels the response, and cancelling the helper's stdout stops the helper
  * (stdin closed, then SIGTERM and SIGKILL after the stop grace). A helper that fails ends the response
  * early: the connection is closed, so the client sees a truncated body instead of a complete one.
+ *
+ * <p>The helpers report to a Micrometer registry through {@link MicrometerMetrics} (the
+ * {@code umh-flux-micrometer} artifact): {@code GET /metrics} lists its meters, one per line.
  *
  * <p>Threads: the server runs on its own reactor-netty {@link LoopResources} with native epoll, and each
  * helper's pipes are on the event loop of the connection it serves, so a request's bytes stay on one thread
@@ -72,6 +82,7 @@ public final class HttpService implements AutoCloseable {
     private final LongAdder bytesFromHelpers = new LongAdder();
     private final Consumer<? super Umh<ByteBuf, ByteBuf>> onSpawn;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final MeterRegistry meters = new SimpleMeterRegistry();
 
     private HttpService(String host, int port, Consumer<? super Umh<ByteBuf, ByteBuf>> onSpawn) {
         this.onSpawn = onSpawn;
@@ -82,7 +93,8 @@ public final class HttpService implements AutoCloseable {
                     .args("a-z", "A-Z")
                     .environment(Environment.inherit().with("LC_ALL", "C")) // bytes, whatever the JVM's locale
                     .readSize(READ_SIZE)
-                    .stopGrace(Duration.ofMillis(500));
+                    .stopGrace(Duration.ofMillis(500))
+                    .metrics(new MicrometerMetrics(meters));
             server = HttpServer.create()
                     .host(host)
                     .port(port)
@@ -96,7 +108,9 @@ public final class HttpService implements AutoCloseable {
                                     new HttpServerExpectContinueHandler());
                         }
                     })
-                    .route(routes -> routes.post("/upper", this::upper))
+                    .route(routes -> routes.post("/upper", this::upper)
+                            .get("/metrics", (request, response) -> response.sendString(Mono.fromSupplier(
+                                    this::metricsText))))
                     .bindNow();
         } catch (RuntimeException e) {
             loops.disposeLater(Duration.ZERO, Duration.ofSeconds(10)).block(Duration.ofSeconds(15));
@@ -137,6 +151,25 @@ public final class HttpService implements AutoCloseable {
             return Mono.when(upload, response.header(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream")
                     .send(download));
         });
+    }
+
+    /** @return the helpers' meters, {@code name{tag=value,...} measurement=value ...} per line */
+    private String metricsText() {
+        StringBuilder b = new StringBuilder();
+        for (Meter m : meters.getMeters()) {
+            b.append(m.getId().getName()).append(m.getId().getTags().stream()
+                    .map(t -> t.getKey() + "=" + t.getValue()).collect(Collectors.joining(",", "{", "}")));
+            StreamSupport.stream(m.measure().spliterator(), false)
+                    .forEach(ms -> b.append(' ').append(ms.getStatistic().getTagValueRepresentation())
+                            .append('=').append(ms.getValue()));
+            b.append('\n');
+        }
+        return b.toString();
+    }
+
+    /** @return the registry the helpers report to */
+    public MeterRegistry meters() {
+        return meters;
     }
 
     /** The connection's own event loop where it can run helpers, else the server's loops. */

@@ -77,6 +77,29 @@ class HttpServiceTest {
     }
 
     @Test
+    void theHelpersMetersCountWhatWentThroughThem() {
+        byte[] body = randomBytes(1 << 20, 3);
+        double spawned = spawns();
+        assertThat(post(body).block(TIMEOUT)).hasSize(body.length);
+        await().atMost(Duration.ofSeconds(10)).until(() -> service.livePids().isEmpty());
+        assertThat(spawns()).isEqualTo(spawned + 1);
+        String text = HttpClient.create().runOn(clientLoops).get()
+                .uri("http://127.0.0.1:" + service.port() + "/metrics")
+                .responseContent().aggregate().asString().block(TIMEOUT);
+        assertThat(text).contains("umh.helpers.spawns{helper=tr} count=" + spawns())
+                .contains("umh.helpers.active{helper=tr} value=0.0")
+                .contains("umh.helpers.exits{cause=exit 0,helper=tr} count=")
+                .containsPattern("umh\\.bytes\\{direction=in,helper=tr\\} count=[1-9]");
+        assertThat(service.meters().get("umh.bytes").tags("direction", "in").counter().count())
+                .isGreaterThanOrEqualTo(body.length);
+    }
+
+    private static double spawns() {
+        io.micrometer.core.instrument.Counter c = service.meters().find("umh.helpers.spawns").counter();
+        return c == null ? 0 : c.count();
+    }
+
+    @Test
     void concurrentRequestsEachStreamThroughTheirOwnHelper() {
         List<byte[]> bodies = Flux.range(0, 4).map(i -> randomBytes(1 << 20, 10 + i)).collectList().block();
         List<byte[]> answers = Flux.fromIterable(bodies).flatMapSequential(this::post).collectList().block(TIMEOUT);

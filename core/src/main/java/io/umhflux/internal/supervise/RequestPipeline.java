@@ -140,6 +140,9 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
                     : closing ? new IllegalStateException("the client of " + describe() + " is closed") : null;
             if (refused == null) {
                 metrics.requestStarted(umh.name());
+                if (metrics != UmhMetrics.none()) {
+                    call.started = System.nanoTime();
+                }
                 if (inFlight.size() < maxInFlight) {
                     send(call);
                 } else {
@@ -170,7 +173,7 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
         }
         if (removed) {
             ReferenceCountUtil.release(call.request); // cancelled before it was sent
-            metrics.requestEnded(umh.name(), true);
+            requestEnded(call, true);
         }
     }
 
@@ -203,7 +206,7 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
             }
         }
         if (failed != null) {
-            metrics.requestEnded(umh.name(), true);
+            requestEnded(failed, true);
             failed.sink.error(new IllegalArgumentException("the request could not be encoded for " + describe()
                     + " (nothing was sent): " + error, error));
         }
@@ -269,12 +272,16 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
             umh.dispose();
             return;
         }
-        metrics.requestEnded(umh.name(), call.cancelled);
+        requestEnded(call, call.cancelled);
         if (call.cancelled) {
             return;
         }
         ReferenceCountUtil.retain(response); // the inbound releases its buffers after onNext: this one goes on
         call.sink.success(response);
+    }
+
+    private void requestEnded(Call<I, O> call, boolean failed) {
+        metrics.requestEnded(umh.name(), failed, call.started == 0 ? 0 : System.nanoTime() - call.started);
     }
 
     /** The helper's stdout ended: with an error, or cleanly after it exited 0. */
@@ -332,7 +339,7 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
         }
         idle.tryEmitEmpty();
         for (Call<I, O> c : failed) {
-            metrics.requestEnded(umh.name(), true);
+            requestEnded(c, true);
             c.sink.error(error);
         }
     }
@@ -445,6 +452,9 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
         final O request;
         final MonoSink<I> sink;
         volatile boolean cancelled;
+
+        /** When it was accepted, for the metrics' request duration ({@code 0} when nobody records it). */
+        long started;
 
         Call(O request, MonoSink<I> sink) {
             this.request = request;
