@@ -86,6 +86,13 @@ echo "== Kryo messages echoed through cat (length-prefixed frames)"
 java -jar "$jar" 'benchmarks\.TypedEchoBenchmark\.' "${jmh_opts[@]}" "${cpu_prof[@]}" -rf json -rff "$raw/typed.json" \
   | tail -n 14
 
+echo "== JSON lines and varint-delimited protobuf echoed through cat (the codec module's JsonCodec, ProtobufCodec)"
+java -jar "$jar" 'benchmarks\.ForeignCodecsBenchmark\.(umhFlux|processBuilder)$' "${jmh_opts[@]}" "${cpu_prof[@]}" \
+  -rf json -rff "$raw/foreign.json" | tail -n 9
+# protobuf's expert loop (one coded stream per direction), an informational row
+java -jar "$jar" 'benchmarks\.ForeignCodecsBenchmark\.processBuilderCoded$' -p format=protobuf "${jmh_opts[@]}" \
+  "${cpu_prof[@]}" -rf json -rff "$raw/foreign_coded.json" | tail -n 3
+
 echo "== ping-pong: one 32-byte length-prefixed message through cat, wait for its echo, repeat"
 # the same echo peer on both sides: /bin/cat (the C parent spawns it as the JMH side does)
 "$build/pingpong_baseline" "$pingpong_iterations" "$c_rounds" 32 /bin/cat > "$raw/pingpong_c.txt"

@@ -67,9 +67,10 @@ def c_baseline(path, key, prefix=""):
 
 
 def record(name, ours, peer, unit, ratio, goal=None, at_most=False, digits=2, target=None):
-    """One summary row; met when the ratio is at least (or, with at_most, at most) the goal."""
+    """One summary row; met when the ratio is at least (or, with at_most, at most) the goal; without a goal, an
+    informational row whose met is None."""
     if goal is None:
-        met, text = True, target or "(none)"
+        met, text = None, target or "(none)"
     else:
         met = ratio <= goal if at_most else ratio >= goal
         text = target or ("%s %.1f" % ("<=" if at_most else ">=", goal))
@@ -220,6 +221,33 @@ def main(raw, out):
                 nu = rate("nuProcess")
                 records.append(record("Kryo %s messages echoed through cat, vs NuProcess + Kryo" % size, ours, nu,
                                       "messages/s", ours / nu, nu_goal, digits=None))
+    foreign_json = os.path.join(raw, "foreign.json")
+    if os.path.exists(foreign_json):
+        foreign = jmh_params(foreign_json)
+        coded_json = os.path.join(raw, "foreign_coded.json")
+        if os.path.exists(coded_json):
+            foreign.update(jmh_params(coded_json))
+        count = 100_000  # ForeignCodecsBenchmark.COUNT
+        for fmt, name, how in (("json", "JSON-lines", "Jackson's SequenceWriter and MappingIterator"),
+                               ("protobuf", "varint-delimited protobuf",
+                                "writeDelimitedTo and parseDelimitedFrom")):
+            key = (("format", fmt),)
+            if ("umhFlux", key) not in foreign or ("processBuilder", key) not in foreign:
+                continue
+            rate = lambda method: count / foreign[(method, key)] * 1000.0
+            ours = rate("umhFlux")
+            records.append(record("%s small messages echoed through cat, vs ProcessBuilder + %s" % (name, how),
+                                  ours, rate("processBuilder"), "messages/s", ours / rate("processBuilder"), 1.0,
+                                  digits=None))
+            row = cpu_row("%s small messages" % name, jmh_cpu(foreign_json), key)
+            if row:
+                records.append(row)
+            if fmt == "protobuf" and ("processBuilderCoded", key) in foreign:
+                coded = rate("processBuilderCoded")
+                records.append(record("%s small messages echoed through cat, vs ProcessBuilder + one "
+                                      "CodedOutputStream/CodedInputStream per direction" % name, ours, coded,
+                                      "messages/s", ours / coded, digits=None,
+                                      target="(none; the expert's loop)"))
     many = os.path.join(raw, "many.json")
     if os.path.exists(many):
         with open(many) as f:
@@ -266,7 +294,7 @@ def main(raw, out):
         f.write("| target | ours | peer | unit | ratio | goal | met |\n|---|---|---|---|---|---|---|\n")
         for r in records:
             f.write("| {name} | {ours} | {peer} | {unit} | {ratio} | {target} | {met} |\n".format(
-                **{**r, "met": "met" if r["met"] else "NOT met"}))
+                **{**r, "met": "-" if r["met"] is None else "met" if r["met"] else "NOT met"}))
         if notes:
             f.write("\n" + "\n\n".join(notes) + "\n")
 

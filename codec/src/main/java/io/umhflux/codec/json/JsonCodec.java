@@ -5,6 +5,8 @@ import io.netty.buffer.ByteBufOutputStream;
 import io.umhflux.codec.Codec;
 import java.io.OutputStream;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.core.JsonGenerator;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
@@ -32,17 +34,23 @@ import tools.jackson.databind.json.JsonMapper;
  * is written compact, so that a newline inside a string is the escape {@code \n}, never a line break; a mapper set
  * to indent its output is refused here, as the lines framing would refuse its newlines.
  *
- * <p>Thread-safe: Jackson's readers and writers are immutable, so one codec serves any number of helpers.
+ * <p>Thread-safe: Jackson's readers and writers are immutable, so one codec serves any number of helpers. Each
+ * helper's copy ({@link #forHelper()}) writes through one Jackson generator of its own, kept from message to
+ * message (a new one after a value that failed to write), as a streaming writer of JSON lines does.
  *
  * @param <T> the message type: a record, a bean, or {@link JsonNode} for any JSON
  */
 public final class JsonCodec<T> implements Codec<T> {
     private final ObjectReader reader;
     private final ObjectWriter writer;
+    /** The helper's own generator and the stream it writes to; {@code null} for the shared codec. */
+    private final @Nullable Target target;
+    private @Nullable JsonGenerator generator;
 
-    private JsonCodec(ObjectReader reader, ObjectWriter writer) {
+    private JsonCodec(ObjectReader reader, ObjectWriter writer, @Nullable Target target) {
         this.reader = reader;
         this.writer = writer;
+        this.target = target;
     }
 
     /**
@@ -57,7 +65,7 @@ public final class JsonCodec<T> implements Codec<T> {
             throw new IllegalArgumentException("the mapper indents its output: a JSON value would span several lines");
         }
         return new JsonCodec<>(mapper.readerFor(type).with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS),
-                mapper.writerFor(type));
+                mapper.writerFor(type).withRootValueSeparator(""), null);
     }
 
     /** Any JSON, as Jackson's tree, with a default mapper. */
@@ -65,10 +73,35 @@ public final class JsonCodec<T> implements Codec<T> {
         return of(JsonMapper.builder().build(), JsonNode.class);
     }
 
+    /** @return a codec for one helper's event loop, with a generator of its own */
+    @Override
+    public Codec<T> forHelper() {
+        return new JsonCodec<>(reader, writer, new Target());
+    }
+
     @Override
     public void encode(T value, ByteBuf out) {
-        // written straight into the frame's buffer (closing this stream leaves the buffer alone)
-        writer.writeValue((OutputStream) new ByteBufOutputStream(out), value);
+        Target t = target;
+        if (t == null) {
+            // written straight into the frame's buffer (closing this stream leaves the buffer alone)
+            writer.writeValue((OutputStream) new ByteBufOutputStream(out), value);
+            return;
+        }
+        JsonGenerator g = generator;
+        if (g == null) {
+            g = writer.createGenerator(t);
+            generator = g;
+        }
+        t.out = out;
+        try {
+            writer.writeValue(g, value);
+            g.flush();
+        } catch (RuntimeException e) {
+            generator = null; // in the middle of a value: the next one starts on a fresh generator
+            throw e;
+        } finally {
+            t.out = null;
+        }
     }
 
     @Override
@@ -84,5 +117,28 @@ public final class JsonCodec<T> implements Codec<T> {
         }
         frame.skipBytes(length);
         return value;
+    }
+
+    /** Where a helper's generator writes: the frame being encoded. */
+    private static final class Target extends OutputStream {
+        @Nullable ByteBuf out;
+
+        @Override
+        public void write(int b) {
+            buffer().writeByte(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            buffer().writeBytes(b, off, len);
+        }
+
+        private ByteBuf buffer() {
+            ByteBuf b = out;
+            if (b == null) {
+                throw new IllegalStateException("the generator wrote outside an encode");
+            }
+            return b;
+        }
     }
 }

@@ -132,6 +132,39 @@ class JsonLinesTest {
                 .hasMessageContaining("several lines");
     }
 
+    /** A value whose accessor throws, half written when it fails. */
+    record Fragile(String text) {
+        @Override
+        public String text() {
+            if (text.equals("boom")) {
+                throw new IllegalStateException("boom");
+            }
+            return text;
+        }
+    }
+
+    @Test
+    void aHelpersCodecWritesEachValueAloneAndStartsCleanAfterAValueThatFailed() throws Exception {
+        io.umhflux.codec.Codec<Fragile> codec = JsonCodec.of(JSON, Fragile.class).forHelper();
+        assertThat(codec).isNotSameAs(codec.forHelper());
+        io.netty.buffer.ByteBuf out = io.netty.buffer.Unpooled.buffer();
+        try {
+            codec.encode(new Fragile("a"), out);
+            assertThat(out.toString(java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("{\"text\":\"a\"}");
+            out.clear();
+            codec.encode(new Fragile("b"), out);
+            assertThat(out.toString(java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("{\"text\":\"b\"}");
+            out.clear();
+            assertThatThrownBy(() -> codec.encode(new Fragile("boom"), out)).hasRootCauseMessage("boom");
+            out.clear(); // the frame encoder drops what a failed encode wrote
+            codec.encode(new Fragile("c"), out);
+            assertThat(out.toString(java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("{\"text\":\"c\"}");
+            assertThat(codec.decode(out)).isEqualTo(new Fragile("c"));
+        } finally {
+            out.release();
+        }
+    }
+
     /** One line holds one value: trailing content after it is malformed too. */
     @Test
     void trailingContentAfterTheValueIsRefused() {
