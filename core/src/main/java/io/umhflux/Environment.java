@@ -97,7 +97,9 @@ public final class Environment {
      * Adds the variables that {@code variables} finds in the Reactor context of the subscription that spawns
      * a helper, at each spawn, over every other variable. Helpers spawned outside a subscription
      * ({@link UmhSpec#spawn()}, {@link UmhSpec#connect()}, a supervised client's or a pool's helpers) see an
-     * empty context, where the function may read what the spawning thread holds (a current span, say).
+     * empty context, where the function may read what the spawning thread holds (a current span, say): for a
+     * pool, the thread of the request that made it start one; for a supervised client's restarts, a timer
+     * thread. The variables stay what they were at the spawn for the helper's whole life.
      *
      * <pre>{@code
      * Environment env = Environment.allow("PATH")

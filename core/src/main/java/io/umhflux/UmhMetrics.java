@@ -36,6 +36,16 @@ public interface UmhMetrics {
      * helper ends).
      */
     default void requestEnded(String helper, boolean failed, long nanos) {
+        requestEnded(helper, failed);
+    }
+
+    /**
+     * A request ended; called by the default {@link #requestEnded(String, boolean, long)}.
+     *
+     * @deprecated override {@link #requestEnded(String, boolean, long)}, which has the request's duration
+     */
+    @Deprecated
+    default void requestEnded(String helper, boolean failed) {
     }
 
     /** {@code bytes} were read from the helper's stdout. */

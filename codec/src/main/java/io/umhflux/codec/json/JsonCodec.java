@@ -93,14 +93,16 @@ public final class JsonCodec<T> implements Codec<T> {
             generator = g;
         }
         t.out = out;
+        boolean written = false;
         try {
             writer.writeValue(g, value);
             g.flush();
-        } catch (RuntimeException e) {
-            generator = null; // in the middle of a value: the next one starts on a fresh generator
-            throw e;
+            written = true;
         } finally {
             t.out = null;
+            if (!written) {
+                generator = null; // in the middle of a value: the next one starts on a fresh generator
+            }
         }
     }
 

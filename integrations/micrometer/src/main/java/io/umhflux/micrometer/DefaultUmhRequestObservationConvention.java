@@ -5,8 +5,9 @@ import java.util.Locale;
 
 /**
  * The observation {@code umh.request}, contextually named {@code umh <helper>}, with the low-cardinality keys
- * {@code umh.helper} (the helper's name) and {@code outcome} ({@code answered}, {@code failed},
- * {@code cancelled}); a failure's exception is the observation's error. Extend it to add keys.
+ * {@code helper} (the helper's name, as {@link MicrometerMetrics} tags its meters) and {@code outcome}
+ * ({@code answered}, {@code failed}, {@code cancelled}); a failure's exception is the observation's error.
+ * Extend it to add keys.
  */
 public class DefaultUmhRequestObservationConvention implements UmhRequestObservationConvention {
     /** The shared instance. */
@@ -28,7 +29,7 @@ public class DefaultUmhRequestObservationConvention implements UmhRequestObserva
 
     @Override
     public KeyValues getLowCardinalityKeyValues(UmhRequestContext context) {
-        return KeyValues.of("umh.helper", context.helper(),
+        return KeyValues.of("helper", context.helper(),
                 "outcome", context.outcome().name().toLowerCase(Locale.ROOT));
     }
 }

@@ -7,7 +7,10 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.umhflux.ExitStatus;
 import io.umhflux.UmhMetrics;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
+import java.util.WeakHashMap;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -37,18 +40,24 @@ import java.util.concurrent.atomic.AtomicLong;
  * and looked up once per helper name: the hooks called on the event loops cost an increment.
  *
  * <pre>{@code
- * MicrometerMetrics metrics = new MicrometerMetrics(meterRegistry);     // one per registry
+ * MicrometerMetrics metrics = new MicrometerMetrics(meterRegistry);
  * UmhClient<String, String> client = UmhFlux.spec(blob).lines(1024).metrics(metrics).connect();
  * }</pre>
  *
- * <p>Make one per registry and share it between every spec and client that reports there: the gauges of a
- * second instance on the same registry would not be registered over the first's, so what it counts would not be
- * seen.
+ * <p>Any number of instances may report to one registry: they share its meters, the gauges included (their
+ * values are kept per registry, for as long as the registry lives).
  */
 public final class MicrometerMetrics implements UmhMetrics {
     private final MeterRegistry registry;
     private final Tags common;
     private final Map<String, HelperMeters> byHelper = new ConcurrentHashMap<>();
+    /**
+     * The gauges' values of each registry, by gauge name and tags: shared by every instance on the registry (a
+     * gauge registered again returns the first one, bound to the first value) and held as long as the registry
+     * is (Micrometer keeps only weak references to them). Keyed by identity; the values never refer to the key.
+     */
+    private static final Map<MeterRegistry, Map<List<Object>, AtomicLong>> GAUGES =
+            Collections.synchronizedMap(new WeakHashMap<>());
 
     /** @param registry where the meters are registered, on first use */
     public MicrometerMetrics(MeterRegistry registry) {
@@ -118,11 +127,11 @@ public final class MicrometerMetrics implements UmhMetrics {
         return "MicrometerMetrics{" + registry.getClass().getSimpleName() + ", helpers " + byHelper.keySet() + "}";
     }
 
-    /** One helper name's meters; the gauges' values are held here (Micrometer keeps weak references to them). */
+    /** One helper name's meters. */
     private static final class HelperMeters {
         final Tags tags;
-        final AtomicLong active = new AtomicLong();
-        final AtomicLong requestsActive = new AtomicLong();
+        final AtomicLong active;
+        final AtomicLong requestsActive;
         final Counter spawns;
         final Counter restarts;
         final Map<String, Counter> exits = new ConcurrentHashMap<>();
@@ -133,10 +142,8 @@ public final class MicrometerMetrics implements UmhMetrics {
 
         HelperMeters(MeterRegistry registry, Tags tags) {
             this.tags = tags;
-            Gauge.builder("umh.helpers.active", active, AtomicLong::get).description("Helpers running")
-                    .tags(tags).register(registry);
-            Gauge.builder("umh.requests.active", requestsActive, AtomicLong::get)
-                    .description("Requests accepted and not yet ended").tags(tags).register(registry);
+            active = gauge(registry, "umh.helpers.active", "Helpers running", tags);
+            requestsActive = gauge(registry, "umh.requests.active", "Requests accepted and not yet ended", tags);
             spawns = Counter.builder("umh.helpers.spawns").description("Helpers started").tags(tags)
                     .register(registry);
             restarts = Counter.builder("umh.helpers.restarts").description("Supervised helpers started again")
@@ -145,6 +152,17 @@ public final class MicrometerMetrics implements UmhMetrics {
             failed = requests(registry, tags, "failed");
             bytesIn = bytes(registry, tags, "in");
             bytesOut = bytes(registry, tags, "out");
+        }
+
+        private static AtomicLong gauge(MeterRegistry registry, String name, String description, Tags tags) {
+            // registered by the first instance that needs it; a later one finds the value and the gauge
+            return GAUGES.computeIfAbsent(registry, r -> new ConcurrentHashMap<>())
+                    .computeIfAbsent(List.of(name, tags), k -> {
+                        AtomicLong value = new AtomicLong();
+                        Gauge.builder(name, value, AtomicLong::get).description(description).tags(tags)
+                                .register(registry);
+                        return value;
+                    });
         }
 
         private static Timer requests(MeterRegistry registry, Tags tags, String outcome) {

@@ -5,18 +5,18 @@ import io.micrometer.observation.ObservationRegistry;
 import io.umhflux.UmhClient;
 import io.umhflux.UmhEvent;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.SignalType;
 
 /**
  * Each request of a {@link UmhClient} as a Micrometer {@link Observation}: with micrometer-tracing, a span per
  * request, child of the observation in the subscriber's Reactor context (where Spring WebFlux and
- * reactor-netty put the current one); with a meter handler, a timer {@code umh.request}. The observation is
- * started when the exchange is subscribed and stopped when it ends, errors (the error recorded) or is
- * cancelled; it is in the Reactor context of the client's call, under the key Micrometer's context propagation
- * uses.
+ * reactor-netty put the current one), or else of the observation current on the subscribing thread; with a meter
+ * handler, a timer {@code umh.request}. The observation is started when the exchange is subscribed and stopped
+ * when the answer arrives, the request fails (the error recorded) or is cancelled, before the subscriber is told;
+ * it is in the Reactor context of the client's call, under the key Micrometer's context propagation uses.
  *
  * <pre>{@code
  * UmhClient<String, String> client = UmhObservations.observe(spec.supervise(restart), "checksum", registry);
@@ -31,7 +31,7 @@ public final class UmhObservations {
 
     /**
      * @param client the client whose requests are observed
-     * @param helper the name the observations give the helper ({@code umh.helper})
+     * @param helper the name the observations give the helper (their {@code helper} key)
      * @param registry where the observations go; a no-op registry observes nothing and costs nothing
      * @return a client that observes each request and otherwise does what {@code client} does; closing or
      *     disposing it closes or disposes {@code client}
@@ -74,21 +74,35 @@ public final class UmhObservations {
             }
             return Mono.deferContextual(context -> {
                 UmhRequestContext c = new UmhRequestContext(helper);
-                Object parent = context.getOrDefault(OBSERVATION_KEY, null);
                 Observation observation = Observation.createNotStarted(convention,
-                        DefaultUmhRequestObservationConvention.INSTANCE, () -> c, registry)
-                        .parentObservation(parent instanceof Observation ? (Observation) parent : null)
-                        .start();
+                        DefaultUmhRequestObservationConvention.INSTANCE, () -> c, registry);
+                // the one in the subscriber's context; else createNotStarted took the thread's current one
+                Object parent = context.getOrDefault(OBSERVATION_KEY, null);
+                if (parent instanceof Observation) {
+                    observation.parentObservation((Observation) parent);
+                }
+                observation.start();
+                AtomicBoolean stopped = new AtomicBoolean();
+                // stopped before the signal goes on: the observation times the request, not what the subscriber
+                // does with its answer, and a subscriber that cancels once it has the answer does not undo it
                 return client.exchange(request)
-                        .doOnError(observation::error)
-                        .doFinally(signal -> {
-                            c.outcome(signal == SignalType.ON_COMPLETE ? UmhRequestContext.Outcome.ANSWERED
-                                    : signal == SignalType.CANCEL ? UmhRequestContext.Outcome.CANCELLED
-                                    : UmhRequestContext.Outcome.FAILED);
-                            observation.stop();
-                        })
+                        .doOnSuccess(answer -> stop(observation, c, stopped, UmhRequestContext.Outcome.ANSWERED, null))
+                        .doOnError(e -> stop(observation, c, stopped, UmhRequestContext.Outcome.FAILED, e))
+                        .doOnCancel(() -> stop(observation, c, stopped, UmhRequestContext.Outcome.CANCELLED, null))
                         .contextWrite(ctx -> ctx.put(OBSERVATION_KEY, observation));
             });
+        }
+
+        private static void stop(Observation observation, UmhRequestContext context, AtomicBoolean stopped,
+                UmhRequestContext.Outcome outcome, @Nullable Throwable error) {
+            if (!stopped.compareAndSet(false, true)) {
+                return;
+            }
+            context.outcome(outcome);
+            if (error != null) {
+                observation.error(error);
+            }
+            observation.stop();
         }
 
         @Override

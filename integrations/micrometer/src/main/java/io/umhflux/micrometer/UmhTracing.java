@@ -30,6 +30,12 @@ import reactor.util.context.ContextView;
  * <p>The span is the one of the observation in the spawning subscription's Reactor context (where WebFlux and
  * reactor-netty put the current observation), or else the tracer's current span on the spawning thread (for
  * {@code spawn()}, {@code connect()}, and inside an open scope). Without either, no variable is added.
+ *
+ * <p>A helper's environment is set once, when it starts: the trace context fits helpers that serve one
+ * subscription ({@code using}, {@code exchange(Publisher)}, a {@code spawn()} in a traced task). A pooled helper
+ * keeps the trace of the request that happened to start it, and a supervised one started again on a timer
+ * thread has whatever that thread holds: for those, leave the trace out of the environment and let the
+ * observation of each request ({@link UmhObservations}) carry it.
  */
 public final class UmhTracing {
     private UmhTracing() {

@@ -105,6 +105,22 @@ class MicrometerMetricsTest {
         }
     }
 
+    @Test
+    void twoInstancesOnOneRegistryShareItsGauges() {
+        MicrometerMetrics other = new MicrometerMetrics(registry, Tags.of("app", "test"));
+        UmhClient<String, String> first = UmhFlux.spec(cat).lines(1024).metrics(metrics).connect();
+        UmhClient<String, String> second = UmhFlux.spec(cat).lines(1024).metrics(other).connect();
+        try {
+            assertThat(gauge("umh.helpers.active", "cat")).isEqualTo(2.0);
+            assertThat(counter("umh.helpers.spawns", "cat")).isEqualTo(2);
+        } finally {
+            first.close().block(TIMEOUT);
+            second.close().block(TIMEOUT);
+        }
+        assertThat(gauge("umh.helpers.active", "cat")).isZero();
+        assertThat(counter("umh.helpers.exits", "cat", "cause", "exit 0")).isEqualTo(2);
+    }
+
     private double gauge(String name, String helper) {
         return registry.get(name).tags("helper", helper, "app", "test").gauge().value();
     }

@@ -16,6 +16,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import io.micrometer.observation.ObservationHandler;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import reactor.core.Disposable;
 
 class UmhObservationsTest {
@@ -36,10 +39,45 @@ class UmhObservationsTest {
             assertThat(registry).hasNumberOfObservationsWithNameEqualTo("umh.request", 1)
                     .hasObservationWithNameEqualTo("umh.request").that()
                     .hasContextualNameEqualTo("umh upper")
-                    .hasLowCardinalityKeyValue("umh.helper", "upper")
+                    .hasLowCardinalityKeyValue("helper", "upper")
                     .hasLowCardinalityKeyValue("outcome", "answered")
                     .hasBeenStarted().hasBeenStopped().doesNotHaveError()
                     .hasParentObservationEqualTo(parent);
+            client.close().block(TIMEOUT);
+        }
+    }
+
+    @Test
+    void theObservationIsStoppedBeforeTheSubscriberHasTheAnswerAndTakesTheThreadsParent() {
+        try (Blob cat = Blob.of(Path.of("/bin/cat"))) {
+            UmhClient<String, String> client = UmhObservations.observe(UmhFlux.spec(cat).lines(1024).connect(),
+                    "cat", registry);
+            AtomicInteger stops = new AtomicInteger();
+            registry.observationConfig().observationHandler(new ObservationHandler<Observation.Context>() {
+                @Override
+                public boolean supportsContext(Observation.Context context) {
+                    return context instanceof UmhRequestContext;
+                }
+
+                @Override
+                public void onStop(Observation.Context context) {
+                    stops.incrementAndGet();
+                }
+            });
+            Observation job = Observation.start("job", registry);
+            AtomicBoolean stoppedFirst = new AtomicBoolean();
+            try (Observation.Scope scope = job.openScope()) {
+                assertThat(registry.getCurrentObservation()).as("in %s", scope).isSameAs(job);
+                // next() cancels once it has the value: the request was still answered
+                String answer = client.exchange("x").flux()
+                        .doOnNext(a -> stoppedFirst.set(stops.get() == 1))
+                        .next().block(TIMEOUT);
+                assertThat(answer).isEqualTo("x");
+            }
+            job.stop();
+            assertThat(stoppedFirst).as("stopped when the subscriber got the answer").isTrue();
+            assertThat(registry).hasObservationWithNameEqualTo("umh.request").that()
+                    .hasLowCardinalityKeyValue("outcome", "answered").hasParentObservationEqualTo(job);
             client.close().block(TIMEOUT);
         }
     }
