@@ -1,0 +1,340 @@
+package io.umhflux.spring.boot;
+
+import io.netty.channel.IoEventLoopGroup;
+import io.umhflux.Blob;
+import io.umhflux.BlobException;
+import io.umhflux.Environment;
+import io.umhflux.ExitStatus;
+import io.umhflux.PoolSpec;
+import io.umhflux.Restart;
+import io.umhflux.SpawnException;
+import io.umhflux.UmhClient;
+import io.umhflux.UmhEvent;
+import io.umhflux.UmhFlux;
+import io.umhflux.UmhMetrics;
+import io.umhflux.UmhSpec;
+import io.umhflux.codec.Codecs;
+import io.umhflux.codec.Framing;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiFunction;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.core.io.Resource;
+import reactor.core.publisher.Flux;
+
+/**
+ * The helpers of {@code umh.helpers.*}: their blobs, loaded once into sealed memfds, and their clients, also
+ * beans of their own qualified by the helper's name. Started with the application context (eager helpers spawn
+ * then, and one that cannot start fails the context with the property to blame), stopped after the web server
+ * in the graceful shutdown: every client is closed (requests in flight answered, stdin closed, stopped after the
+ * stop grace) and every helper reaped before the context is closed.
+ *
+ * <pre>{@code
+ * @Autowired UmhHelpers helpers;
+ * UmhClient<String, String> upper = helpers.client("upper");
+ * }</pre>
+ */
+public final class UmhHelpers implements SmartLifecycle {
+    /** After the web server stopped (and its graceful shutdown ended), before the event loops are freed. */
+    public static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 4096;
+
+    private static final Logger LOG = LoggerFactory.getLogger(UmhHelpers.class);
+
+    private final Map<String, Helper> helpers = new LinkedHashMap<>();
+    private volatile boolean running;
+
+    /** What the helpers are built with besides their properties. */
+    record Context(UmhMetrics metrics, @Nullable IoEventLoopGroup serverLoops,
+            Function<String, @Nullable Object> beans, @Nullable Object jsonMapper,
+            BiFunction<String, UmhClient<?, ?>, UmhClient<?, ?>> decorator) {
+    }
+
+    /** A helper's state, as its health shows it. */
+    public record HelperState(String name, boolean up, String state, Set<Long> pids, @Nullable ExitStatus lastExit,
+            @Nullable Throwable failure) {
+    }
+
+    private record Helper(String name, Blob blob, ManagedClient<?, ?> client) {
+    }
+
+    UmhHelpers(UmhProperties properties, Context context) {
+        try {
+            properties.getHelpers().forEach((name, p) -> helpers.put(name, build(name, p, context)));
+        } catch (RuntimeException e) {
+            closeAll(Duration.ofSeconds(5));
+            throw e;
+        }
+    }
+
+    private static Helper build(String name, UmhProperties.Helper p, Context context) {
+        String prefix = "umh.helpers." + name;
+        Blob blob = load(prefix, name, p);
+        try {
+            UmhSpec<?, ?> spec = spec(prefix, blob, p, context);
+            UmhProperties.Client kind = p.getClient();
+            ManagedClient<?, ?> client = managed(name, prefix, spec, p, context);
+            if (p.getStartup() == UmhProperties.Startup.EAGER) {
+                try {
+                    client.client();
+                } catch (RuntimeException e) {
+                    throw new InvalidConfigurationPropertyValueException(prefix + ".blob", describe(p.getBlob()),
+                            "the helper could not be started (" + kind.name().toLowerCase(java.util.Locale.ROOT)
+                                    + " client): " + e.getMessage());
+                }
+            }
+            return new Helper(name, blob, client);
+        } catch (RuntimeException e) {
+            blob.close();
+            throw e;
+        }
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static ManagedClient<?, ?> managed(String name, String prefix, UmhSpec<?, ?> spec, UmhProperties.Helper p,
+            Context context) {
+        UmhProperties.Client kind = p.getClient();
+        Supplier<UmhClient<?, ?>> make = switch (kind) {
+            case SINGLE -> spec::connect;
+            case SUPERVISED -> {
+                UmhProperties.Restart r = p.getRestart();
+                Restart policy = Restart.backoff(r.getFirstBackoff(), r.getMaxBackoff())
+                        .budget(r.getMaxRestarts(), r.getWindow());
+                yield () -> firstStarted(spec.supervise(policy));
+            }
+            case POOL -> {
+                UmhProperties.Pool pool = p.getPool();
+                if (pool.getSize() < 1) {
+                    throw new InvalidConfigurationPropertyValueException(prefix + ".pool.size", pool.getSize(),
+                            "a pool needs at least one helper");
+                }
+                PoolSpec ps = PoolSpec.of(pool.getSize()).idempotent(pool.getIdempotentRetries());
+                if (pool.getIdleTimeout() != null) {
+                    ps = ps.idleTimeout(pool.getIdleTimeout());
+                }
+                PoolSpec built = ps;
+                yield () -> spec.pool(built);
+            }
+        };
+        Supplier<UmhClient<?, ?>> checked = make;
+        if (kind == UmhProperties.Client.POOL && p.getStartup() == UmhProperties.Startup.EAGER) {
+            // a pool starts helpers as requests come: an eager one shows now that it can start one
+            checked = () -> {
+                spec.spawn().dispose();
+                return make.get();
+            };
+        }
+        Supplier<UmhClient<?, ?>> made = checked;
+        return new ManagedClient(name, () -> context.decorator().apply(name, made.get()),
+                kind == UmhProperties.Client.SINGLE);
+    }
+
+    /**
+     * A supervised client whose first helper could not even be spawned would try again on its backoff until its
+     * budget is spent, its requests waiting: such a client is given up at once and the spawn's failure thrown.
+     */
+    private static UmhClient<?, ?> firstStarted(UmhClient<?, ?> client) {
+        AtomicReference<UmhEvent> first = new AtomicReference<>();
+        client.events().take(1).subscribe(first::set, e -> { });
+        if (first.get() instanceof UmhEvent.Restarting r && r.cause() instanceof SpawnException spawn) {
+            client.dispose();
+            throw spawn;
+        }
+        return client;
+    }
+
+    private static Blob load(String prefix, String name, UmhProperties.Helper p) {
+        Resource resource = p.getBlob();
+        if (resource == null) {
+            throw new InvalidConfigurationPropertyValueException(prefix + ".blob", null,
+                    "a helper needs its executable: a resource location such as classpath:bin/" + name);
+        }
+        if (!resource.exists()) {
+            throw new InvalidConfigurationPropertyValueException(prefix + ".blob", describe(resource),
+                    "the resource does not exist");
+        }
+        Blob.Loader loader = Blob.loader().name(name);
+        String sha256 = p.getSha256();
+        if (sha256 != null && !sha256.isEmpty()) {
+            try {
+                loader = loader.sha256(sha256);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidConfigurationPropertyValueException(prefix + ".sha256", sha256, e.getMessage());
+            }
+        }
+        try (InputStream in = resource.getInputStream()) {
+            return loader.load(in);
+        } catch (BlobException e) {
+            boolean pin = sha256 != null && String.valueOf(e.getMessage()).contains("SHA-256");
+            String property = pin ? ".sha256" : ".blob";
+            throw new InvalidConfigurationPropertyValueException(prefix + property,
+                    property.equals(".sha256") ? sha256 : describe(resource), e.getMessage());
+        } catch (IOException e) {
+            throw new InvalidConfigurationPropertyValueException(prefix + ".blob", describe(resource),
+                    "the resource could not be read: " + e);
+        }
+    }
+
+    private static UmhSpec<?, ?> spec(String prefix, Blob blob, UmhProperties.Helper p, Context context) {
+        UmhSpec<?, ?> spec = UmhFlux.spec(blob).args(p.getArgs()).environment(environment(p.getEnvironment()))
+                .stopGrace(p.getStopGrace()).metrics(context.metrics());
+        if (p.getMaxInFlight() < 1) {
+            throw new InvalidConfigurationPropertyValueException(prefix + ".max-in-flight", p.getMaxInFlight(),
+                    "at least one request must be in flight");
+        }
+        spec = spec.maxInFlight(p.getMaxInFlight());
+        if (p.getRequestTimeout() != null) {
+            spec = spec.requestTimeout(p.getRequestTimeout());
+        }
+        if (p.getEventLoops() == UmhProperties.EventLoops.SERVER && context.serverLoops() != null) {
+            spec = spec.eventLoopGroup(context.serverLoops());
+        }
+        long max = p.getMaxMessageSize().toBytes();
+        if (max < 1 || max > Integer.MAX_VALUE) {
+            throw new InvalidConfigurationPropertyValueException(prefix + ".max-message-size", p.getMaxMessageSize(),
+                    "it must be between 1 byte and 2 GiB");
+        }
+        Framing framing = framing(p, (int) max);
+        return switch (p.getCodec()) {
+            case LINES -> spec.codec(framing, Codecs.utf8(), Codecs.utf8());
+            case BYTES -> spec.codec(framing, Codecs.bytes(), Codecs.bytes());
+            case JSON -> OptionalCodecs.json(prefix, spec, framing, p.getJson(), context.jsonMapper());
+            case KRYO -> OptionalCodecs.kryo(prefix, spec, framing, p.getKryo(), context.beans());
+        };
+    }
+
+    private static Framing framing(UmhProperties.Helper p, int max) {
+        UmhProperties.Framing f = p.getFraming();
+        if (f == UmhProperties.Framing.DEFAULT) {
+            f = p.getCodec() == UmhProperties.Codec.LINES || p.getCodec() == UmhProperties.Codec.JSON
+                    ? UmhProperties.Framing.LINES : UmhProperties.Framing.LENGTH_PREFIXED;
+        }
+        return switch (f) {
+            case LINES -> Framing.lines(max);
+            case LENGTH_PREFIXED, DEFAULT -> Framing.lengthPrefixed(max);
+            case VARINT_PREFIXED -> Framing.varintPrefixed(max);
+        };
+    }
+
+    private static Environment environment(UmhProperties.Environment e) {
+        List<String> allow = e.getAllow();
+        Environment env = allow == null ? Environment.inherit() : Environment.allow(allow.toArray(String[]::new));
+        for (Map.Entry<String, String> v : e.getVariables().entrySet()) {
+            env = env.with(v.getKey(), v.getValue());
+        }
+        return env;
+    }
+
+    private static String describe(@Nullable Resource resource) {
+        return resource == null ? "(none)" : resource.getDescription();
+    }
+
+    /**
+     * @param name a helper's name, as under {@code umh.helpers}
+     * @return its client
+     * @throws NoSuchElementException when no helper has that name
+     */
+    @SuppressWarnings("unchecked")
+    public <I, O> UmhClient<I, O> client(String name) {
+        return (UmhClient<I, O>) helper(name).client();
+    }
+
+    /**
+     * @param name a helper's name
+     * @return the blob its helpers run
+     * @throws NoSuchElementException when no helper has that name
+     */
+    public Blob blob(String name) {
+        return helper(name).blob();
+    }
+
+    /** @return the helpers' names, in the order of the properties */
+    public Set<String> names() {
+        return Collections.unmodifiableSet(helpers.keySet());
+    }
+
+    /**
+     * @param name a helper's name
+     * @return its state now: up while a helper runs or one can be started; down after its helper crashed and
+     *     none runs, a spawn failed, or a supervised client gave up
+     */
+    public HelperState state(String name) {
+        return helper(name).client().state();
+    }
+
+    private Helper helper(String name) {
+        Helper h = helpers.get(name);
+        if (h == null) {
+            throw new NoSuchElementException("no helper '" + name + "' under umh.helpers; there are " + names());
+        }
+        return h;
+    }
+
+    @Override
+    public void start() {
+        running = true;
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        closeAll(Duration.ofSeconds(30));
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    @Override
+    public int getPhase() {
+        return PHASE;
+    }
+
+    /** Closes every client (in parallel), waits for their helpers, then frees the blobs. */
+    private void closeAll(Duration timeout) {
+        List<Helper> all = new ArrayList<>(helpers.values());
+        try {
+            Flux.fromIterable(all).flatMap(h -> h.client().close()
+                    .onErrorResume(e -> {
+                        LOG.warn("helper '{}' ended with an error while it was stopped: {}", h.name(), e.toString());
+                        return reactor.core.publisher.Mono.empty();
+                    }))
+                    .then().block(timeout);
+        } catch (RuntimeException e) {
+            LOG.warn("helpers still running after {}: stopping them now ({})", timeout, e.toString());
+            all.forEach(h -> h.client().dispose());
+        } finally {
+            for (Helper h : all) {
+                h.client().forget();
+                h.blob().close();
+            }
+        }
+    }
+
+    /** For a context that never started (no lifecycle): the same as {@link #stop()}. */
+    void destroy() {
+        if (!helpers.isEmpty()) {
+            closeAll(Duration.ofSeconds(30));
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "UmhHelpers" + names();
+    }
+}
