@@ -69,7 +69,7 @@ public final class UmhHelpers implements SmartLifecycle {
             @Nullable Throwable failure) {
     }
 
-    private record Helper(String name, Blob blob, ManagedClient<?, ?> client) {
+    private record Helper(String name, Blob blob, UmhSpec<?, ?> spec, ManagedClient<?, ?> client) {
     }
 
     UmhHelpers(UmhProperties properties, Context context) {
@@ -97,7 +97,7 @@ public final class UmhHelpers implements SmartLifecycle {
                                     + " client): " + e.getMessage());
                 }
             }
-            return new Helper(name, blob, client);
+            return new Helper(name, blob, spec, client);
         } catch (RuntimeException e) {
             blob.close();
             throw e;
@@ -251,6 +251,20 @@ public final class UmhHelpers implements SmartLifecycle {
     @SuppressWarnings("unchecked")
     public <I, O> UmhClient<I, O> client(String name) {
         return (UmhClient<I, O>) helper(name).client();
+    }
+
+    /**
+     * The helper's spec as its properties make it (blob, arguments, environment, codec, event loops, meters), for
+     * a helper per subscription: {@code helpers.<byte[], byte[]>spec("checksum").exchange(frames)} streams
+     * {@code frames} through a helper of its own. Such helpers are the subscription's: cancelling it stops them.
+     *
+     * @param name a helper's name
+     * @return its spec
+     * @throws NoSuchElementException when no helper has that name
+     */
+    @SuppressWarnings("unchecked")
+    public <I, O> UmhSpec<I, O> spec(String name) {
+        return (UmhSpec<I, O>) helper(name).spec();
     }
 
     /**
