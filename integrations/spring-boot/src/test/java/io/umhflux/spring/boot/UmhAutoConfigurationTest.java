@@ -267,6 +267,52 @@ class UmhAutoConfigurationTest {
                 });
     }
 
+    @Test
+    void theRestartBudgetAndThePoolsIdleTimeoutAndRetriesAreTheHelpersSettings() {
+        runner.withPropertyValues(
+                "umh.helpers.fragile.blob=file:/bin/cat",
+                "umh.helpers.fragile.restart.first-backoff=10ms", "umh.helpers.fragile.restart.max-backoff=10ms",
+                "umh.helpers.fragile.restart.max-restarts=1", "umh.helpers.fragile.restart.window=1m",
+                "umh.helpers.idle.blob=file:/bin/cat", "umh.helpers.idle.client=pool",
+                "umh.helpers.idle.pool.size=1", "umh.helpers.idle.pool.idle-timeout=200ms",
+                "umh.helpers.retried.blob=classpath:helpers/silent.sh", "umh.helpers.retried.client=pool",
+                "umh.helpers.retried.pool.size=1", "umh.helpers.retried.pool.idempotent-retries=2")
+                .run(context -> {
+                    UmhHelpers helpers = context.getBean(UmhHelpers.class);
+                    CompositeHealthContributor umh = context.getBean(CompositeHealthContributor.class);
+                    // one restart allowed: the second kill gives up
+                    for (int kill = 0; kill < 2; kill++) {
+                        await().atMost(TIMEOUT).until(() -> helpers.state("fragile").pids().size() == 1);
+                        long pid = helpers.state("fragile").pids().iterator().next();
+                        ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+                        await().atMost(TIMEOUT).until(() -> !helpers.state("fragile").pids().contains(pid));
+                    }
+                    await().atMost(TIMEOUT).until(() -> helpers.state("fragile").state().equals("failed"));
+                    Health gaveUp = indicator(umh, "fragile").health();
+                    assertThat(gaveUp.getStatus()).isEqualTo(Status.DOWN);
+                    assertThat(gaveUp.getDetails().get("error").toString()).contains("RestartsExhaustedException");
+
+                    UmhClient<String, String> idle = helpers.client("idle");
+                    assertThat(idle.exchange("x").block(TIMEOUT)).isEqualTo("x");
+                    long idlePid = helpers.state("idle").pids().iterator().next();
+                    await().atMost(TIMEOUT).until(() -> ProcessHandle.of(idlePid).isEmpty());
+
+                    // a request whose helper is killed goes again to the next one (which is killed too)
+                    UmhClient<String, String> retried = helpers.client("retried");
+                    reactor.core.Disposable call = retried.exchange("never answered").subscribe(a -> { }, e -> { });
+                    java.util.Set<Long> killed = new java.util.HashSet<>();
+                    await().atMost(TIMEOUT).until(() -> {
+                        for (long pid : helpers.state("retried").pids()) {
+                            if (killed.add(pid)) {
+                                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+                            }
+                        }
+                        return killed.size() == 3;
+                    });
+                    call.dispose();
+                });
+    }
+
     private static HealthIndicator indicator(CompositeHealthContributor composite, String name) {
         return (HealthIndicator) composite.getContributor(name);
     }
