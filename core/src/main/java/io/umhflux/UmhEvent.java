@@ -33,8 +33,20 @@ public sealed interface UmhEvent {
      * @param helper the blob name
      * @param pid its former process id
      * @param status how it ended, with its last stderr lines
+     * @param stopped whether it was asked to stop first (a close, a pool's eviction of an idle helper, a
+     *     dispose): then a non-zero status is the stop's doing (a SIGTERM after the stop grace, say), not a crash
      */
-    record Exited(String helper, long pid, ExitStatus status) implements UmhEvent {
+    record Exited(String helper, long pid, ExitStatus status, boolean stopped) implements UmhEvent {
+        /**
+         * A helper that ended by itself.
+         *
+         * @param helper the blob name
+         * @param pid its former process id
+         * @param status how it ended
+         */
+        public Exited(String helper, long pid, ExitStatus status) {
+            this(helper, pid, status, false);
+        }
     }
 
     /**

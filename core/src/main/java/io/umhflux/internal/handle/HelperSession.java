@@ -63,6 +63,8 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
 
     // event loop only
     private @Nullable ExitStatus rawStatus;
+    /** Whether a stop was asked for before the helper was reaped (what came after is no cause of its end). */
+    private volatile boolean stoppedBeforeExit;
     /** When the helper was reaped ({@link System#nanoTime()}): the drain timeout counts from there. */
     private long reapedAt;
     private final List<Runnable> onStatus = new ArrayList<>(1);
@@ -178,6 +180,14 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
         return config.stopGrace();
     }
 
+    /**
+     * @return whether a stop (or a dispose) was asked for before the helper ended (was reaped): its exit is then
+     *     the stop's doing; a stop asked for once it had ended (a pool letting a crashed helper go) does not count
+     */
+    public boolean stoppedBeforeExit() {
+        return stoppedBeforeExit;
+    }
+
     /** The loops this helper's pipes and exit run on (one, or a writer's and a reader's). */
     java.util.Set<IoEventLoop> loops() {
         return loop == readLoop ? java.util.Set.of(loop) : java.util.Set.of(loop, readLoop);
@@ -226,6 +236,7 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
 
     private void reaped(@Nullable ExitStatus s, @Nullable Throwable e) {
         reapedAt = System.nanoTime();
+        stoppedBeforeExit = stopRequested.get();
         if (s == null) {
             // the reap itself failed (someone else reaped our child): still a terminal state
             rawStatus = ExitStatus.exited(255);

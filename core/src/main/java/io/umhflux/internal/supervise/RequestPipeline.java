@@ -300,7 +300,7 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
                 : new HelperFailedException(umh.name(), umh.pid(),
                         "it exited while requests were open or before it was closed", status, null);
         fail(end); // first: from now on nothing is accepted, so whoever hears of the exit finds it refused
-        events.emit(new UmhEvent.Exited(umh.name(), umh.pid(), status));
+        events.emit(new UmhEvent.Exited(umh.name(), umh.pid(), status, umh.stoppedBeforeExit()));
         if (ownsEvents) {
             events.complete();
         }

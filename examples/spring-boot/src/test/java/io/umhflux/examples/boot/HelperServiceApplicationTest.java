@@ -80,6 +80,16 @@ class HelperServiceApplicationTest {
     }
 
     @Test
+    @Order(2)
+    void theHelpersRunOnTheWebServersEventLoops() {
+        UmhHelpers helpers = context.getBean(UmhHelpers.class);
+        String thread = helpers.<HelperServiceApplication.Answer, HelperServiceApplication.Query>client("upper")
+                .exchange(new HelperServiceApplication.Query(1, "a")).map(a -> Thread.currentThread().getName())
+                .block(TIMEOUT);
+        assertThat(thread).startsWith("reactor-http-epoll");
+    }
+
+    @Test
     @Order(3)
     void aHelperThatStopsReadingStopsTheUploadWithBoundedBuffersAndGoesOnWhenItReadsAgain() throws Exception {
         try (Upload upload = new Upload(port)) {

@@ -78,8 +78,9 @@ final class ManagedClient<I, O> implements UmhClient<I, O> {
         } else if (event instanceof UmhEvent.Exited exited) {
             live.remove(exited.pid());
             lastExit = exited.status();
-            lastExitFailed = !closed && !exited.status().isSuccess();
-            if (endsWithHelper && !closed) {
+            // a helper asked to stop (an idle one a pool let go, a close) did not crash, whatever its status
+            lastExitFailed = !closed && !exited.stopped() && !exited.status().isSuccess();
+            if (endsWithHelper && !closed && !exited.stopped()) {
                 terminal = true;
                 failure = new IllegalStateException("its one helper ended (" + exited.status().summary()
                         + "): a single client does not start another");
@@ -141,6 +142,19 @@ final class ManagedClient<I, O> implements UmhClient<I, O> {
     public boolean isDisposed() {
         UmhClient<I, O> c = client;
         return closed && (c == null || c.isDisposed());
+    }
+
+    /** After a close: the next request (or {@link #client()}) makes a new client, as at the first start. */
+    void reopen() {
+        forget();
+        synchronized (lock) {
+            client = null;
+            closed = false;
+            live.clear();
+            failure = null;
+            terminal = false;
+            lastExitFailed = false;
+        }
     }
 
     /** Stops following the events, once the client was closed. */

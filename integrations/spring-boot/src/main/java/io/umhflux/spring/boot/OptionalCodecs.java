@@ -2,17 +2,15 @@ package io.umhflux.spring.boot;
 
 import io.umhflux.UmhSpec;
 import io.umhflux.codec.Framing;
-import io.umhflux.codec.json.JsonCodec;
-import io.umhflux.codec.kryo.KryoCodec;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.ObjectMapper;
-import tools.jackson.databind.json.JsonMapper;
 
-/** The codecs of the optional libraries, in a class of their own: loaded only when a helper uses one. */
+/**
+ * The codecs of the optional libraries: this class names none of their types (so it loads without them) and
+ * checks they are there; {@link JsonCodecs} and {@link KryoCodecs} use them, loaded only when a helper does.
+ */
 final class OptionalCodecs {
     private OptionalCodecs() {
     }
@@ -32,18 +30,9 @@ final class OptionalCodecs {
             throw new InvalidConfigurationPropertyValueException(prefix + ".codec", "json",
                     "the JSON codec needs umh-flux-codec and tools.jackson.core:jackson-databind on the class path");
         }
-        return jsonCodec(spec, framing, json, mapper);
+        return JsonCodecs.codec(spec, framing, json, mapper);
     }
 
-    private static UmhSpec<?, ?> jsonCodec(UmhSpec<?, ?> spec, Framing framing, UmhProperties.Json json,
-            @Nullable Object mapper) {
-        ObjectMapper m = mapper instanceof ObjectMapper om ? om : JsonMapper.builder().build();
-        Class<?> in = json.getResponseType() != null ? json.getResponseType() : JsonNode.class;
-        Class<?> out = json.getRequestType() != null ? json.getRequestType() : JsonNode.class;
-        return spec.codec(framing, JsonCodec.of(m, in), JsonCodec.of(m, out));
-    }
-
-    @SuppressWarnings("unchecked")
     static UmhSpec<?, ?> kryo(String prefix, UmhSpec<?, ?> spec, Framing framing, UmhProperties.Kryo kryo,
             Function<String, @Nullable Object> beans) {
         if (!present("io.umhflux.codec.kryo.KryoCodec") || !present("com.esotericsoftware.kryo.Kryo")) {
@@ -60,8 +49,6 @@ final class OptionalCodecs {
             throw new InvalidConfigurationPropertyValueException(prefix + ".kryo.registrations", name,
                     bean == null ? "there is no bean of that name" : "the bean is not a Consumer<Kryo>: " + bean);
         }
-        Consumer<com.esotericsoftware.kryo.Kryo> registrations = (Consumer<com.esotericsoftware.kryo.Kryo>) bean;
-        KryoCodec<Object> codec = KryoCodec.of(Object.class, registrations);
-        return spec.codec(framing, codec, codec);
+        return KryoCodecs.codec(spec, framing, (Consumer<?>) bean);
     }
 }

@@ -16,6 +16,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.health.autoconfigure.contributor.ConditionalOnEnabledHealthIndicator;
 import org.springframework.boot.health.contributor.CompositeHealthContributor;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.annotation.Bean;
@@ -28,7 +29,8 @@ import org.springframework.http.client.ReactorResourceFactory;
  * health contributor {@code umh} with an indicator per helper.
  */
 @AutoConfiguration(afterName = {
-        "org.springframework.boot.reactor.netty.autoconfigure.ReactorNettyAutoConfiguration",
+        // the ReactorResourceFactory of the web server, whose event loops the helpers share
+        "org.springframework.boot.reactor.netty.autoconfigure.NettyReactiveWebServerAutoConfiguration",
         "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration",
         "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
         "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
@@ -123,6 +125,7 @@ public class UmhAutoConfiguration {
 
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(HealthIndicator.class)
+    @ConditionalOnEnabledHealthIndicator("umh")
     static class HealthConfiguration {
         /** {@code umh} in the health endpoint, with a component per helper. */
         @Bean

@@ -36,6 +36,7 @@ import org.springframework.boot.context.properties.source.InvalidConfigurationPr
 import org.springframework.context.SmartLifecycle;
 import org.springframework.core.io.Resource;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 /**
  * The helpers of {@code umh.helpers.*}: their blobs, loaded once into sealed memfds, and their clients, also
@@ -57,6 +58,8 @@ public final class UmhHelpers implements SmartLifecycle {
 
     private final Map<String, Helper> helpers = new LinkedHashMap<>();
     private volatile boolean running;
+    /** Stopped since the last start: a start makes the clients again. */
+    private boolean stopped;
 
     /** What the helpers are built with besides their properties. */
     record Context(UmhMetrics metrics, @Nullable IoEventLoopGroup serverLoops,
@@ -69,14 +72,16 @@ public final class UmhHelpers implements SmartLifecycle {
             @Nullable Throwable failure) {
     }
 
-    private record Helper(String name, Blob blob, UmhSpec<?, ?> spec, ManagedClient<?, ?> client) {
+    private record Helper(String name, Blob blob, UmhSpec<?, ?> spec, ManagedClient<?, ?> client, boolean eager,
+            Duration stopGrace) {
     }
 
     UmhHelpers(UmhProperties properties, Context context) {
         try {
             properties.getHelpers().forEach((name, p) -> helpers.put(name, build(name, p, context)));
         } catch (RuntimeException e) {
-            closeAll(Duration.ofSeconds(5));
+            closeClients();
+            closeBlobs();
             throw e;
         }
     }
@@ -97,7 +102,8 @@ public final class UmhHelpers implements SmartLifecycle {
                                     + " client): " + e.getMessage());
                 }
             }
-            return new Helper(name, blob, spec, client);
+            return new Helper(name, blob, spec, client, p.getStartup() == UmhProperties.Startup.EAGER,
+                    p.getStopGrace());
         } catch (RuntimeException e) {
             blob.close();
             throw e;
@@ -298,15 +304,31 @@ public final class UmhHelpers implements SmartLifecycle {
         return h;
     }
 
+    /** Starts the eager helpers again after a {@link #stop()} (the first ones started with the bean). */
     @Override
-    public void start() {
+    public synchronized void start() {
+        if (stopped) {
+            stopped = false;
+            for (Helper h : helpers.values()) {
+                h.client().reopen();
+                if (h.eager()) {
+                    h.client().client();
+                }
+            }
+        }
         running = true;
     }
 
+    /**
+     * Closes every client, in parallel: each lets its requests in flight end, closes its helpers' stdin and
+     * stops them after their stop grace; returns once every helper was reaped. A later {@link #start()} starts
+     * the helpers again.
+     */
     @Override
-    public void stop() {
+    public synchronized void stop() {
         running = false;
-        closeAll(Duration.ofSeconds(30));
+        stopped = true;
+        closeClients();
     }
 
     @Override
@@ -319,32 +341,37 @@ public final class UmhHelpers implements SmartLifecycle {
         return PHASE;
     }
 
-    /** Closes every client (in parallel), waits for their helpers, then frees the blobs. */
-    private void closeAll(Duration timeout) {
+    private void closeClients() {
         List<Helper> all = new ArrayList<>(helpers.values());
+        // the longest stop grace, and time for the requests in flight to be answered
+        Duration timeout = all.stream().map(Helper::stopGrace).max(Duration::compareTo).orElse(Duration.ZERO)
+                .plusSeconds(30);
         try {
             Flux.fromIterable(all).flatMap(h -> h.client().close()
                     .onErrorResume(e -> {
                         LOG.warn("helper '{}' ended with an error while it was stopped: {}", h.name(), e.toString());
-                        return reactor.core.publisher.Mono.empty();
+                        return Mono.empty();
                     }))
                     .then().block(timeout);
         } catch (RuntimeException e) {
             LOG.warn("helpers still running after {}: stopping them now ({})", timeout, e.toString());
             all.forEach(h -> h.client().dispose());
         } finally {
-            for (Helper h : all) {
-                h.client().forget();
-                h.blob().close();
-            }
+            all.forEach(h -> h.client().forget());
         }
     }
 
-    /** For a context that never started (no lifecycle): the same as {@link #stop()}. */
-    void destroy() {
-        if (!helpers.isEmpty()) {
-            closeAll(Duration.ofSeconds(30));
+    private void closeBlobs() {
+        helpers.values().forEach(h -> h.blob().close());
+    }
+
+    /** With the context: closes the clients (if no lifecycle stop did) and frees the blobs. */
+    synchronized void destroy() {
+        if (!stopped) {
+            closeClients();
+            stopped = true;
         }
+        closeBlobs();
     }
 
     @Override

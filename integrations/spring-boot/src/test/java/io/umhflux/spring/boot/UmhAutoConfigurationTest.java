@@ -313,6 +313,45 @@ class UmhAutoConfigurationTest {
                 });
     }
 
+    @Test
+    void aStoppedContextStartsItsHelpersAgain() {
+        List<Long> before = Children.of();
+        runner.withPropertyValues("umh.helpers.echo.blob=file:/bin/cat")
+                .run(context -> {
+                    UmhClient<String, String> echo = context.getBean(UmhHelpers.class).client("echo");
+                    assertThat(echo.exchange("a").block(TIMEOUT)).isEqualTo("a");
+                    context.stop();
+                    await().atMost(TIMEOUT).until(() -> Children.of().size() == before.size());
+                    context.start();
+                    assertThat(Children.of()).as("the eager helper started again").hasSize(before.size() + 1);
+                    assertThat(echo.exchange("b").block(TIMEOUT)).isEqualTo("b");
+                });
+    }
+
+    @Test
+    void aHelperThePoolLetGoWhenIdleIsNoCrashEvenWithANonZeroStatus() {
+        runner.withPropertyValues("umh.helpers.idle.blob=classpath:helpers/exit1.sh", "umh.helpers.idle.client=pool",
+                "umh.helpers.idle.pool.size=1", "umh.helpers.idle.pool.idle-timeout=200ms")
+                .run(context -> {
+                    UmhHelpers helpers = context.getBean(UmhHelpers.class);
+                    assertThat(helpers.<String, String>client("idle").exchange("x").block(TIMEOUT)).isEqualTo("x");
+                    long pid = helpers.state("idle").pids().iterator().next();
+                    await().atMost(TIMEOUT).until(() -> ProcessHandle.of(pid).isEmpty()
+                            && helpers.state("idle").lastExit() != null);
+                    assertThat(helpers.state("idle").lastExit().code()).isEqualTo(1);
+                    Health health = indicator(context.getBean(CompositeHealthContributor.class), "idle").health();
+                    assertThat(health.getStatus()).isEqualTo(Status.UP);
+                    assertThat(health.getDetails()).containsEntry("state", "idle");
+                });
+    }
+
+    @Test
+    void theHealthContributorCanBeSwitchedOff() {
+        runner.withPropertyValues("umh.helpers.echo.blob=file:/bin/cat", "management.health.umh.enabled=false")
+                .run(context -> assertThat(context).hasNotFailed()
+                        .doesNotHaveBean(CompositeHealthContributor.class));
+    }
+
     private static HealthIndicator indicator(CompositeHealthContributor composite, String name) {
         return (HealthIndicator) composite.getContributor(name);
     }
