@@ -3,10 +3,12 @@
 # the charts in benchmarks/results/charts/*.png and the results section of BENCHMARKS.md.
 #
 #   benchmarks/run.sh            full run; the scale test goes on past 1,000 helpers until spawning is refused
-#   benchmarks/run.sh --quick    fewer, shorter iterations (about 2 minutes on 2 cores, more when busy)
+#   benchmarks/run.sh --quick    fewer, shorter iterations (about 15 minutes on 2 cores, more when busy)
 #
-# Builds what it needs: the JMH jar (Maven) and the C baselines (gcc). Ratios are computed from ONE run, on
-# one machine, because absolute numbers are noise on a shared 2-core box.
+# Builds what it needs: the JMH jar (Maven) and the C baselines (gcc). Ratios are computed within ONE invocation,
+# on one machine, because absolute numbers are noise on a shared 2-core box. The noisy rows (throughput through
+# cat) run in several JMH forks (3 quick, 5 full) and the C loops in as many rounds: the summary shows each row's
+# median and range over them, and decides met on the median.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -27,6 +29,9 @@ mkdir -p "$build" "$raw" "$charts"
 # What the numbers were measured on, for the summary and the charts
 {
   echo "date: $(date -u +%Y-%m-%d)"
+  # the code the results describe: a commit that lands them names this one
+  echo "commit: $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$top" diff --quiet HEAD \
+    2>/dev/null || echo ' with uncommitted changes')"
   echo "mode: $([ "$quick" = 1 ] && echo quick || echo full)"
   echo "cores: $(nproc)"
   echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
@@ -48,10 +53,13 @@ jar="$here/target/benchmarks.jar"
 
 if [ "$quick" = 1 ]; then
   jmh_opts=(-f 1 -wi 2 -w 1 -i 3 -r 1)
+  # the noisy rows (throughput through cat) are repeated: each fork is one run, the summary takes the median
+  noisy_opts=(-f 3 -wi 2 -w 1 -i 3 -r 1)
   c_iterations=300; c_rounds=3; pingpong_iterations=5000
   helper_counts=(10 100 500 1000)
 else
   jmh_opts=(-f 2 -wi 3 -w 2 -i 5 -r 2)
+  noisy_opts=(-f 5 -wi 3 -w 2 -i 5 -r 2)
   c_iterations=1000; c_rounds=5; pingpong_iterations=20000
   # doubling past 1,000 until the system refuses a helper (descriptors, processes or memory); on a 20,000-fd
   # limit that happens near 5,000 (4 descriptors per helper), well before kernel.pid_max
@@ -67,27 +75,29 @@ cat "$raw/spawn_c.txt"
 echo "== raw bytes echoed through cat (64 MiB per op)"
 # ProcessCpuProfiler adds the JVM's CPU time per op (":cpu" rows): steadier than time on a busy machine
 cpu_prof=(-prof io.umhflux.benchmarks.ProcessCpuProfiler)
-java -jar "$jar" 'benchmarks\.EchoBenchmark\.' "${jmh_opts[@]}" "${cpu_prof[@]}" -p chunk=4096,65536,1048576 \
+java -jar "$jar" 'benchmarks\.EchoBenchmark\.' "${noisy_opts[@]}" "${cpu_prof[@]}" -p chunk=4096,65536,1048576 \
   -p pipeSize=-1 -p writeSize=0 -rf json -rff "$raw/echo.json" | tail -n 14
 # the same on the kernel's 64 KiB pipes (pipeSize(0)), which ProcessBuilder and the C loop have
 java -jar "$jar" 'benchmarks\.EchoBenchmark\.umhFlux' "${jmh_opts[@]}" "${cpu_prof[@]}" -p chunk=4096,65536 \
   -p pipeSize=0 -p writeSize=0 -rf json -rff "$raw/echo_kernelpipes.json" | tail -n 6
-java -jar "$jar" 'benchmarks\.EchoBenchmark\.umhFlux' "${jmh_opts[@]}" -p chunk=65536 -p pipeSize=1048576 \
-  -p writeSize=0 -rf json -rff "$raw/echo_bigpipe.json" | tail -n 3
 java -jar "$jar" 'benchmarks\.EchoBenchmark\.umhFlux' "${jmh_opts[@]}" "${cpu_prof[@]}" -p chunk=65536 -p pipeSize=0 \
   -p writeSize=4096 -rf json -rff "$raw/echo_pagewrites.json" | tail -n 3
 : > "$raw/echo_c.txt"
+: > "$raw/echo_c_bigpipe.txt"
 for chunk in 4096 65536 1048576; do
   "$build/echo_baseline" /bin/cat "$chunk" $((64 << 20)) "$c_rounds" | sed "s/^/chunk=$chunk /" >> "$raw/echo_c.txt"
+  # the limit: the same loop on 1 MiB pipes, the size umh-flux's streams get by default
+  "$build/echo_baseline" /bin/cat "$chunk" $((64 << 20)) "$c_rounds" $((1 << 20)) | sed "s/^/chunk=$chunk /" \
+    >> "$raw/echo_c_bigpipe.txt"
 done
-cat "$raw/echo_c.txt"
+cat "$raw/echo_c.txt" "$raw/echo_c_bigpipe.txt"
 
 echo "== Kryo messages echoed through cat (length-prefixed frames)"
-java -jar "$jar" 'benchmarks\.TypedEchoBenchmark\.' "${jmh_opts[@]}" "${cpu_prof[@]}" -rf json -rff "$raw/typed.json" \
+java -jar "$jar" 'benchmarks\.TypedEchoBenchmark\.' "${noisy_opts[@]}" "${cpu_prof[@]}" -rf json -rff "$raw/typed.json" \
   | tail -n 14
 
 echo "== JSON lines and varint-delimited protobuf echoed through cat (the codec module's JsonCodec, ProtobufCodec)"
-java -jar "$jar" 'benchmarks\.ForeignCodecsBenchmark\.(umhFlux|processBuilder)$' "${jmh_opts[@]}" "${cpu_prof[@]}" \
+java -jar "$jar" 'benchmarks\.ForeignCodecsBenchmark\.(umhFlux|processBuilder)$' "${noisy_opts[@]}" "${cpu_prof[@]}" \
   -rf json -rff "$raw/foreign.json" | tail -n 9
 # protobuf's expert loop (one coded stream per direction), an informational row
 java -jar "$jar" 'benchmarks\.ForeignCodecsBenchmark\.processBuilderCoded$' -p format=protobuf "${jmh_opts[@]}" \

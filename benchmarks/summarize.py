@@ -33,6 +33,27 @@ def jmh_params(path):
             for r in rows}
 
 
+def jmh_runs(path, metric=None):
+    """(benchmark method, params) -> the mean score of each fork (JMH's runs), of the primary metric or of the
+    secondary metric named (the ProcessCpuProfiler's "cpu")."""
+    with open(path) as f:
+        rows = json.load(f)
+    out = {}
+    for r in rows:
+        m = r["primaryMetric"] if metric is None else r.get("secondaryMetrics", {}).get(metric)
+        if m is None or not m.get("rawData"):
+            continue
+        key = (r["benchmark"].rsplit(".", 1)[1], tuple(sorted(r.get("params", {}).items())))
+        out[key] = [statistics.mean(fork) for fork in m["rawData"] if fork]
+    return out
+
+
+def c_runs(path, key, prefix=""):
+    """The value of each round of a C baseline (the last field of each line with key, after prefix)."""
+    with open(path) as f:
+        return [float(line.split()[-1]) for line in f if line.startswith(prefix) and key in line]
+
+
 def jmh_cpu(path):
     """(benchmark method, params) -> CPU ms/op of the benchmark JVM (ProcessCpuProfiler), where it was recorded."""
     with open(path) as f:
@@ -42,12 +63,13 @@ def jmh_cpu(path):
 
 
 def cpu_row(name, cpu, key):
-    """An informational row: the JVM's CPU per operation, umh-flux's against ProcessBuilder's (lower is better)."""
+    """An informational row: the JVM's CPU per operation, umh-flux's against ProcessBuilder's (lower is better);
+    cpu maps (method, params) to a value or to the values of each run."""
     if ("umhFlux", key) not in cpu or ("processBuilder", key) not in cpu:
         return None
     ours, pb = cpu[("umhFlux", key)], cpu[("processBuilder", key)]
-    return record(name + ": JVM CPU per op, umh-flux / ProcessBuilder", ours, pb, "ms CPU/op", ours / pb,
-                  target="(none; lower is less work)")
+    return record(name + ": JVM CPU per op, umh-flux / ProcessBuilder", ours, pb, "ms CPU/op",
+                  lambda o, p: o / p, target="(none; lower is less work)")
 
 
 def nanos(score, unit):
@@ -67,16 +89,41 @@ def c_baseline(path, key, prefix=""):
 
 
 def record(name, ours, peer, unit, ratio, goal=None, at_most=False, digits=2, target=None):
-    """One summary row; met when the ratio is at least (or, with at_most, at most) the goal; without a goal, an
+    """One summary row. ours and peer are one value, or the values of repeated runs (JMH forks, C rounds); ratio
+    is a number, or a function of one run's (ours, peer) applied to the runs paired in order. The row shows the
+    medians and, over several runs, the ratios' range; met is decided on the median ratio (at least the goal, or
+    with at_most at most), and met_every_run says whether each run's ratio met it too. Without a goal, an
     informational row whose met is None."""
+    ours_runs = ours if isinstance(ours, list) else [ours]
+    peer_runs = peer if isinstance(peer, list) else [peer]
+    if callable(ratio):
+        n = max(len(ours_runs), len(peer_runs))
+        ratios = [ratio(ours_runs[i % len(ours_runs)], peer_runs[i % len(peer_runs)]) for i in range(n)]
+    else:
+        ratios = [ratio]
+    median = statistics.median(ratios)
+    meets = lambda x: x <= goal if at_most else x >= goal
     if goal is None:
         met, text = None, target or "(none)"
     else:
-        met = ratio <= goal if at_most else ratio >= goal
+        met = meets(median)
         text = target or ("%s %.1f" % ("<=" if at_most else ">=", goal))
     r = lambda v: round(v, digits) if digits is not None else round(v)
-    return {"name": name, "ours": r(ours), "peer": r(peer), "unit": unit, "ratio": round(ratio, 2),
-            "target": text, "met": met}
+    row = {"name": name, "ours": r(statistics.median(ours_runs)), "peer": r(statistics.median(peer_runs)),
+           "unit": unit, "ratio": round(median, 2), "target": text, "met": met}
+    if len(ratios) > 1:
+        row["runs"] = len(ratios)
+        row["ratio_min"] = round(min(ratios), 2)
+        row["ratio_max"] = round(max(ratios), 2)
+        if goal is not None:
+            row["met_every_run"] = all(meets(x) for x in ratios)
+            row["runs_met"] = sum(1 for x in ratios if meets(x))
+    return row
+
+
+def per_run(f, values):
+    """f applied to each run's value."""
+    return [f(v) for v in values]
 
 
 def scale_notes(raw):
@@ -142,91 +189,102 @@ def main(raw, out):
     notes = []
     spawn_json = os.path.join(raw, "spawn.json")
     if os.path.exists(spawn_json):
-        spawn = jmh(spawn_json)
-        ours_us = spawn["umhFlux"][0]
-        pb_us = spawn["processBuilder"][0]
-        c_us = c_baseline(os.path.join(raw, "spawn_c.txt"), "ns_per_op") / 1000.0
+        unit = jmh(spawn_json)["umhFlux"][1]
+        spawn = jmh_runs(spawn_json)
+        us = lambda method: per_run(lambda v: nanos(v, unit) / 1000.0, spawn[(method, ())])
+        ours_us, pb_us = us("umhFlux"), us("processBuilder")
+        c_us = per_run(lambda v: v / 1000.0, c_runs(os.path.join(raw, "spawn_c.txt"), "ns_per_op"))
         records.append(record("spawn + exit, speed-up over ProcessBuilder", ours_us, pb_us, "us/op",
-                              pb_us / ours_us, 2.0, digits=1))
+                              lambda o, p: p / o, 2.0, digits=1))
         records.append(record("spawn + exit, time relative to C posix_spawn", ours_us, c_us, "us/op",
-                              ours_us / c_us, 1.3, at_most=True, digits=1))
+                              lambda o, p: o / p, 1.3, at_most=True, digits=1))
     echo_json = os.path.join(raw, "echo.json")
     if os.path.exists(echo_json):
-        echo = jmh_params(echo_json)
+        echo = jmh_runs(echo_json)
+        echo_cpu = jmh_runs(echo_json, "cpu")
         total = 64 << 20
-        gbps = lambda ms: total / (ms / 1000.0) / 1e9
-        c64 = c_baseline(os.path.join(raw, "echo_c.txt"), "bytes_per_sec", "chunk=65536 ") / 1e9
+        gbps = lambda runs: per_run(lambda ms: total / (ms / 1000.0) / 1e9, runs)
+        per_sec = lambda runs: per_run(lambda v: v / 1e9, runs)
+        c64 = per_sec(c_runs(os.path.join(raw, "echo_c.txt"), "bytes_per_sec", "chunk=65536 "))
+        c_big_path = os.path.join(raw, "echo_c_bigpipe.txt")
         for chunk, goal in ((4096, 1.5), (65536, 1.0), (1048576, None)):
             key = (("chunk", str(chunk)), ("pipeSize", "-1"), ("writeSize", "0"))
             ours, pb = gbps(echo[("umhFlux", key)]), gbps(echo[("processBuilder", key)])
             records.append(record("echo through cat, %d B chunks, vs ProcessBuilder" % chunk, ours, pb, "GB/s",
-                                  ours / pb, goal))
+                                  lambda o, p: o / p, goal))
+            c_big = per_sec(c_runs(c_big_path, "bytes_per_sec", "chunk=%d " % chunk)) \
+                if os.path.exists(c_big_path) else []
+            if c_big:
+                # the physical limit: a C read/write loop on the same 1 MiB pipes umh-flux gets by default
+                records.append(record("echo through cat, %d B chunks, 1 MiB pipes (the default), vs C read/write "
+                                      "on 1 MiB pipes (the limit)" % chunk, ours, c_big, "GB/s", lambda o, p: o / p,
+                                      0.95 if chunk == 65536 else None))
             if chunk == 65536:
-                records.append(record("echo through cat, 64 KiB chunks, vs C read/write", ours, c64, "GB/s",
-                                      ours / c64, 0.9))
-            row = cpu_row("echo through cat, %d B chunks" % chunk, jmh_cpu(echo_json), key)
+                records.append(record("echo through cat, 64 KiB chunks, 1 MiB pipes, vs C read/write on the "
+                                      "kernel's 64 KiB pipes", ours, c64, "GB/s", lambda o, p: o / p,
+                                      target="(none; different pipes)"))
+            row = cpu_row("echo through cat, %d B chunks" % chunk, echo_cpu, key)
             if row:
                 records.append(row)
         kernel = os.path.join(raw, "echo_kernelpipes.json")
         if os.path.exists(kernel):
+            kernel_runs, kernel_cpu = jmh_runs(kernel), jmh_runs(kernel, "cpu")
             for chunk in (4096, 65536):
                 key = (("chunk", str(chunk)), ("pipeSize", "0"), ("writeSize", "0"))
-                ours = gbps(jmh_params(kernel)[("umhFlux", key)])
-                pb = gbps(echo[("processBuilder", (("chunk", str(chunk)), ("pipeSize", "-1"), ("writeSize", "0")))])
+                pb_key = (("chunk", str(chunk)), ("pipeSize", "-1"), ("writeSize", "0"))
+                ours = gbps(kernel_runs[("umhFlux", key)])
+                pb = gbps(echo[("processBuilder", pb_key)])
                 records.append(record("echo through cat, %d B chunks, kernel's 64 KiB pipes (pipeSize(0)), vs "
-                                      "ProcessBuilder" % chunk, ours, pb, "GB/s", ours / pb,
+                                      "ProcessBuilder" % chunk, ours, pb, "GB/s", lambda o, p: o / p,
                                       target="(both on the kernel's pipes)"))
                 if chunk == 65536:
-                    records.append(record("echo through cat, 64 KiB chunks, kernel's 64 KiB pipes, vs C read/write",
-                                          ours, c64, "GB/s", ours / c64, target="(both on the kernel's pipes)"))
-                ours_cpu, pb_cpu = jmh_cpu(kernel), jmh_cpu(echo_json)
-                pb_key = (("chunk", str(chunk)), ("pipeSize", "-1"), ("writeSize", "0"))
-                if ("umhFlux", key) in ours_cpu and ("processBuilder", pb_key) in pb_cpu:
-                    mine, theirs = ours_cpu[("umhFlux", key)], pb_cpu[("processBuilder", pb_key)]
+                    records.append(record("echo through cat, 64 KiB chunks, kernel's 64 KiB pipes, vs C read/write "
+                                          "on the same pipes", ours, c64, "GB/s", lambda o, p: o / p,
+                                          target="(both on the kernel's pipes)"))
+                if ("umhFlux", key) in kernel_cpu and ("processBuilder", pb_key) in echo_cpu:
                     records.append(record("echo through cat, %d B chunks, kernel's pipes: JVM CPU per op, umh-flux / "
-                                          "ProcessBuilder" % chunk, mine, theirs, "ms CPU/op", mine / theirs,
+                                          "ProcessBuilder" % chunk, kernel_cpu[("umhFlux", key)],
+                                          echo_cpu[("processBuilder", pb_key)], "ms CPU/op", lambda o, p: o / p,
                                           target="(none; lower is less work)"))
-        big = os.path.join(raw, "echo_bigpipe.json")
-        if os.path.exists(big):
-            ours = gbps(jmh_params(big)[("umhFlux", (("chunk", "65536"), ("pipeSize", "1048576"), ("writeSize", "0")))])
-            records.append(record("echo through cat, 1 MiB pipes, vs C on default pipes", ours, c64, "GB/s",
-                                  ours / c64, 1.2))
         paged = os.path.join(raw, "echo_pagewrites.json")
         if os.path.exists(paged):
             key = (("chunk", "65536"), ("pipeSize", "0"), ("writeSize", "4096"))
-            ours = gbps(jmh_params(paged)[("umhFlux", key)])
+            ours = gbps(jmh_runs(paged)[("umhFlux", key)])
             pb = gbps(echo[("processBuilder", (("chunk", "65536"), ("pipeSize", "-1"), ("writeSize", "0")))])
             records.append(record("echo through cat, 64 KiB chunks, writeSize(4096) on the kernel's pipes, "
                                   "vs ProcessBuilder", ours, pb,
-                                  "GB/s", ours / pb, target="(option; more CPU, see notes)"))
+                                  "GB/s", lambda o, p: o / p, target="(option; more CPU, see notes)"))
     typed_json = os.path.join(raw, "typed.json")
     if os.path.exists(typed_json):
-        typed = jmh_params(typed_json)
-        for size, count, goal, nu_goal in (("small", 200_000, 1.0, 2.0), ("large", 1_000, None, None)):
+        typed = jmh_runs(typed_json)
+        typed_cpu = jmh_runs(typed_json, "cpu")
+        for size, count, goal, nu_goal, cpu_goal in (("small", 200_000, 1.0, 2.0, 1.1),
+                                                     ("large", 1_000, 1.1, None, None)):
             key = (("size", size),)
-            rate = lambda method: count / typed[(method, key)] * 1000.0
+            rate = lambda method: per_run(lambda ms: count / ms * 1000.0, typed[(method, key)])
             ours = rate("umhFlux")
-            pb = rate("processBuilder")
-            records.append(record("Kryo %s messages echoed through cat, vs ProcessBuilder + Kryo" % size, ours, pb,
-                                  "messages/s", ours / pb, goal, digits=None))
-            row = cpu_row("Kryo %s messages" % size, jmh_cpu(typed_json), key)
-            if row:
-                records.append(row)
+            records.append(record("Kryo %s messages echoed through cat, vs ProcessBuilder + Kryo" % size, ours,
+                                  rate("processBuilder"), "messages/s", lambda o, p: o / p, goal, digits=None))
+            if ("umhFlux", key) in typed_cpu and ("processBuilder", key) in typed_cpu:
+                records.append(record("Kryo %s messages: JVM CPU per op, umh-flux / ProcessBuilder" % size,
+                                      typed_cpu[("umhFlux", key)], typed_cpu[("processBuilder", key)], "ms CPU/op",
+                                      lambda o, p: o / p, cpu_goal, at_most=True,
+                                      target=None if cpu_goal else "(none; lower is less work)"))
             if ("umhFluxSink", key) in typed:
                 pushed = rate("umhFluxSink")
                 records.append(record("Kryo %s messages pushed by one thread through UmhSink.emitBlocking, "
-                                      "vs send(Flux)" % size, pushed, ours, "messages/s", pushed / ours,
+                                      "vs send(Flux)" % size, pushed, ours, "messages/s", lambda o, p: o / p,
                                       0.8 if size == "small" else None, digits=None))
             if ("nuProcess", key) in typed:
-                nu = rate("nuProcess")
-                records.append(record("Kryo %s messages echoed through cat, vs NuProcess + Kryo" % size, ours, nu,
-                                      "messages/s", ours / nu, nu_goal, digits=None))
+                records.append(record("Kryo %s messages echoed through cat, vs NuProcess + Kryo" % size, ours,
+                                      rate("nuProcess"), "messages/s", lambda o, p: o / p, nu_goal, digits=None))
     foreign_json = os.path.join(raw, "foreign.json")
     if os.path.exists(foreign_json):
-        foreign = jmh_params(foreign_json)
+        foreign = jmh_runs(foreign_json)
+        foreign_cpu = jmh_runs(foreign_json, "cpu")
         coded_json = os.path.join(raw, "foreign_coded.json")
         if os.path.exists(coded_json):
-            foreign.update(jmh_params(coded_json))
+            foreign.update(jmh_runs(coded_json))
         count = 100_000  # ForeignCodecsBenchmark.COUNT
         for fmt, name, how in (("json", "JSON-lines", "Jackson's SequenceWriter and MappingIterator"),
                                ("protobuf", "varint-delimited protobuf",
@@ -234,19 +292,18 @@ def main(raw, out):
             key = (("format", fmt),)
             if ("umhFlux", key) not in foreign or ("processBuilder", key) not in foreign:
                 continue
-            rate = lambda method: count / foreign[(method, key)] * 1000.0
+            rate = lambda method: per_run(lambda ms: count / ms * 1000.0, foreign[(method, key)])
             ours = rate("umhFlux")
             records.append(record("%s small messages echoed through cat, vs ProcessBuilder + %s" % (name, how),
-                                  ours, rate("processBuilder"), "messages/s", ours / rate("processBuilder"), 1.0,
+                                  ours, rate("processBuilder"), "messages/s", lambda o, p: o / p, 1.0,
                                   digits=None))
-            row = cpu_row("%s small messages" % name, jmh_cpu(foreign_json), key)
+            row = cpu_row("%s small messages" % name, foreign_cpu, key)
             if row:
                 records.append(row)
             if fmt == "protobuf" and ("processBuilderCoded", key) in foreign:
-                coded = rate("processBuilderCoded")
                 records.append(record("%s small messages echoed through cat, vs ProcessBuilder + one "
-                                      "CodedOutputStream/CodedInputStream per direction" % name, ours, coded,
-                                      "messages/s", ours / coded, digits=None,
+                                      "CodedOutputStream/CodedInputStream per direction" % name, ours,
+                                      rate("processBuilderCoded"), "messages/s", lambda o, p: o / p, digits=None,
                                       target="(none; the expert's loop)"))
     many = os.path.join(raw, "many.json")
     if os.path.exists(many):
@@ -291,12 +348,30 @@ def main(raw, out):
         json.dump(records, f, indent=2)
         f.write("\n")
     with open(os.path.join(out, "summary.md"), "w") as f:
-        f.write("| target | ours | peer | unit | ratio | goal | met |\n|---|---|---|---|---|---|---|\n")
+        f.write("| target | ours | peer | unit | ratio (median; range over runs) | goal | met (on the median) |\n"
+                "|---|---|---|---|---|---|---|\n")
         for r in records:
             f.write("| {name} | {ours} | {peer} | {unit} | {ratio} | {target} | {met} |\n".format(
-                **{**r, "met": "-" if r["met"] is None else "met" if r["met"] else "NOT met"}))
+                **{**r, "ratio": ratio_text(r), "met": met_text(r)}))
         if notes:
             f.write("\n" + "\n\n".join(notes) + "\n")
+
+
+def ratio_text(r):
+    """The median ratio, with its range and the number of runs when there were several."""
+    if r.get("runs", 1) > 1:
+        return "%s (%s to %s, %d runs)" % (r["ratio"], r["ratio_min"], r["ratio_max"], r["runs"])
+    return str(r["ratio"])
+
+
+def met_text(r):
+    """met or NOT met on the median; a row met in some runs and not in others says so."""
+    if r["met"] is None:
+        return "-"
+    text = "met" if r["met"] else "NOT met"
+    if "runs_met" in r and 0 < r["runs_met"] < r["runs"]:
+        text += " (met in %d of %d runs)" % (r["runs_met"], r["runs"])
+    return text
 
 
 def machine_line(raw):
@@ -307,9 +382,9 @@ def machine_line(raw):
     with open(path) as f:
         m = dict(line.rstrip("\n").split(": ", 1) for line in f if ": " in line)
     g = lambda key: m.get(key, "?")
-    return ("Latest run: `benchmarks/run.sh%s` on %s; %s cores (%s), %s memory, Linux %s, %s; %s; %s."
-            % (" --quick" if g("mode") == "quick" else "", g("date"), g("cores"), g("cpu"), g("memory"),
-               g("kernel"), g("jdk"), g("limits"), g("load")))
+    return ("Latest run: `benchmarks/run.sh%s` on %s, of commit %s; %s cores (%s), %s memory, Linux %s, %s; %s; %s."
+            % (" --quick" if g("mode") == "quick" else "", g("date"), g("commit"), g("cores"), g("cpu"),
+               g("memory"), g("kernel"), g("jdk"), g("limits"), g("load")))
 
 
 def update_markdown(path, raw, summary_md):
