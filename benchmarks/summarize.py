@@ -107,7 +107,7 @@ def record(name, ours, peer, unit, ratio, goal=None, at_most=False, digits=2, ta
         met, text = None, target or "(none)"
     else:
         met = meets(median)
-        text = target or ("%s %.1f" % ("<=" if at_most else ">=", goal))
+        text = target or ("%s %g" % ("<=" if at_most else ">=", goal))
     r = lambda v: round(v, digits) if digits is not None else round(v)
     row = {"name": name, "ours": r(statistics.median(ours_runs)), "peer": r(statistics.median(peer_runs)),
            "unit": unit, "ratio": round(median, 2), "target": text, "met": met}
