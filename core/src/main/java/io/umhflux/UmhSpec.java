@@ -18,6 +18,7 @@ import io.umhflux.internal.pipe.RawChunks;
 import io.umhflux.internal.process.EventLoops;
 import io.umhflux.internal.process.HelperProcess;
 import io.umhflux.internal.process.Launcher;
+import io.umhflux.internal.sandbox.SandboxLauncher;
 import io.umhflux.internal.spawn.PipeBudget;
 import io.umhflux.internal.supervise.PooledClient;
 import io.umhflux.internal.supervise.RequestPipeline;
@@ -60,10 +61,11 @@ public final class UmhSpec<I, O> {
     private final IoEventLoopGroup eventLoopGroup;
     private final int pipeSize;
     private final SessionConfig<I, O> session;
+    private final @Nullable Sandbox sandbox;
 
     private UmhSpec(Blob blob, String argv0, List<String> args, Environment environment,
             @Nullable Path workingDirectory, IoEventLoopGroup eventLoopGroup, int pipeSize,
-            SessionConfig<I, O> session) {
+            SessionConfig<I, O> session, @Nullable Sandbox sandbox) {
         this.blob = blob;
         this.argv0 = argv0;
         this.args = args;
@@ -72,6 +74,7 @@ public final class UmhSpec<I, O> {
         this.eventLoopGroup = eventLoopGroup;
         this.pipeSize = pipeSize;
         this.session = session;
+        this.sandbox = sandbox;
     }
 
     static <I, O> UmhSpec<I, O> of(Blob blob, Supplier<? extends FrameDecoder<I>> decoder,
@@ -80,11 +83,11 @@ public final class UmhSpec<I, O> {
                 PipeBudget.AUTO,
                 new SessionConfig<>(decoder, encoder, ByteBufAllocator.DEFAULT, Duration.ofSeconds(1),
                         Duration.ofSeconds(2), 20, 8192, 256 * 1024, 64 * 1024, 0, UmhMetrics.none(), 1, null,
-                        true));
+                        true), null);
     }
 
     private UmhSpec<I, O> with(SessionConfig<I, O> s) {
-        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize, s);
+        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize, s, sandbox);
     }
 
     /**
@@ -103,7 +106,7 @@ public final class UmhSpec<I, O> {
         Objects.requireNonNull(outbound, "outbound");
         return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize,
                 session.<I2, O2>withCodecs(() -> FramedCodec.decoder(framing, inbound),
-                        () -> FramedCodec.encoder(framing, outbound)));
+                        () -> FramedCodec.encoder(framing, outbound)), sandbox);
     }
 
     /**
@@ -127,7 +130,7 @@ public final class UmhSpec<I, O> {
             }
         }
         return new UmhSpec<>(blob, argv0, List.copyOf(args), environment, workingDirectory, eventLoopGroup,
-                pipeSize, session);
+                pipeSize, session, sandbox);
     }
 
     /**
@@ -139,19 +142,21 @@ public final class UmhSpec<I, O> {
         if (argv0.indexOf('\0') >= 0) {
             throw new IllegalArgumentException("argv0 contains NUL (the helper would see it cut there): " + argv0);
         }
-        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize, session);
+        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize,
+                session, sandbox);
     }
 
     /** @param environment the helper's environment; default {@link Environment#inherit()} */
     public UmhSpec<I, O> environment(Environment environment) {
         Objects.requireNonNull(environment, "environment");
-        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize, session);
+        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize,
+                session, sandbox);
     }
 
     /** @param directory the helper's working directory; default the JVM's */
     public UmhSpec<I, O> workingDirectory(Path directory) {
         Objects.requireNonNull(directory, "directory");
-        return new UmhSpec<>(blob, argv0, args, environment, directory, eventLoopGroup, pipeSize, session);
+        return new UmhSpec<>(blob, argv0, args, environment, directory, eventLoopGroup, pipeSize, session, sandbox);
     }
 
     /**
@@ -167,7 +172,7 @@ public final class UmhSpec<I, O> {
         if (!group.isCompatible(EpollIoHandle.class)) {
             throw new IllegalArgumentException("the event loop group must run Netty's EpollIoHandler: " + group);
         }
-        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, group, pipeSize, session);
+        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, group, pipeSize, session, sandbox);
     }
 
     /**
@@ -190,7 +195,7 @@ public final class UmhSpec<I, O> {
         if (bytes < 0) {
             throw new IllegalArgumentException("pipe size must be >= 0: " + bytes);
         }
-        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, bytes, session);
+        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, bytes, session, sandbox);
     }
 
     /**
@@ -282,6 +287,23 @@ public final class UmhSpec<I, O> {
         return with(session.with(s -> s.allocator = allocator));
     }
 
+    /**
+     * Confines each helper of this spec: what it may read and write, no network unless allowed, refused system
+     * calls, and resource limits, applied by a small launcher between the spawn and the helper's first
+     * instruction (see {@link Sandbox}).
+     *
+     * <pre>{@code
+     * UmhSpec<ByteBuf, ByteBuf> convert = UmhFlux.spec(blob)
+     *         .sandbox(Sandbox.confined().readOnly(Path.of("/usr/lib")).addressSpace(512L << 20));
+     * }</pre>
+     *
+     * @param sandbox the policy; {@code null} for none (the default)
+     */
+    public UmhSpec<I, O> sandbox(@Nullable Sandbox sandbox) {
+        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize, session,
+                sandbox);
+    }
+
     /** @param metrics hooks told of spawns, exits, restarts, requests and bytes; default none */
     public UmhSpec<I, O> metrics(UmhMetrics metrics) {
         Objects.requireNonNull(metrics, "metrics");
@@ -352,9 +374,12 @@ public final class UmhSpec<I, O> {
         // request/response clients (no overlap) keep the kernel's pipes by default: a request and its answer
         // never fill one, and a pool would take the enlarged pipes' budget from streams that gain from it
         int pipes = pipeSize == PipeBudget.AUTO && !overlap ? 0 : pipeSize;
-        HelperProcess process = Launcher.standard().launch(BlobAccess.loaded(blob),
-                new Launcher.Request(argv0, args, environment.toEnvp(context), workingDirectory, pipes,
-                        session.killGroupAtExit()), loop);
+        Launcher.Request request = new Launcher.Request(argv0, args, environment.toEnvp(context), workingDirectory,
+                pipes, session.killGroupAtExit());
+        HelperProcess process = sandbox == null
+                ? Launcher.standard().launch(BlobAccess.loaded(blob), request, loop)
+                : SandboxLauncher.launch(BlobAccess.loaded(blob), sandbox.options(),
+                        sandbox.isBestEffort(), request, loop);
         return HelperSession.start(process, readLoop, session);
     }
 

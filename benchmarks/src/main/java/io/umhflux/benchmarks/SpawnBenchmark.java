@@ -6,6 +6,7 @@ import io.umhflux.ExitStatus;
 import io.umhflux.internal.process.EventLoops;
 import io.umhflux.internal.process.HelperProcess;
 import io.umhflux.internal.process.Launcher;
+import io.umhflux.internal.sandbox.SandboxLauncher;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -59,6 +60,18 @@ public class SpawnBenchmark {
     @Benchmark
     public ExitStatus umhFlux() throws Exception {
         HelperProcess p = Launcher.standard().launch(Benchmarks.loaded(blob), request, loop);
+        ExitStatus status = p.onExit().get();
+        p.closePipes();
+        return status;
+    }
+
+    /**
+     * The same through the sandbox's launcher with the default policy ({@code Sandbox.confined()}: Landlock with
+     * no path, no network, the seccomp filter, {@code no_new_privs}): what confining a helper costs at its spawn.
+     */
+    @Benchmark
+    public ExitStatus umhFluxSandboxed() throws Exception {
+        HelperProcess p = SandboxLauncher.launch(Benchmarks.loaded(blob), List.of(), false, request, loop);
         ExitStatus status = p.onExit().get();
         p.closePipes();
         return status;

@@ -62,10 +62,20 @@ public final class Launcher {
      * @throws IllegalStateException if the blob is closed
      */
     public HelperProcess launch(LoadedBlob blob, Request request, IoEventLoop loop) {
+        return launch(blob, blob.name(), request, loop);
+    }
+
+    /**
+     * @param name the helper's name in its errors and events, when {@code blob} is a launcher that executes
+     *     another (the sandbox's)
+     * @throws SpawnException naming the helper, the errno and every exec path tried; nothing stays open
+     * @throws IllegalStateException if the blob is closed
+     */
+    public HelperProcess launch(LoadedBlob blob, String name, Request request, IoEventLoop loop) {
         Path cwd = request.workingDirectory();
         if (cwd != null && !Files.isDirectory(cwd)) {
             int errno = Files.exists(cwd) ? Os.ENOTDIR : Os.ENOENT;
-            throw new SpawnException(blob.name(), errno, Os.name(errno),
+            throw new SpawnException(name, errno, Os.name(errno),
                     "working directory " + cwd + ": " + Os.describe(errno), List.of(), null);
         }
         String[] argv = new String[request.args().size() + 1];
@@ -90,12 +100,12 @@ public final class Launcher {
                 ExecImage next = refused && image.placement() == ExecImage.Placement.MEMFD
                         ? blob.fallBack(image, attempts) : null;
                 if (next == null || next == image) {
-                    throw new SpawnException(blob.name(), errno, Os.name(errno), explain(errno), attempts, f);
+                    throw new SpawnException(name, errno, Os.name(errno), explain(errno), attempts, f);
                 }
                 image = next;
             }
         }
-        return track(child, blob.name(), loop, request.killGroupAtExit());
+        return track(child, name, loop, request.killGroupAtExit());
     }
 
     private static String explain(int errno) {
