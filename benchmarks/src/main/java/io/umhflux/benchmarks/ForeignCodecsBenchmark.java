@@ -4,7 +4,6 @@ import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.Field;
 import io.umhflux.Blob;
-import io.umhflux.Umh;
 import io.umhflux.UmhFlux;
 import io.umhflux.UmhSpec;
 import io.umhflux.codec.Codec;
@@ -32,7 +31,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import reactor.core.publisher.Flux;
 import tools.jackson.databind.MappingIterator;
 import tools.jackson.databind.ObjectReader;
 import tools.jackson.databind.SequenceWriter;
@@ -101,11 +99,7 @@ public class ForeignCodecsBenchmark {
     /** As {@link TypedEchoBenchmark#umhFlux()}: sent from an array, counted by a plain subscriber. */
     @Benchmark
     public long umhFlux() throws Exception {
-        Umh<Object, Object> umh = spec.spawn();
-        umh.outbound().send(Flux.fromArray(messages)).subscribe();
-        CountingSubscriber received = new CountingSubscriber();
-        umh.inbound().subscribe(received);
-        return check(received.count());
+        return check(CountingSubscriber.echoed(spec, messages));
     }
 
     @Benchmark

@@ -32,7 +32,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import reactor.core.publisher.Flux;
 
 /**
  * Kryo messages echoed through {@code cat}: {@code count} messages per operation, one fresh {@code cat} per
@@ -108,11 +107,7 @@ public class TypedEchoBenchmark {
      */
     @Benchmark
     public long umhFlux() throws Exception {
-        Umh<Object, Object> umh = spec.spawn();
-        umh.outbound().send(Flux.fromArray(messages)).subscribe();
-        CountingSubscriber received = new CountingSubscriber();
-        umh.inbound().subscribe(received);
-        long n = received.count();
+        long n = CountingSubscriber.echoed(spec, messages);
         check(n);
         return n;
     }
