@@ -17,7 +17,8 @@
  *   -p N      RLIMIT_NPROC: processes of its user
  *   -b        best effort: a kernel feature that is missing is skipped (with a line on stderr), not fatal
  *
- * Always: no_new_privs, and a seccomp filter that refuses with EPERM the system calls a helper has no business
+ * Always: /dev/null (read and write), /dev/zero, /dev/urandom and /dev/random (read), no_new_privs, and a seccomp
+ * filter that refuses with EPERM the system calls a helper has no business
  * making (tracing other processes, mounting, namespaces, kernel modules, BPF, keyrings, perf events, reboot,
  * swap, the kernel's clock and quotas, reading or writing other processes' memory), and x32 system calls.
  *
@@ -196,6 +197,14 @@ static void landlock(const char *executable, const char **read_paths, int reads,
         die(126, "landlock_create_ruleset", errno);
     }
     uint64_t read_access = LL_FS_EXECUTE | LL_FS_READ_FILE | LL_FS_READ_DIR;
+    /* what almost every program opens: /dev/null both ways, the zero and random devices for reading */
+    static const char *const devices[] = {"/dev/null", "/dev/zero", "/dev/urandom", "/dev/random"};
+    for (size_t d = 0; d < sizeof devices / sizeof devices[0]; d++) {
+        if (access(devices[d], F_OK) == 0) {
+            uint64_t rights = LL_FS_READ_FILE | (d == 0 ? LL_FS_WRITE_FILE : 0);
+            (void) allow_path(ruleset, devices[d], rights, attr.handled_access_fs);
+        }
+    }
     /* the helper itself, which the exec opens again (a memfd needs no rule: Landlock leaves such files alone) */
     (void) allow_path(ruleset, executable, LL_FS_EXECUTE | LL_FS_READ_FILE, attr.handled_access_fs);
     for (int i = 0; i < reads; i++) {
@@ -273,6 +282,70 @@ static void seccomp(int network) {
     }
 }
 
+/*
+ * A #! script cannot be fexecve()d from a close-on-exec descriptor: its interpreter opens it by path, and the
+ * JVM's /proc/<pid>/fd is out of a sandboxed process's reach (Landlock refuses it as it refuses ptrace). So the
+ * script stays open for its interpreter, which is executed here as the kernel would, with /dev/fd/N as the
+ * script's path: a sandboxed script keeps that one descriptor (read-only, its own sealed content) beside 0-2.
+ * Returns when the file is no script.
+ */
+static void exec_script(int exe, const char *executable, char **helper_argv, int helper_argc) {
+    char head[256];
+    ssize_t n = pread(exe, head, sizeof head - 1, 0);
+    if (n < 2 || head[0] != '#' || head[1] != '!') {
+        return;
+    }
+    head[n] = '\0';
+    char *end = strchr(head, '\n');
+    if (end == NULL) {
+        die(126, "a #! line longer than 255 bytes", 0);
+    }
+    *end = '\0';
+    char *interpreter = head + 2;
+    while (*interpreter == ' ' || *interpreter == '\t') {
+        interpreter++;
+    }
+    char *arg = interpreter + strcspn(interpreter, " \t");
+    if (*arg) {
+        *arg++ = '\0';
+        while (*arg == ' ' || *arg == '\t') {
+            arg++;
+        }
+        char *trail = arg + strlen(arg);
+        while (trail > arg && (trail[-1] == ' ' || trail[-1] == '\t')) {
+            *--trail = '\0';
+        }
+    }
+    /* interpreter [arg] script argv[1..] */
+    char **argv = calloc((size_t) helper_argc + 3, sizeof *argv);
+    if (argv == NULL) {
+        die(126, "calloc", errno);
+    }
+    int k = 0;
+    argv[k++] = interpreter;
+    if (*arg) {
+        argv[k++] = arg;
+    }
+    static char script[32];
+    if (fcntl(exe, F_SETFD, 0) != 0) {
+        die(126, "fcntl", errno);
+    }
+    snprintf(script, sizeof script, "/dev/fd/%d", exe);
+    (void) executable;
+    argv[k++] = script;
+    for (int j = 1; j < helper_argc; j++) {
+        argv[k++] = helper_argv[j];
+    }
+    argv[k] = NULL;
+    extern char **environ;
+    execve(interpreter, argv, environ);
+    int err = errno;
+    char what[512];
+    snprintf(what, sizeof what, "exec %s, the interpreter of the script%s", interpreter,
+            err == EACCES ? " (Landlock: allow its directory read-only)" : "");
+    die(127, what, err);
+}
+
 int main(int argc, char **argv) {
     const char *read_paths[MAX_PATHS];
     const char *write_paths[MAX_PATHS];
@@ -334,6 +407,7 @@ int main(int argc, char **argv) {
     landlock(executable, read_paths, reads, write_paths, writes, network);
     seccomp(network);
     extern char **environ;
+    exec_script(exe, executable, helper_argv, argc - (i + 2));
     fexecve(exe, helper_argv, environ);
     int err = errno;
     fprintf(stderr, "umh-sandbox: fexecve %s: %s%s\n", executable, strerror(err),

@@ -20,13 +20,17 @@ import java.util.Objects;
  *
  * <p>A small static launcher that umh-flux carries (and runs from a sealed memfd) applies the policy between
  * {@code posix_spawn} and the helper's first instruction, then executes the helper in its own place, with the
- * same pid, stdin, stdout and stderr, the helper's environment and no other descriptor:
+ * same pid, stdin, stdout and stderr, the helper's environment and no other descriptor (a {@code #!} script runs
+ * through its interpreter, which must be under an allowed path, and keeps its own sealed script open as
+ * {@code /dev/fd/3}, its {@code $0}):
  * <ul>
  * <li>{@code no_new_privs}: no set-user-ID bit or file capability gives it more rights.</li>
  * <li><b>Files</b> (Landlock): nothing but the paths given, read-only or read-write, and what is beneath them;
  *     anything else fails with {@code EACCES}. The helper's own executable needs no rule. A dynamically linked
  *     helper needs its loader and libraries ({@code /lib}, {@code /lib64}, {@code /usr/lib}), an interpreter its
- *     whole installation. On Landlock ABI 6 and later, it can neither signal nor reach through an abstract unix
+ *     whole installation, a {@link Blob#javaMain} helper the JDK, its class path and {@code /bin/sh} with its
+ *     libraries. {@code /dev/null} (both ways), {@code /dev/zero} and the random devices are always allowed.
+ *     On Landlock ABI 6 and later, it can neither signal nor reach through an abstract unix
  *     socket any process outside its sandbox (the JVM, say).</li>
  * <li><b>Network</b>: none unless {@link #network()}: a seccomp rule refuses {@code socket()} for
  *     {@code AF_INET} and {@code AF_INET6} with {@code EACCES} (so UDP and raw sockets too), and on Landlock

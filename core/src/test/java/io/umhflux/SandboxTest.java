@@ -127,6 +127,19 @@ class SandboxTest {
     }
 
     @Test
+    void aScriptRunsSandboxedThroughItsInterpreter() {
+        try (Blob script = TestHelpers.script("confined", "printf '%s\\n' \"$0 $1\"\n"
+                + "if cat /etc/hostname >/dev/null 2>&1; then echo read; else echo denied; fi")) {
+            Umh<String, String> umh = UmhFlux.spec(script).args("hello").lines(1024).environment(Environment.empty())
+                    .sandbox(LIBS.readOnly(Path.of("/bin"), Path.of("/usr/bin"))).spawn();
+            umh.outbound().close().subscribe(null, e -> { });
+            assertThat(umh.inbound().collectList().block(TestHelpers.TIMEOUT))
+                    .containsExactly("/dev/fd/3 hello", "denied");
+            assertThat(umh.exit().block(TestHelpers.TIMEOUT)).isEqualTo(ExitStatus.exited(0));
+        }
+    }
+
+    @Test
     void badPoliciesAreRefusedWhenMade() {
         assertThatThrownBy(() -> Sandbox.confined().openFiles(2)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> Sandbox.confined().addressSpace(0)).isInstanceOf(IllegalArgumentException.class);

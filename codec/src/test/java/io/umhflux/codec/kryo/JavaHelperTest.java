@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.umhflux.Blob;
+import io.umhflux.Sandbox;
 import io.umhflux.ExitStatus;
 import io.umhflux.HelperFailedException;
 import io.umhflux.PoolSpec;
@@ -57,6 +58,33 @@ class JavaHelperTest {
                 .expectNextSequence(sent.stream().map(p -> new Point(p.x() * 2, p.y() * 2)).toList())
                 .verifyComplete();
         assertThat(umh.exit().block(TIMEOUT)).isEqualTo(ExitStatus.exited(0));
+    }
+
+    /**
+     * The SDK helper confined: its JVM reads only the JDK, the class path, and the loader and libraries of the
+     * launcher script's {@code /bin/sh}; typed messages go through as unconfined.
+     */
+    @Test
+    void aKryoJavaHelperRunsSandboxedWithThePathsAJvmNeeds() {
+        Path home = Path.of(System.getProperty("java.home"));
+        Sandbox policy = Sandbox.confined()
+                .readOnly(home, Path.of("/bin"), Path.of("/lib"), Path.of("/lib64"), Path.of("/usr/lib"))
+                .readOnly(Path.of(System.getProperty("user.home"), ".m2"), Path.of("").toAbsolutePath(),
+                        Path.of("").toAbsolutePath().resolveSibling("core"))
+                .addressSpace(4L << 30);
+        try (Blob confined = Blob.javaMain(DoublingHelperMain.class, "-Xshare:auto", "-XX:TieredStopAtLevel=1",
+                "-XX:-UsePerfData")) {
+            KryoCodec<Point> codec = KryoCodec.of(Point.class, Messages::register);
+            Umh<Point, Point> umh = UmhFlux.spec(confined).codec(Framing.lengthPrefixed(1 << 20), codec, codec)
+                    .sandbox(policy).spawn();
+            List<Point> sent = IntStream.range(0, 1_000).mapToObj(i -> new Point(i, -i)).toList();
+            umh.outbound().send(Flux.fromIterable(sent)).subscribe();
+            StepVerifier.create(umh.inbound())
+                    .expectNextSequence(sent.stream().map(p -> new Point(p.x() * 2, p.y() * 2)).toList())
+                    .verifyComplete();
+            ExitStatus status = umh.exit().block(TIMEOUT);
+            assertThat(status).as("%s", status).isEqualTo(ExitStatus.exited(0));
+        }
     }
 
     /**
