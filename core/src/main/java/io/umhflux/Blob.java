@@ -110,7 +110,8 @@ public final class Blob implements AutoCloseable {
      * later {@code --sun-misc-unsafe-memory-access=allow}: the libraries a helper built with the SDK uses (jnr-ffi's
      * native stub, Netty, Kryo) call native code and {@code sun.misc.Unsafe}, and without these the JVM writes
      * warnings to the helper's stderr, which would then not be the helper's own (and would be kept in its
-     * {@link ExitStatus}). Options given here come after them, so they can override them.
+     * {@link ExitStatus}). Its JVM's own warnings (unified logging) go to stderr instead of stdout, where they would
+     * be read as the helper's messages. Options given here come after these, so they can override them.
      *
      * @param jvmOptions options for the helper's JVM, like {@code "-Xmx64m"}
      */
@@ -135,6 +136,8 @@ public final class Blob implements AutoCloseable {
                 .append(shellQuote(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         // the helper runs this JVM's java: the same release
         int release = Runtime.version().feature();
+        // the JVM's own warnings go to stdout by default, where they would break the helper's protocol
+        script.append(" -Xlog:disable -Xlog:all=warning:stderr");
         if (release >= 22) {
             script.append(" --enable-native-access=ALL-UNNAMED");
         }

@@ -72,8 +72,9 @@ class JavaHelperTest {
                 .readOnly(Path.of(System.getProperty("user.home"), ".m2"), Path.of("").toAbsolutePath(),
                         Path.of("").toAbsolutePath().resolveSibling("core"))
                 .addressSpace(4L << 30);
+        // a small heap: the JVM reserves its heap and more within the address space limit
         try (Blob confined = Blob.javaMain(DoublingHelperMain.class, "-Xshare:auto", "-XX:TieredStopAtLevel=1",
-                "-XX:-UsePerfData")) {
+                "-XX:-UsePerfData", "-Xmx64m")) {
             KryoCodec<Point> codec = KryoCodec.of(Point.class, Messages::register);
             Umh<Point, Point> umh = UmhFlux.spec(confined).codec(Framing.lengthPrefixed(1 << 20), codec, codec)
                     .sandbox(policy).spawn();
@@ -83,7 +84,8 @@ class JavaHelperTest {
                     .expectNextSequence(sent.stream().map(p -> new Point(p.x() * 2, p.y() * 2)).toList())
                     .verifyComplete();
             ExitStatus status = umh.exit().block(TIMEOUT);
-            assertThat(status).as("%s", status).isEqualTo(ExitStatus.exited(0));
+            // the JVM may warn on stderr of what the sandbox keeps from it (its cgroup files, say)
+            assertThat(status.hasExited() && status.code() == 0).as("%s", status).isTrue();
         }
     }
 
