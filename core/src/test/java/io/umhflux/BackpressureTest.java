@@ -21,7 +21,7 @@ import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.test.StepVerifier;
 
-/** Demand drives the reads, the helper's pace drives the writes: RELIABILITY.md cases 16 to 20. */
+/** Demand drives the reads, the helper's pace drives the writes: slow subscribers, slow and stuck helpers. */
 class BackpressureTest {
 
     /** Bytes the process has written so far, from {@code /proc/<pid>/io}. */

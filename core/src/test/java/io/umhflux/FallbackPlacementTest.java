@@ -17,9 +17,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * RELIABILITY.md case 2: memfd exec refused. The kernel refusal is real: the memfd is created with
- * {@code MFD_NOEXEC_SEAL}, exactly what {@code vm.memfd_noexec=1} does to every memfd, so the exec of it
- * fails with EACCES. The noexec fallback directory is a real {@code mount -o noexec} tmpfs.
+ * A memfd whose exec the kernel refuses, and the file the blob falls back to. The refusal is real: the memfd is
+ * created with {@code MFD_NOEXEC_SEAL}, exactly what {@code vm.memfd_noexec=1} does to every memfd, so the exec
+ * of it fails with EACCES. The noexec fallback directory is a real {@code mount -o noexec} tmpfs.
  */
 class FallbackPlacementTest {
     private static final String NOEXEC = "io.umhflux.blob.memfdNoexec";

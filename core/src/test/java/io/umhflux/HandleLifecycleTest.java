@@ -24,7 +24,7 @@ import reactor.core.publisher.Flux;
 import reactor.netty.resources.LoopResources;
 import reactor.test.StepVerifier;
 
-/** RELIABILITY.md cases 10, 13, 14, 15 and 23, and helpers on reactor-netty's loops. */
+/** A handle's end: cancels, the JVM's exit (normal, on an event loop, SIGKILL), held-open stdout, loops shut down. */
 class HandleLifecycleTest {
 
     @Test

@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
-/** RELIABILITY.md cases 6 to 9: what a helper inherits, and living beside ProcessBuilder. */
+/** What a helper inherits (descriptors, environment), and living beside ProcessBuilder. */
 class HygieneTest {
 
     private static List<String> fdsOf(long pid) throws Exception {

@@ -13,7 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** RELIABILITY.md cases 11 and 12, stop and the exit status; with and without pidfd. */
+/** Stop, kill and the exit status; with and without pidfd. */
 class LifecycleTest {
 
     private static String firstLine(HelperProcess p) throws Exception {

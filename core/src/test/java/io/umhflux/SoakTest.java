@@ -18,7 +18,8 @@ import reactor.test.StepVerifier;
 import reactor.test.util.RaceTestUtils;
 
 /**
- * RELIABILITY.md cases 21, 22 and 24. CI runs a short form ({@code -Dumh.soak=short}, the default); the
+ * Spawn/exchange/cancel cycles, cancels racing the end, and signals to the JVM, repeated: nothing leaks. CI runs
+ * a short form ({@code -Dumh.soak=short}, the default); the
  * {@code umh-soak} Maven profile runs the full 10,000 rounds.
  */
 class SoakTest {

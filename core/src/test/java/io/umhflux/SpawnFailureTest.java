@@ -13,7 +13,7 @@ import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** RELIABILITY.md cases 1 and 3, and a missing working directory. */
+/** Blobs the kernel cannot execute, a missing interpreter, and a missing working directory. */
 class SpawnFailureTest {
 
     private static void assertSpawnFails(ThrowingCallable spawn, String errnoName, String... messageParts) {

@@ -31,7 +31,7 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
 
-/** A Java class as the helper: the SDK's side of the pipes, typed with Kryo (RELIABILITY.md case 13). */
+/** A Java class as the helper: the SDK's side of the pipes, typed with Kryo. */
 class JavaHelperTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
     private static Blob helper;

@@ -267,7 +267,7 @@ class KryoCodecTest {
     }
 
     /**
-     * RELIABILITY case 25 for what Kryo reads inside a frame (Kryo #1282): a frame that declares far more array
+     * What Kryo reads inside a frame (Kryo #1282): a frame that declares far more array
      * elements or characters than it holds fails before Kryo allocates for them, on the array path and on the
      * native-memory path of big frames.
      */

@@ -85,7 +85,7 @@ class KryoHelperTest {
         byte[] wire = frames(new Point(1, 1), new Point(-1, 0), new Point(3, 3));
         assertThat(serveUntilFailure(wire, IllegalStateException.class)).containsExactly(new Point(2, 2));
     }
-    /** RELIABILITY case 25 on the helper's side: a request that declares 2^30 bytes it does not hold costs none. */
+    /** Bad input on the helper's side: a request that declares 2^30 bytes it does not hold costs none. */
     @Test
     void aRequestThatDeclaresMoreThanItHoldsFailsBeforeAnythingIsAllocatedForIt() throws Exception {
         ByteArrayOutputStream wire = new ByteArrayOutputStream();

@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
-/** Frames on the wire: exact bytes, any chunking, and every kind of bad input (RELIABILITY.md case 25). */
+/** Frames on the wire: exact bytes, any chunking, and every kind of bad input. */
 class FramedCodecTest {
     private static final int MAX = 1 << 16;
 
