@@ -7,7 +7,7 @@
 #
 # Builds what it needs: the JMH jar (Maven) and the C baselines (gcc). Ratios are computed within ONE invocation,
 # on one machine, because absolute numbers are noise on a shared 2-core box. The noisy rows (throughput through
-# cat) run in several JMH forks (3 quick, 5 full) and the C loops in as many rounds: the summary shows each row's
+# cat, and spawning) run in several JMH forks (3 quick, 5 full) and the C loops in as many rounds: the summary shows each row's
 # median and range over them, and decides met on the median.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -66,8 +66,8 @@ else
   helper_counts=(10 100 500 1000 2000 4000 8000 16000 32000)
 fi
 
-echo "== spawn + exit of a tiny executable"
-java -jar "$jar" SpawnBenchmark "${jmh_opts[@]}" -jvmArgsAppend "-Dumh.bench.tiny=$build/tiny" \
+echo "== spawn + exit of a tiny executable, unsandboxed and sandboxed"
+java -jar "$jar" SpawnBenchmark "${noisy_opts[@]}" -jvmArgsAppend "-Dumh.bench.tiny=$build/tiny" \
   -rf json -rff "$raw/spawn.json" | tail -n 4
 "$build/spawn_baseline" "$build/tiny" "$c_iterations" "$c_rounds" > "$raw/spawn_c.txt"
 cat "$raw/spawn_c.txt"

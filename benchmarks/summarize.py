@@ -198,6 +198,11 @@ def main(raw, out):
                               lambda o, p: p / o, 2.0, digits=1))
         records.append(record("spawn + exit, time relative to C posix_spawn", ours_us, c_us, "us/op",
                               lambda o, p: o / p, 1.3, at_most=True, digits=1))
+        if ("umhFluxSandboxed", ()) in spawn:
+            # both in the same fork: each fork's pair is one run
+            records.append(record("sandboxed spawn + exit (Sandbox.confined()), time relative to unsandboxed",
+                                  us("umhFluxSandboxed"), ours_us, "us/op", lambda o, p: o / p, 1.5,
+                                  at_most=True, digits=1))
     echo_json = os.path.join(raw, "echo.json")
     if os.path.exists(echo_json):
         echo = jmh_runs(echo_json)

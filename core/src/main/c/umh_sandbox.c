@@ -5,6 +5,10 @@
  * a sandboxed helper. It opens the helper's executable, applies the policy its options give, and fexecve()s the
  * helper in its own place: same pid, same stdin/stdout/stderr, the environment it was given, no other descriptor.
  *
+ * It is freestanding: no libc, only system calls. Its exec is the price every sandboxed spawn pays on top of the
+ * helper's own, and a static libc's start-up (CPU feature probing, relocations, TLS, stdio) costs several times
+ * what this program does; without it the launcher's exec is about as cheap as an exec can be.
+ *
  * usage: umh-sandbox [OPTION]... -- EXECUTABLE ARGV0 [ARG]...
  *   -r PATH   the helper may read (and execute) PATH and what is beneath it (Landlock)
  *   -w PATH   the helper may read, write, create and remove PATH and what is beneath it (Landlock)
@@ -15,6 +19,7 @@
  *   -f N      RLIMIT_NOFILE: open files
  *   -s BYTES  RLIMIT_FSIZE: the largest file it may write
  *   -p N      RLIMIT_NPROC: processes of its user
+ *   -g FILE   join the cgroup whose cgroup.procs FILE is (a pids cgroup the caller made to bound its processes)
  *   -b        best effort: a kernel feature that is missing is skipped (with a line on stderr), not fatal
  *
  * Always: /dev/null (read and write), /dev/zero, /dev/urandom and /dev/random (read), no_new_privs, and a seccomp
@@ -25,29 +30,24 @@
  * Failures before the exec: a line "umh-sandbox: ..." on stderr and exit status 126 (127 when the exec itself
  * failed), so that the helper's ExitStatus and stderr tail say what went wrong.
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
+#ifndef __x86_64__
+#error "umh-sandbox is written for x86_64 (its system call stubs and its seccomp filter's architecture)"
+#endif
+
+#include <asm/unistd.h>
 #include <linux/audit.h>
+#include <linux/errno.h>
+#include <linux/fcntl.h>
 #include <linux/filter.h>
+#include <linux/prctl.h>
+#include <linux/resource.h>
 #include <linux/seccomp.h>
+#include <linux/types.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
-#ifndef __NR_landlock_create_ruleset
-#define __NR_landlock_create_ruleset 444
-#define __NR_landlock_add_rule 445
-#define __NR_landlock_restrict_self 446
-#endif
+#define AF_INET 2
+#define AF_INET6 10
 
 /* Landlock's ABI, written out here: the build machine's headers may be older than the kernels it runs on */
 #define LL_CREATE_RULESET_VERSION (1U << 0)
@@ -86,15 +86,148 @@ struct ll_path_beneath_attr {
 
 #define MAX_PATHS 64
 
+/* ---- system calls: the kernel's convention, a negative errno on failure ---- */
+
+static long sys6(long n, long a, long b, long c, long d, long e, long f) {
+    long r;
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+            : "rcx", "r11", "memory");
+    return r;
+}
+
+#define SYS(n, a, b, c) sys6((n), (long) (a), (long) (b), (long) (c), 0, 0, 0)
+
+static __attribute__((noreturn)) void sys_exit(int status) {
+    for (;;) {
+        SYS(__NR_exit_group, status, 0, 0);
+    }
+}
+
+/* the compiler may call these for copies and initializers even in a freestanding program */
+void *memcpy(void *to, const void *from, size_t n) {
+    char *t = to;
+    const char *f = from;
+    while (n--) {
+        *t++ = *f++;
+    }
+    return to;
+}
+
+void *memset(void *to, int c, size_t n) {
+    char *t = to;
+    while (n--) {
+        *t++ = (char) c;
+    }
+    return to;
+}
+
+static size_t length(const char *s) {
+    size_t n = 0;
+    while (s[n]) {
+        n++;
+    }
+    return n;
+}
+
+static int same(const char *a, const char *b) {
+    while (*a && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a == *b;
+}
+
+/* ---- messages on stderr: one write per line ---- */
+
+static char line[1024];
+static size_t used;
+
+static void put(const char *s) {
+    while (*s && used < sizeof line - 1) {
+        line[used++] = *s++;
+    }
+}
+
+static void put_number(unsigned long v) {
+    char digits[24];
+    int n = 0;
+    do {
+        digits[n++] = (char) ('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n && used < sizeof line - 1) {
+        line[used++] = digits[--n];
+    }
+}
+
+static void flush(void) {
+    line[used++] = '\n';
+    SYS(__NR_write, 2, line, used);
+    used = 0;
+}
+
+/* the C library's words for the errors this program can meet */
+static const char *error_text(int err) {
+    switch (err) {
+    case EPERM: return "Operation not permitted";
+    case ENOENT: return "No such file or directory";
+    case E2BIG: return "Argument list too long";
+    case ENOEXEC: return "Exec format error";
+    case EBADF: return "Bad file descriptor";
+    case EAGAIN: return "Resource temporarily unavailable";
+    case ENOMEM: return "Cannot allocate memory";
+    case EACCES: return "Permission denied";
+    case EFAULT: return "Bad address";
+    case EBUSY: return "Device or resource busy";
+    case ENODEV: return "No such device";
+    case ENOTDIR: return "Not a directory";
+    case EISDIR: return "Is a directory";
+    case EINVAL: return "Invalid argument";
+    case ENFILE: return "Too many open files in system";
+    case EMFILE: return "Too many open files";
+    case ETXTBSY: return "Text file busy";
+    case ENAMETOOLONG: return "File name too long";
+    case ENOSYS: return "Function not implemented";
+    case ELOOP: return "Too many levels of symbolic links";
+    case EOPNOTSUPP: return "Operation not supported";
+    case EBADFD: return "File descriptor in bad state";
+    case ESRCH: return "No such process";
+    default: return 0;
+    }
+}
+
 static int best_effort;
 
-static void die(int status, const char *what, int err) {
+/* "umh-sandbox: WHAT DETAIL: ERROR NOTE" on stderr, and exit */
+static __attribute__((noreturn)) void die3(int status, const char *what, const char *detail, int err,
+        const char *note) {
+    put("umh-sandbox: ");
+    put(what);
+    put(detail);
     if (err) {
-        fprintf(stderr, "umh-sandbox: %s: %s\n", what, strerror(err));
-    } else {
-        fprintf(stderr, "umh-sandbox: %s\n", what);
+        const char *text = error_text(err);
+        put(": ");
+        if (text) {
+            put(text);
+        } else {
+            put("errno ");
+            put_number((unsigned long) err);
+        }
     }
-    exit(status);
+    put(note);
+    flush();
+    sys_exit(status);
+}
+
+static __attribute__((noreturn)) void die2(int status, const char *what, const char *detail, int err) {
+    die3(status, what, detail, err, "");
+}
+
+static __attribute__((noreturn)) void die(int status, const char *what, int err) {
+    die2(status, what, "", err);
 }
 
 /* a kernel feature that is missing: fatal unless best effort */
@@ -102,28 +235,56 @@ static void missing(const char *what) {
     if (!best_effort) {
         die(126, what, 0);
     }
-    fprintf(stderr, "umh-sandbox: best effort: %s; going on without it\n", what);
+    put("umh-sandbox: best effort: ");
+    put(what);
+    put("; going on without it");
+    flush();
 }
 
 static unsigned long long number(const char *option, const char *text) {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno || end == text || *end) {
-        fprintf(stderr, "umh-sandbox: %s wants a number, not '%s'\n", option, text);
-        exit(126);
+    unsigned long long v = 0;
+    const char *p = text;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        unsigned long long next = v * 10 + (unsigned long long) (*p - '0');
+        if (next / 10 != v) {
+            break; /* overflow */
+        }
+        v = next;
+    }
+    if (p == text || *p) {
+        put("umh-sandbox: ");
+        put(option);
+        put(" wants a number, not '");
+        put(text);
+        put("'");
+        flush();
+        sys_exit(126);
     }
     return v;
 }
 
 static void limit(int resource, const char *name, unsigned long long value) {
-    struct rlimit r = {value, value};
+    struct rlimit64 r = {value, value};
     if (resource == RLIMIT_CPU) {
         r.rlim_max = value + 1; /* SIGXCPU at the soft limit, SIGKILL at the hard one */
     }
-    if (setrlimit(resource, &r) != 0) {
-        die(126, name, errno);
+    long rc = sys6(__NR_prlimit64, 0, resource, (long) &r, 0, 0, 0);
+    if (rc < 0) {
+        die(126, name, (int) -rc);
     }
+}
+
+/* writes "0" (this process) into a cgroup's cgroup.procs */
+static void join_cgroup(const char *procs) {
+    long fd = SYS(__NR_openat, AT_FDCWD, procs, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+        die2(126, "cgroup ", procs, (int) -fd);
+    }
+    long rc = SYS(__NR_write, fd, "0", 1);
+    if (rc < 0) {
+        die2(126, "joining the cgroup ", procs, (int) -rc);
+    }
+    SYS(__NR_close, fd, 0, 0);
 }
 
 static uint64_t fs_rights(int abi) {
@@ -142,44 +303,43 @@ static uint64_t fs_rights(int abi) {
     return all;
 }
 
-/* returns 0, or EBADFD for a file Landlock takes no rule for (a memfd: not reachable from the file system) */
-static int allow_path(int ruleset, const char *path, uint64_t access, uint64_t handled) {
-    int fd = open(path, O_PATH | O_CLOEXEC);
-    if (fd < 0) {
-        char what[512];
-        snprintf(what, sizeof what, "allowed path %s", path);
-        die(126, what, errno);
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        die(126, path, errno);
-    }
-    if (!S_ISDIR(st.st_mode)) { /* a file takes only the rights of files */
+/*
+ * Returns 0, -ENOENT for a device that does not exist when optional, or -EBADFD for a file Landlock takes no rule
+ * for (a memfd: not reachable from the file system).
+ */
+static int allow_path(int ruleset, const char *path, uint64_t access, uint64_t handled, int optional) {
+    long fd = SYS(__NR_openat, AT_FDCWD, path, O_PATH | O_CLOEXEC | O_DIRECTORY);
+    if (fd == -ENOTDIR) { /* a file takes only the rights of files */
+        fd = SYS(__NR_openat, AT_FDCWD, path, O_PATH | O_CLOEXEC);
         access &= LL_FS_EXECUTE | LL_FS_WRITE_FILE | LL_FS_READ_FILE | LL_FS_TRUNCATE | LL_FS_IOCTL_DEV;
     }
-    struct ll_path_beneath_attr rule = {access & handled, fd};
-    if (syscall(__NR_landlock_add_rule, ruleset, LL_RULE_PATH_BENEATH, &rule, 0) != 0) {
-        if (errno == EBADFD) {
-            close(fd);
-            return EBADFD;
+    if (fd < 0) {
+        if (optional && fd == -ENOENT) {
+            return -ENOENT;
         }
-        char what[512];
-        snprintf(what, sizeof what, "landlock_add_rule %s", path);
-        die(126, what, errno);
+        die2(126, "allowed path ", path, (int) -fd);
     }
-    close(fd);
+    struct ll_path_beneath_attr rule = {access & handled, (int32_t) fd};
+    long rc = SYS(__NR_landlock_add_rule, ruleset, LL_RULE_PATH_BENEATH, &rule);
+    SYS(__NR_close, fd, 0, 0);
+    if (rc == -EBADFD) {
+        return -EBADFD;
+    }
+    if (rc < 0) {
+        die2(126, "landlock_add_rule ", path, (int) -rc);
+    }
     return 0;
 }
 
 static void landlock(const char *executable, const char **read_paths, int reads, const char **write_paths,
         int writes, int network) {
-    int abi = (int) syscall(__NR_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
+    long abi = SYS(__NR_landlock_create_ruleset, 0, 0, LL_CREATE_RULESET_VERSION);
     if (abi < 1) {
-        missing(errno == EOPNOTSUPP ? "Landlock is disabled on this kernel (boot with lsm=...,landlock)"
+        missing(abi == -EOPNOTSUPP ? "Landlock is disabled on this kernel (boot with lsm=...,landlock)"
                 : "Landlock is not supported by this kernel (Linux 5.13 or later)");
         return;
     }
-    struct ll_ruleset_attr attr = {fs_rights(abi), 0, 0};
+    struct ll_ruleset_attr attr = {fs_rights((int) abi), 0, 0};
     size_t size = sizeof(uint64_t);
     if (!network) {
         if (abi >= 4) {
@@ -192,93 +352,121 @@ static void landlock(const char *executable, const char **read_paths, int reads,
         attr.scoped = LL_SCOPE_ABSTRACT_UNIX_SOCKET | LL_SCOPE_SIGNAL;
         size = 3 * sizeof(uint64_t);
     }
-    int ruleset = (int) syscall(__NR_landlock_create_ruleset, &attr, size, 0);
+    long ruleset = SYS(__NR_landlock_create_ruleset, &attr, size, 0);
     if (ruleset < 0) {
-        die(126, "landlock_create_ruleset", errno);
+        die(126, "landlock_create_ruleset", (int) -ruleset);
     }
     uint64_t read_access = LL_FS_EXECUTE | LL_FS_READ_FILE | LL_FS_READ_DIR;
     /* what almost every program opens: /dev/null both ways, the zero and random devices for reading */
     static const char *const devices[] = {"/dev/null", "/dev/zero", "/dev/urandom", "/dev/random"};
     for (size_t d = 0; d < sizeof devices / sizeof devices[0]; d++) {
-        if (access(devices[d], F_OK) == 0) {
-            uint64_t rights = LL_FS_READ_FILE | (d == 0 ? LL_FS_WRITE_FILE : 0);
-            (void) allow_path(ruleset, devices[d], rights, attr.handled_access_fs);
-        }
+        uint64_t rights = LL_FS_READ_FILE | (d == 0 ? LL_FS_WRITE_FILE : 0);
+        (void) allow_path((int) ruleset, devices[d], rights, attr.handled_access_fs, 1);
     }
     /* the helper itself, which the exec opens again (a memfd needs no rule: Landlock leaves such files alone) */
-    (void) allow_path(ruleset, executable, LL_FS_EXECUTE | LL_FS_READ_FILE, attr.handled_access_fs);
+    (void) allow_path((int) ruleset, executable, LL_FS_EXECUTE | LL_FS_READ_FILE, attr.handled_access_fs, 0);
     for (int i = 0; i < reads; i++) {
-        if (allow_path(ruleset, read_paths[i], read_access, attr.handled_access_fs) != 0) {
+        if (allow_path((int) ruleset, read_paths[i], read_access, attr.handled_access_fs, 0) != 0) {
             die(126, read_paths[i], EBADFD);
         }
     }
     for (int i = 0; i < writes; i++) {
-        if (allow_path(ruleset, write_paths[i], attr.handled_access_fs, attr.handled_access_fs) != 0) {
+        if (allow_path((int) ruleset, write_paths[i], attr.handled_access_fs, attr.handled_access_fs, 0) != 0) {
             die(126, write_paths[i], EBADFD);
         }
     }
-    if (syscall(__NR_landlock_restrict_self, ruleset, 0) != 0) {
-        die(126, "landlock_restrict_self", errno);
+    long rc = SYS(__NR_landlock_restrict_self, ruleset, 0, 0);
+    if (rc < 0) {
+        die(126, "landlock_restrict_self", (int) -rc);
     }
-    close(ruleset);
+    SYS(__NR_close, ruleset, 0, 0);
 }
 
-#define DENY(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
-                 BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA))
+/*
+ * The system calls refused with EPERM, as ranges of x86_64 numbers: the filter's cost at its attach (the kernel
+ * compiles it) and at every system call grows with its length, so neighbours share one test.
+ */
+static const struct {
+    unsigned lo, hi;
+} denied[] = {
+    {__NR_ptrace, __NR_ptrace},
+    {__NR_syslog, __NR_syslog},
+    {__NR_pivot_root, __NR_pivot_root},
+    {__NR_adjtimex, __NR_adjtimex},
+    {__NR_chroot, __NR_chroot},
+    /* acct, settimeofday, mount, umount2, swapon, swapoff, reboot, sethostname, setdomainname, iopl, ioperm,
+       create_module, init_module, delete_module, get_kernel_syms, query_module, quotactl */
+    {__NR_acct, __NR_quotactl},
+    {__NR_lookup_dcookie, __NR_lookup_dcookie},
+    {__NR_clock_settime, __NR_clock_settime},
+    {__NR_kexec_load, __NR_kexec_load},
+    {__NR_add_key, __NR_keyctl}, /* add_key, request_key, keyctl */
+    {__NR_unshare, __NR_unshare},
+    {__NR_perf_event_open, __NR_perf_event_open},
+    {__NR_fanotify_init, __NR_fanotify_init},
+    {__NR_name_to_handle_at, __NR_clock_adjtime}, /* name_to_handle_at, open_by_handle_at, clock_adjtime */
+    {__NR_setns, __NR_setns},
+    {__NR_process_vm_readv, __NR_process_vm_writev},
+    {__NR_finit_module, __NR_finit_module},
+    {__NR_kexec_file_load, __NR_bpf}, /* kexec_file_load, bpf */
+    {__NR_userfaultfd, __NR_userfaultfd},
+    {__NR_open_tree, __NR_fspick}, /* open_tree, move_mount, fsopen, fsconfig, fsmount, fspick */
+    {__NR_mount_setattr, __NR_mount_setattr},
+};
+
+#define MAX_FILTER 128
 
 static void seccomp(int network) {
-    struct sock_filter head[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS), /* another ABI: not this filter's business */
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        /* x32 system calls (the high bit set) */
-        BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
-        DENY(__NR_ptrace), DENY(__NR_process_vm_readv), DENY(__NR_process_vm_writev),
-        DENY(__NR_mount), DENY(__NR_umount2), DENY(__NR_pivot_root), DENY(__NR_chroot),
-        DENY(__NR_unshare), DENY(__NR_setns),
-        DENY(__NR_init_module), DENY(__NR_finit_module), DENY(__NR_delete_module),
-        DENY(__NR_kexec_load), DENY(__NR_kexec_file_load), DENY(__NR_reboot),
-        DENY(__NR_bpf), DENY(__NR_perf_event_open), DENY(__NR_userfaultfd),
-        DENY(__NR_keyctl), DENY(__NR_add_key), DENY(__NR_request_key),
-        DENY(__NR_swapon), DENY(__NR_swapoff), DENY(__NR_acct), DENY(__NR_quotactl),
-        DENY(__NR_settimeofday), DENY(__NR_clock_settime), DENY(__NR_clock_adjtime), DENY(__NR_adjtimex),
-        DENY(__NR_iopl), DENY(__NR_ioperm), DENY(__NR_syslog),
-        DENY(__NR_open_by_handle_at), DENY(__NR_name_to_handle_at),
-        DENY(__NR_fanotify_init), DENY(__NR_lookup_dcookie),
-        DENY(__NR_mount_setattr), DENY(__NR_move_mount), DENY(__NR_open_tree), DENY(__NR_fsopen),
-        DENY(__NR_fsmount), DENY(__NR_fsconfig), DENY(__NR_fspick),
-    };
-    /* without the network: socket(AF_INET or AF_INET6, ...) and socketpair of them refused */
-    struct sock_filter net[] = {
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 5),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET, 2, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET6, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EACCES & SECCOMP_RET_DATA)),
-    };
-    struct sock_filter tail[] = {
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    struct sock_filter filter[sizeof head / sizeof head[0] + sizeof net / sizeof net[0] + 1];
-    size_t n = 0;
-    memcpy(filter + n, head, sizeof head);
-    n += sizeof head / sizeof head[0];
-    if (!network) {
-        memcpy(filter + n, net, sizeof net);
-        n += sizeof net / sizeof net[0];
+    struct sock_filter f[MAX_FILTER];
+    int n = 0;
+    f[n++] = (struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+    f[n++] = (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+    /* another ABI (i386 through int 0x80): not what this filter decides on, so refused outright */
+    f[n++] = (struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+    f[n++] = (struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+    /* the tests below jump forward to one of the two returns at the end: allow, or refuse with EPERM */
+    int allow = n + 1 /* x32 */ + (network ? 0 : 6) /* the socket rule */;
+    for (size_t d = 0; d < sizeof denied / sizeof denied[0]; d++) {
+        allow += denied[d].lo == denied[d].hi ? 1 : 2;
     }
-    memcpy(filter + n, tail, sizeof tail);
-    n += 1;
-    struct sock_fprog prog = {(unsigned short) n, filter};
-    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
-        if (errno == EINVAL) {
-            missing("seccomp filters are not supported by this kernel");
+    int deny = allow + 1;
+#define TO(target) ((unsigned char) ((target) - n - 1))
+    f[n] = (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 0); /* x32: the high bit */
+    f[n].jt = TO(deny);
+    n++;
+    for (size_t d = 0; d < sizeof denied / sizeof denied[0]; d++) {
+        if (denied[d].lo == denied[d].hi) {
+            f[n] = (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, denied[d].lo, 0, 0);
         } else {
-            die(126, "seccomp", errno);
+            f[n++] = (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, denied[d].hi, 1, 0);
+            f[n] = (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, denied[d].lo, 0, 0);
         }
+        f[n].jt = TO(deny);
+        n++;
+    }
+    if (!network) {
+        /* socket(AF_INET or AF_INET6, ...) refused with EACCES: no IPv4 or IPv6 socket of any type */
+        f[n] = (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 0);
+        f[n].jf = TO(allow);
+        n++;
+        f[n++] = (struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
+        f[n++] = (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET, 2, 0);
+        f[n++] = (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET6, 1, 0);
+        f[n++] = (struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+        f[n++] = (struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EACCES & SECCOMP_RET_DATA));
+    }
+#undef TO
+    if (n != allow) {
+        die(126, "the seccomp filter's jumps are miscounted", 0);
+    }
+    f[n++] = (struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    f[n++] = (struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
+    struct sock_fprog prog = {(unsigned short) n, f};
+    long rc = SYS(__NR_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+    if (rc == -EINVAL) {
+        missing("seccomp filters are not supported by this kernel");
+    } else if (rc < 0) {
+        die(126, "seccomp", (int) -rc);
     }
 }
 
@@ -289,15 +477,18 @@ static void seccomp(int network) {
  * script's path: a sandboxed script keeps that one descriptor (read-only, its own sealed content) beside 0-2.
  * Returns when the file is no script.
  */
-static void exec_script(int exe, const char *executable, char **helper_argv, int helper_argc) {
-    char head[256];
-    ssize_t n = pread(exe, head, sizeof head - 1, 0);
+static void exec_script(int exe, char **helper_argv, int helper_argc, char **envp) {
+    static char head[256];
+    long n = sys6(__NR_pread64, exe, (long) head, sizeof head - 1, 0, 0, 0);
     if (n < 2 || head[0] != '#' || head[1] != '!') {
         return;
     }
     head[n] = '\0';
-    char *end = strchr(head, '\n');
-    if (end == NULL) {
+    char *end = head;
+    while (*end && *end != '\n') {
+        end++;
+    }
+    if (*end != '\n') {
         die(126, "a #! line longer than 255 bytes", 0);
     }
     *end = '\0';
@@ -305,65 +496,72 @@ static void exec_script(int exe, const char *executable, char **helper_argv, int
     while (*interpreter == ' ' || *interpreter == '\t') {
         interpreter++;
     }
-    char *arg = interpreter + strcspn(interpreter, " \t");
+    char *arg = interpreter;
+    while (*arg && *arg != ' ' && *arg != '\t') {
+        arg++;
+    }
     if (*arg) {
         *arg++ = '\0';
         while (*arg == ' ' || *arg == '\t') {
             arg++;
         }
-        char *trail = arg + strlen(arg);
+        char *trail = arg + length(arg);
         while (trail > arg && (trail[-1] == ' ' || trail[-1] == '\t')) {
             *--trail = '\0';
         }
     }
-    /* interpreter [arg] script argv[1..] */
-    char **argv = calloc((size_t) helper_argc + 3, sizeof *argv);
-    if (argv == NULL) {
-        die(126, "calloc", errno);
+    long rc = SYS(__NR_fcntl, exe, F_SETFD, 0);
+    if (rc < 0) {
+        die(126, "fcntl", (int) -rc);
     }
+    static char script[32] = "/dev/fd/";
+    size_t at = length(script);
+    char digits[12];
     int k = 0;
+    unsigned v = (unsigned) exe;
+    do {
+        digits[k++] = (char) ('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (k) {
+        script[at++] = digits[--k];
+    }
+    script[at] = '\0';
+    /* interpreter [arg] script argv[1..] */
+    char *argv[helper_argc + 3];
+    k = 0;
     argv[k++] = interpreter;
     if (*arg) {
         argv[k++] = arg;
     }
-    static char script[32];
-    if (fcntl(exe, F_SETFD, 0) != 0) {
-        die(126, "fcntl", errno);
-    }
-    snprintf(script, sizeof script, "/dev/fd/%d", exe);
-    (void) executable;
     argv[k++] = script;
     for (int j = 1; j < helper_argc; j++) {
         argv[k++] = helper_argv[j];
     }
-    argv[k] = NULL;
-    extern char **environ;
-    execve(interpreter, argv, environ);
-    int err = errno;
-    char what[512];
-    snprintf(what, sizeof what, "exec %s, the interpreter of the script%s", interpreter,
-            err == EACCES ? " (Landlock: allow its directory read-only)" : "");
-    die(127, what, err);
+    argv[k] = 0;
+    rc = SYS(__NR_execve, interpreter, argv, envp);
+    die3(127, "exec ", interpreter, (int) -rc, rc == -EACCES
+            ? ", the interpreter of the script (Landlock: allow its directory read-only)"
+            : ", the interpreter of the script");
 }
 
-int main(int argc, char **argv) {
+static int run(int argc, char **argv, char **envp) {
     const char *read_paths[MAX_PATHS];
     const char *write_paths[MAX_PATHS];
     int reads = 0, writes = 0, network = 0;
     int i = 1;
-    for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+    for (; i < argc && !same(argv[i], "--"); i++) {
         const char *o = argv[i];
-        if (strcmp(o, "-n") == 0) {
+        if (same(o, "-n")) {
             network = 1;
             continue;
         }
-        if (strcmp(o, "-b") == 0) {
+        if (same(o, "-b")) {
             best_effort = 1;
             continue;
         }
-        if (i + 1 >= argc || strlen(o) != 2 || o[0] != '-') {
-            fprintf(stderr, "umh-sandbox: unknown option or missing value: %s\n", o);
-            return 126;
+        if (i + 1 >= argc || o[0] != '-' || o[1] == '\0' || o[2] != '\0') {
+            die2(126, "unknown option or missing value: ", o, 0);
         }
         const char *v = argv[++i];
         switch (o[1]) {
@@ -384,9 +582,9 @@ int main(int argc, char **argv) {
         case 'f': limit(RLIMIT_NOFILE, "RLIMIT_NOFILE", number(o, v)); break;
         case 's': limit(RLIMIT_FSIZE, "RLIMIT_FSIZE", number(o, v)); break;
         case 'p': limit(RLIMIT_NPROC, "RLIMIT_NPROC", number(o, v)); break;
+        case 'g': join_cgroup(v); break;
         default:
-            fprintf(stderr, "umh-sandbox: unknown option %s\n", o);
-            return 126;
+            die2(126, "unknown option ", o, 0);
         }
     }
     if (i + 2 >= argc) { /* argv[i] is "--", then the executable and argv[0] */
@@ -395,24 +593,36 @@ int main(int argc, char **argv) {
     const char *executable = argv[i + 1];
     char **helper_argv = argv + i + 2;
     /* opened before Landlock, which would refuse it: the helper's memfd is under no allowed path */
-    int exe = open(executable, O_RDONLY | O_CLOEXEC);
+    long exe = SYS(__NR_openat, AT_FDCWD, executable, O_RDONLY | O_CLOEXEC);
     if (exe < 0) {
-        char what[512];
-        snprintf(what, sizeof what, "open %s", executable);
-        die(126, what, errno);
+        die2(126, "open ", executable, (int) -exe);
     }
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-        die(126, "no_new_privs", errno);
+    long rc = sys6(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
+    if (rc < 0) {
+        die(126, "no_new_privs", (int) -rc);
     }
     landlock(executable, read_paths, reads, write_paths, writes, network);
     seccomp(network);
-    extern char **environ;
-    exec_script(exe, executable, helper_argv, argc - (i + 2));
-    fexecve(exe, helper_argv, environ);
-    int err = errno;
-    fprintf(stderr, "umh-sandbox: fexecve %s: %s%s\n", executable, strerror(err),
-            err == ENOENT ? " (a #! script: run its interpreter as the helper, with the script as an argument)"
-            : err == EACCES ? " (Landlock: the helper's dynamic loader or interpreter is not under an allowed path)"
+    exec_script((int) exe, helper_argv, argc - (i + 2), envp);
+    rc = sys6(__NR_execveat, exe, (long) "", (long) helper_argv, (long) envp, AT_EMPTY_PATH, 0);
+    die3(127, "fexecve ", executable, (int) -rc,
+            rc == -ENOENT ? " (a #! script: run its interpreter as the helper, with the script as an argument)"
+            : rc == -EACCES ? " (Landlock: the helper's dynamic loader or interpreter is not under an allowed path)"
             : "");
-    return 127;
 }
+
+/* the kernel's entry: argc, argv and the environment on the stack */
+void __attribute__((used, noreturn)) umh_start(long *stack) {
+    int argc = (int) stack[0];
+    char **argv = (char **) (stack + 1);
+    sys_exit(run(argc, argv, argv + argc + 1));
+}
+
+__asm__(".text\n"
+        ".global _start\n"
+        "_start:\n"
+        "    xor %rbp, %rbp\n"
+        "    mov %rsp, %rdi\n"
+        "    and $-16, %rsp\n"
+        "    call umh_start\n"
+        "    hlt\n");

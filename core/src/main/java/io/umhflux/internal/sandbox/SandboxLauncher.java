@@ -76,7 +76,8 @@ public final class SandboxLauncher {
             ClassLoader loader = SandboxLauncher.class.getClassLoader();
             if (loader.getResource(RESOURCE) == null) {
                 throw new SpawnException(helper, 2, "ENOENT", "the sandbox launcher " + RESOURCE + " is not in this"
-                        + " build of umh-flux (gcc and libc6-dev were missing when it was built)", List.of(), null);
+                        + " build of umh-flux (it is built on x86_64 where gcc and libc6-dev are present)", List.of(),
+                        null);
             }
             b = Blob.loader().name("umh-sandbox").loadResource(loader, RESOURCE);
             launcher = b;
