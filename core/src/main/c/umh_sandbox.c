@@ -21,6 +21,7 @@
  *   -p N      RLIMIT_NPROC: processes of its user
  *   -g FILE   join the cgroup whose cgroup.procs FILE is (a pids cgroup the caller made to bound its processes)
  *   -b        best effort: a kernel feature that is missing is skipped (with a line on stderr), not fatal
+ *   -W TEXT   a line "umh-sandbox: best effort: TEXT; going on without it" on stderr (what the caller skipped)
  *
  * Always: /dev/null (read and write), /dev/zero, /dev/urandom and /dev/random (read), no_new_privs, and a seccomp
  * filter that refuses with EPERM the system calls a helper has no business
@@ -583,6 +584,12 @@ static int run(int argc, char **argv, char **envp) {
         case 's': limit(RLIMIT_FSIZE, "RLIMIT_FSIZE", number(o, v)); break;
         case 'p': limit(RLIMIT_NPROC, "RLIMIT_NPROC", number(o, v)); break;
         case 'g': join_cgroup(v); break;
+        case 'W':
+            put("umh-sandbox: best effort: ");
+            put(v);
+            put("; going on without it");
+            flush();
+            break;
         default:
             die2(126, "unknown option ", o, 0);
         }

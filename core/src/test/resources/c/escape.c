@@ -6,6 +6,10 @@
  *   unshare        a new user namespace           kill:PID       signal 0 to PID
  *   alloc:MIB      allocate and touch MIB MiB     fds            the descriptors open above 2 (none: ok)
  *   sigmask        the blocked signals (none: ok) write:PATH     create PATH and write to it
+ *   drop:UID       setgid and setuid to UID       setuid:UID     setuid(UID)
+ *   exec:PATH      execute PATH with the attempts after this one as its arguments
+ *   forkbomb[:setsid]  fork children that wait forever (each in a session of its own with :setsid) until fork
+ *                  fails; prints "child PID" for each, then "forkbomb N <strerror>", and exits 1
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -19,6 +23,7 @@
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 int main(int argc, char **argv) {
@@ -62,6 +67,36 @@ int main(int argc, char **argv) {
             } else {
                 memset(p, 1, n);
             }
+        } else if (!strncmp(c, "drop:", 5)) {
+            rc = setgid((gid_t) atoi(c + 5)) == 0 ? setuid((uid_t) atoi(c + 5)) : -1;
+        } else if (!strncmp(c, "setuid:", 7)) {
+            rc = setuid((uid_t) atoi(c + 7));
+        } else if (!strncmp(c, "exec:", 5)) {
+            fflush(stdout);
+            argv[i] = (char *) c + 5;
+            execv(c + 5, argv + i);
+            rc = -1;
+        } else if (!strncmp(c, "forkbomb", 8)) {
+            int children = 0;
+            for (;;) {
+                pid_t pid = fork();
+                if (pid == 0) {
+                    if (!strcmp(c, "forkbomb:setsid")) {
+                        setsid();
+                    }
+                    for (;;) {
+                        pause();
+                    }
+                }
+                if (pid < 0) {
+                    break;
+                }
+                children++;
+                printf("child %d\n", (int) pid);
+            }
+            printf("%s %d %s\n", c, children, strerror(errno));
+            fflush(stdout);
+            return 1;
         } else if (!strcmp(c, "fds")) {
             for (int fd = 3; fd < 1024; fd++) {
                 if (fcntl(fd, F_GETFD) >= 0) {

@@ -42,7 +42,9 @@ import java.util.Objects;
  *     {@code userfaultfd}, keyrings, swap, {@code acct}, {@code quotactl}, setting the clock, {@code iopl},
  *     {@code ioperm}, {@code syslog}, {@code open_by_handle_at}, {@code fanotify_init}, and every x32 call.</li>
  * <li><b>Limits</b> (rlimits, inherited by what it starts): address space, data size, CPU seconds (then
- *     {@code SIGXCPU}, and {@code SIGKILL} a second later), open files, file size and processes of its user.</li>
+ *     {@code SIGXCPU}, and {@code SIGKILL} a second later), open files, file size; and processes, through a
+ *     pids cgroup of its own where this JVM can make one, else its user's {@code RLIMIT_NPROC}
+ *     ({@link #processes}).</li>
  * </ul>
  *
  * <p>What the kernel does not support fails the spawn with a {@link SpawnException} naming it, unless
@@ -119,8 +121,14 @@ public final class Sandbox {
     }
 
     /**
-     * @param processes the most processes its user may have ({@code RLIMIT_NPROC}; counted over the whole user,
-     *     and not enforced for root): with the process-group kill at its exit, this bounds a fork bomb
+     * Bounds a fork bomb. Where this JVM can make cgroups in a pids hierarchy (as root, or in a delegated
+     * subtree), the helper gets a pids cgroup of its own: at most {@code processes} processes and threads for it
+     * and everything it starts, whatever their user, and at its exit everything left in that cgroup is killed (what
+     * escaped its process group too) and the cgroup removed. Elsewhere it is {@code RLIMIT_NPROC}: the processes
+     * of the helper's user, counted over all of that user's processes, with the process-group kill at its exit.
+     * Root without a pids cgroup has neither: the spawn fails with a {@link SpawnException} unless best effort.
+     *
+     * @param processes the most processes (and threads)
      */
     public Sandbox processes(int processes) {
         return limit("-p", positive(processes, "processes"));

@@ -3,6 +3,7 @@ package io.umhflux;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.umhflux.internal.sandbox.SandboxLauncher;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -10,9 +11,12 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Flux;
@@ -78,6 +82,92 @@ class SandboxTest {
     }
 
     @Test
+    void aSetUserIdBitGivesASandboxedHelperNothing(@TempDir Path dir) throws IOException {
+        Assumptions.assumeTrue(isRoot(), "a set-user-ID root program needs root to make");
+        Path bin = dir.resolve("bin");
+        Files.createDirectory(bin);
+        Path setuidRoot = Files.copy(CHelpers.executable("escape"), bin.resolve("escape"));
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setAttribute(setuidRoot, "unix:mode", 04755);
+        // drop to nobody, then execute the set-user-ID root copy, which tries to become root again
+        String[] attempt = {"drop:65534", "exec:" + setuidRoot, "setuid:0"};
+        assertThat(attempts(null, attempt)).as("unsandboxed, the bit works")
+                .containsExactly("drop:65534 ok", "setuid:0 ok");
+        assertThat(attempts(LIBS.readOnly(bin), attempt)).as("no_new_privs: the bit is ignored")
+                .containsExactly("drop:65534 ok", "setuid:0 Operation not permitted");
+    }
+
+    @Test
+    void aForkBombEndsWithTheHelpersFailureAndNothingLeftRunning() throws InterruptedException {
+        String mechanism = SandboxLauncher.processLimit();
+        Assumptions.assumeFalse(mechanism.equals("none"), "root without a writable pids cgroup");
+        // in a pids cgroup, even children that left the helper's process group are killed at its exit
+        String bomb = mechanism.equals("cgroup") ? "forkbomb:setsid" : "forkbomb";
+        try (Blob escape = CHelpers.blob("escape")) {
+            Umh<String, String> umh = UmhFlux.spec(escape).args(bomb).lines(1024).environment(Environment.empty())
+                    .sandbox(LIBS.processes(8)).spawn();
+            umh.outbound().close().subscribe(null, e -> { });
+            List<String> lines = new ArrayList<>();
+            assertThatThrownBy(() -> umh.inbound().doOnNext(lines::add).blockLast(TestHelpers.TIMEOUT))
+                    .isInstanceOf(HelperFailedException.class).hasMessageContaining("exited with code 1");
+            assertThat(umh.exit().block(TestHelpers.TIMEOUT)).isEqualTo(ExitStatus.exited(1));
+            assertThat(lines).last().asString().startsWith(bomb + " ").endsWith("Resource temporarily unavailable");
+            List<Long> children = lines.stream().filter(l -> l.startsWith("child "))
+                    .map(l -> Long.parseLong(l.substring(6))).toList();
+            if (mechanism.equals("cgroup")) {
+                assertThat(children).as("the helper and 7 children: 8 processes").hasSize(7);
+            }
+            assertThat(children).isNotEmpty();
+            long deadline = System.nanoTime() + TestHelpers.TIMEOUT.toNanos();
+            while (children.stream().anyMatch(SandboxTest::running) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(children).as("nothing left running").noneMatch(SandboxTest::running);
+        }
+    }
+
+    @Test
+    void aProcessLimitThatCannotBeEnforcedFailsTheSpawnUnlessBestEffort() {
+        System.setProperty("io.umhflux.sandbox.pidsCgroup", "none");
+        try (Blob escape = CHelpers.blob("escape")) {
+            Assumptions.assumeTrue(SandboxLauncher.processLimit().equals("none"), "RLIMIT_NPROC is enforced here");
+            assertThatThrownBy(() -> UmhFlux.spec(escape).lines(1024).sandbox(LIBS.processes(8)).spawn())
+                    .isInstanceOf(SpawnException.class).hasMessageContaining("Sandbox.processes(8) cannot be enforced");
+            Umh<String, String> umh = UmhFlux.spec(escape).lines(1024).environment(Environment.empty())
+                    .sandbox(LIBS.processes(8).bestEffort()).spawn();
+            umh.outbound().close().subscribe(null, e -> { });
+            assertThat(umh.inbound().collectList().block(TestHelpers.TIMEOUT)).isEmpty();
+            ExitStatus status = umh.exit().block(TestHelpers.TIMEOUT);
+            assertThat(status.hasExited()).isTrue();
+            assertThat(status.code()).isZero();
+            assertThat(status.stderrTail()).anySatisfy(line -> assertThat(line)
+                    .startsWith("umh-sandbox: best effort: the process limit is not enforced"));
+        } finally {
+            System.clearProperty("io.umhflux.sandbox.pidsCgroup");
+        }
+    }
+
+    /** Alive and not a zombie. */
+    private static boolean running(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static boolean isRoot() {
+        try {
+            return Files.readAllLines(Path.of("/proc/self/status")).stream()
+                    .anyMatch(l -> l.matches("Uid:\\s+0\\s.*"));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Test
     void theHelperKeepsExactlyItsStdioAndAnEmptySignalMask() {
         assertThat(attempts(LIBS, "fds", "sigmask")).containsExactly("fds ok", "sigmask ok");
     }
@@ -103,7 +193,7 @@ class SandboxTest {
     @Test
     void aDynamicallyLinkedPythonRunsWithTheLibrariesItNeeds() {
         Path python = Path.of("/usr/bin/python3");
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(python), "no /usr/bin/python3");
+        Assumptions.assumeTrue(Files.isExecutable(python), "no /usr/bin/python3");
         try (Blob blob = Blob.of(python)) {
             List<String> upper = UmhFlux.spec(blob)
                     .args("-c", "import sys\nfor line in sys.stdin: print(line.strip().upper(), flush=True)")

@@ -8,6 +8,9 @@ import io.umhflux.internal.blob.LoadedBlob;
 import io.umhflux.internal.os.Os;
 import io.umhflux.internal.process.HelperProcess;
 import io.umhflux.internal.process.Launcher;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
@@ -22,6 +25,13 @@ public final class SandboxLauncher {
     static final String RESOURCE = "META-INF/umh-flux/umh-sandbox";
     private static final int SYS_LANDLOCK_CREATE_RULESET = 444;
     private static final int LANDLOCK_CREATE_RULESET_VERSION = 1;
+
+    /**
+     * Whether the kernel has seccomp: {@code /proc/self/status} has a {@code Seccomp} line with CONFIG_SECCOMP. (A
+     * kernel with seccomp but without its filters is rare: the launcher reports it, failing the helper with exit
+     * status 126 and a line on its stderr.)
+     */
+    private static final boolean SECCOMP_FILTERS = seccompFilters();
 
     private static @Nullable Blob launcher;
 
@@ -45,16 +55,109 @@ public final class SandboxLauncher {
                     + (errno == 95 ? "has disabled" : "lacks") + " (" + Os.describe(errno) + "); Sandbox."
                     + "bestEffort() runs without it", List.of(), null);
         }
-        List<String> args = new ArrayList<>(options.size() + request.args().size() + 3);
-        args.addAll(options);
+        if (!bestEffort && !SECCOMP_FILTERS) {
+            throw new SpawnException(helper.name(), 22, "EINVAL", "the sandbox needs seccomp filters"
+                    + " (CONFIG_SECCOMP_FILTER), which this kernel lacks (no Seccomp line in /proc/self/status);"
+                    + " Sandbox.bestEffort() runs without them", List.of(), null);
+        }
+        List<String> policy = new ArrayList<>(options);
+        PidsCgroup cgroup = processLimit(helper.name(), policy, bestEffort);
+        List<String> args = new ArrayList<>(policy.size() + request.args().size() + 3);
+        args.addAll(policy);
         args.add("--");
         args.add(visiblePath(helper.image().execPath()));
         args.add(request.argv0());
         args.addAll(request.args());
         Launcher.Request launched = new Launcher.Request("umh-sandbox", args, request.envp(),
                 request.workingDirectory(), request.pipeSize(), request.killGroupAtExit());
-        return Launcher.standard().launch(BlobAccess.loaded(launcher(helper.name())), helper.name(), launched,
-                loop);
+        HelperProcess process;
+        try {
+            process = Launcher.standard().launch(BlobAccess.loaded(launcher(helper.name())), helper.name(),
+                    launched, loop);
+        } catch (RuntimeException | Error e) {
+            if (cgroup != null) {
+                cgroup.remove();
+            }
+            throw e;
+        }
+        if (cgroup != null) {
+            process.onExit().whenComplete((status, failure) -> cgroup.release(loop));
+        }
+        return process;
+    }
+
+    /**
+     * Chooses how {@code -p N} (the process limit) is enforced: a pids cgroup made for the helper where this JVM
+     * can make one (the option becomes {@code -g CGROUP_PROCS}); else {@code RLIMIT_NPROC}, where the kernel
+     * enforces it; else, for root, a {@link SpawnException} unless best effort.
+     *
+     * @return the cgroup made, or {@code null}
+     */
+    private static @Nullable PidsCgroup processLimit(String helper, List<String> policy, boolean bestEffort) {
+        for (int i = 0; i < policy.size(); i++) {
+            String option = policy.get(i);
+            if (option.equals("-n") || option.equals("-b")) {
+                continue;
+            }
+            if (option.equals("-p")) {
+                int max = Integer.parseInt(policy.get(i + 1));
+                PidsCgroup cgroup = PidsCgroup.create(max).orElse(null);
+                if (cgroup != null) {
+                    policy.set(i, "-g");
+                    policy.set(i + 1, cgroup.procs());
+                    return cgroup;
+                }
+                if (!nprocEnforced()) {
+                    String why = "the kernel does not enforce RLIMIT_NPROC for root or a process with CAP_SYS_RESOURCE"
+                            + " or CAP_SYS_ADMIN, as this JVM is, and it can make no pids cgroup to use instead";
+                    if (!bestEffort) {
+                        throw new SpawnException(helper, 1, "EPERM", "Sandbox.processes(" + max + ") cannot be"
+                                + " enforced: " + why + "; Sandbox.bestEffort() runs without it", List.of(), null);
+                    }
+                    policy.add(i, "-W");
+                    policy.add(i + 1, "the process limit is not enforced: " + why);
+                }
+                return null;
+            }
+            i++; // the option's value
+        }
+        return null;
+    }
+
+    /**
+     * @return how {@code Sandbox.processes(n)} is enforced here: {@code "cgroup"}, {@code "rlimit"}, or
+     *     {@code "none"} (root without a pids cgroup)
+     */
+    public static String processLimit() {
+        return PidsCgroup.parent().isPresent() ? "cgroup" : nprocEnforced() ? "rlimit" : "none";
+    }
+
+    private static boolean seccompFilters() {
+        try {
+            return Files.readAllLines(Path.of("/proc/self/status")).stream().anyMatch(l -> l.startsWith("Seccomp:"));
+        } catch (IOException | RuntimeException e) {
+            return true; // cannot tell: the launcher reports what it meets
+        }
+    }
+
+    /** Whether the kernel enforces RLIMIT_NPROC on this JVM's children: not for uid 0 nor with those capabilities. */
+    static boolean nprocEnforced() {
+        try {
+            long realUid = -1;
+            long effectiveCaps = 0;
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("Uid:")) {
+                    realUid = Long.parseLong(line.substring(4).trim().split("\\s+")[0]);
+                } else if (line.startsWith("CapEff:")) {
+                    effectiveCaps = Long.parseUnsignedLong(line.substring(7).trim(), 16);
+                }
+            }
+            long sysAdmin = 1L << 21;
+            long sysResource = 1L << 24;
+            return realUid > 0 && (effectiveCaps & (sysAdmin | sysResource)) == 0;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /** The helper's path as the launcher, a child without this JVM's descriptors, can open it. */
