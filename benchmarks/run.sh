@@ -82,6 +82,9 @@ java -jar "$jar" 'benchmarks\.EchoBenchmark\.umhFlux' "${jmh_opts[@]}" "${cpu_pr
   -p pipeSize=0 -p writeSize=0 -rf json -rff "$raw/echo_kernelpipes.json" | tail -n 6
 java -jar "$jar" 'benchmarks\.EchoBenchmark\.umhFlux' "${jmh_opts[@]}" "${cpu_prof[@]}" -p chunk=65536 -p pipeSize=0 \
   -p writeSize=4096 -rf json -rff "$raw/echo_pagewrites.json" | tail -n 3
+# a sandboxed cat (Sandbox.confined(), its libraries read-only) against the same cat unsandboxed
+java -jar "$jar" 'benchmarks\.EchoBenchmark\.umhFlux' "${noisy_opts[@]}" -p chunk=65536 -p pipeSize=-1 -p writeSize=0 \
+  -p sandboxed=true,false -rf json -rff "$raw/echo_sandboxed.json" | tail -n 3
 : > "$raw/echo_c.txt"
 : > "$raw/echo_c_bigpipe.txt"
 for chunk in 4096 65536 1048576; do

@@ -43,7 +43,9 @@ def jmh_runs(path, metric=None):
         m = r["primaryMetric"] if metric is None else r.get("secondaryMetrics", {}).get(metric)
         if m is None or not m.get("rawData"):
             continue
-        key = (r["benchmark"].rsplit(".", 1)[1], tuple(sorted(r.get("params", {}).items())))
+        # EchoBenchmark's sandboxed=false is the plain spawn every other row means: left out of the key
+        params = {k: v for k, v in r.get("params", {}).items() if (k, v) != ("sandboxed", "false")}
+        key = (r["benchmark"].rsplit(".", 1)[1], tuple(sorted(params.items())))
         out[key] = [statistics.mean(fork) for fork in m["rawData"] if fork]
     return out
 
@@ -251,6 +253,13 @@ def main(raw, out):
                                           "ProcessBuilder" % chunk, kernel_cpu[("umhFlux", key)],
                                           echo_cpu[("processBuilder", pb_key)], "ms CPU/op", lambda o, p: o / p,
                                           target="(none; lower is less work)"))
+        sandboxed = os.path.join(raw, "echo_sandboxed.json")
+        if os.path.exists(sandboxed):
+            runs = jmh_runs(sandboxed)
+            key = (("chunk", "65536"), ("pipeSize", "-1"), ("writeSize", "0"))
+            records.append(record("echo through cat, 64 KiB chunks, sandboxed (Sandbox.confined()) vs unsandboxed",
+                                  gbps(runs[("umhFlux", tuple(sorted(key + (("sandboxed", "true"),))))]),
+                                  gbps(runs[("umhFlux", key)]), "GB/s", lambda o, p: o / p, 0.95))
         paged = os.path.join(raw, "echo_pagewrites.json")
         if os.path.exists(paged):
             key = (("chunk", "65536"), ("pipeSize", "0"), ("writeSize", "4096"))

@@ -3,6 +3,7 @@ package io.umhflux.benchmarks;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.umhflux.Blob;
+import io.umhflux.Sandbox;
 import io.umhflux.Umh;
 import io.umhflux.UmhFlux;
 import io.umhflux.UmhSpec;
@@ -58,6 +59,10 @@ public class EchoBenchmark {
     @Param({"0"})
     public int writeSize;
 
+    /** umh-flux's {@code cat} confined by {@code Sandbox.confined()} with its libraries read-only. */
+    @Param({"false"})
+    public boolean sandboxed;
+
     private Blob cat;
     private UmhSpec<ByteBuf, ByteBuf> spec;
     private ByteBuf source;
@@ -67,7 +72,9 @@ public class EchoBenchmark {
     public void setUp() {
         cat = Blob.of(Path.of("/bin/cat"));
         UmhSpec<ByteBuf, ByteBuf> s = UmhFlux.spec(cat).writeSize(writeSize);
-        spec = pipeSize < 0 ? s : s.pipeSize(pipeSize);
+        s = pipeSize < 0 ? s : s.pipeSize(pipeSize);
+        spec = sandboxed ? s.sandbox(Sandbox.confined().readOnly(Path.of("/usr"), Path.of("/lib"),
+                Path.of("/lib64"))) : s;
         source = ByteBufAllocator.DEFAULT.directBuffer(chunk);
         source.writerIndex(chunk);
         heapChunk = new byte[chunk];
