@@ -35,12 +35,16 @@ import java.util.Objects;
  * <li><b>Network</b>: none unless {@link #network()}: a seccomp rule refuses {@code socket()} for
  *     {@code AF_INET} and {@code AF_INET6} with {@code EACCES} (so UDP and raw sockets too), and on Landlock
  *     ABI 4 and later, TCP connects and binds are refused as well. Unix sockets under an allowed path stay
- *     possible.</li>
+ *     possible. Not a network namespace: that needs a user namespace, which many containers and distributions
+ *     refuse to unprivileged processes, and which changes the user and group ids the helper sees; the seccomp
+ *     rule works wherever seccomp does, at no cost to the spawn.</li>
  * <li><b>System calls</b> (seccomp, {@code EPERM}): {@code ptrace}, {@code process_vm_readv/writev},
  *     {@code mount}, {@code umount2}, the new mount API, {@code pivot_root}, {@code chroot}, {@code unshare},
  *     {@code setns}, kernel modules, {@code kexec}, {@code reboot}, {@code bpf}, {@code perf_event_open},
- *     {@code userfaultfd}, keyrings, swap, {@code acct}, {@code quotactl}, setting the clock, {@code iopl},
- *     {@code ioperm}, {@code syslog}, {@code open_by_handle_at}, {@code fanotify_init}, and every x32 call.</li>
+ *     {@code userfaultfd}, keyrings, swap, {@code acct}, {@code quotactl}, setting the clock,
+ *     {@code sethostname}, {@code setdomainname}, {@code iopl}, {@code ioperm}, {@code syslog},
+ *     {@code name_to_handle_at}, {@code open_by_handle_at}, {@code fanotify_init}, {@code lookup_dcookie}, and
+ *     every x32 call; a call of another ABI (i386's {@code int 0x80}) kills the helper.</li>
  * <li><b>Limits</b> (rlimits, inherited by what it starts): address space, data size, CPU seconds (then
  *     {@code SIGXCPU}, and {@code SIGKILL} a second later), open files, file size; and processes, through a
  *     pids cgroup of its own where this JVM can make one, else its user's {@code RLIMIT_NPROC}
