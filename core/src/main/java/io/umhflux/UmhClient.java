@@ -33,6 +33,8 @@ public interface UmhClient<I, O> extends Disposable {
      * {@link java.util.concurrent.TimeoutException} after the spec's request timeout (a pooled helper that
      * misses it is replaced; on a single helper its answer, when it comes, is dropped);
      * {@link RestartsExhaustedException} when a supervised helper was given up;
+     * {@link io.umhflux.codec.CodecException} when the request cannot be encoded (nothing of it was sent, and
+     * the helper goes on with the next request unless the codec is broken);
      * {@link IllegalStateException} after {@link #close()}. Cancelling drops the response when it comes.
      * Raw {@code ByteBuf} responses belong to the subscriber, which must release them. A reference-counted
      * request belongs to the client once the Mono is subscribed: it is released once written, or when the call

@@ -1,5 +1,7 @@
 package io.umhflux;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The root of the errors umh-flux raises. Unchecked, like Reactor's, so they travel through {@code onError}
  * unchanged; each subtype carries the context a user needs to act on it.
@@ -11,7 +13,7 @@ public class UmhException extends RuntimeException {
      * @param message what failed, with its context
      * @param cause the underlying failure, if any
      */
-    public UmhException(String message, Throwable cause) {
+    public UmhException(String message, @Nullable Throwable cause) {
         super(message, cause);
     }
 

@@ -19,8 +19,9 @@ public interface UmhOutbound<O> {
      * <p>Cold: subscribing starts the send; one send per helper. The Mono completes once the last byte was
      * written and stdin closed; it errors with {@link HelperFailedException} when the helper stops reading
      * (EPIPE: it closed stdin or exited), carrying its exit status when known. When the publisher fails, or a
-     * message cannot be encoded, nothing more is taken and every message taken before is still written; then
-     * stdin is closed and the Mono errors with that failure. If the helper does not read them within the spec's
+     * message cannot be encoded ({@link io.umhflux.codec.CodecException}, naming the message), nothing more is
+     * taken and every message taken before is still written; then stdin is closed and the Mono errors with that
+     * failure. If the helper does not read them within the spec's
      * drain timeout, they are dropped, and the Mono errors with an {@link UmhException} that says so, caused by
      * the publisher's error; a stop or an EPIPE meanwhile gives an {@code UmhException} caused by the
      * publisher's error too, with the stop's or EPIPE's error suppressed. The publisher's own error object is

@@ -6,9 +6,8 @@ package io.umhflux.codec;
  *
  * <p>For a codec of this kind, the length-prefixed, varint-prefixed and line framings keep what they read from
  * stdout in a heap array while its frames are small (4 KiB on average, or less) and hand over each frame as
- * {@code (array, offset, length)}: no slice object and no {@code ByteBuf} calls per message, which is
- * measurable with small messages (about 4% of the CPU per ~30-byte Kryo message, measured with
- * TypedEchoBenchmark). Bigger frames stay in the native memory they were read into and come as slices: the
+ * {@code (array, offset, length)}: no slice object and no {@code ByteBuf} calls per message, work that weighs
+ * most with small messages. Bigger frames stay in the native memory they were read into and come as slices: the
  * copy into the heap would cost more than it saves. On the way out, the length-prefixed framing asks the codec to
  * write each message into the writer's batch array ({@link #encode(Object, byte[], int, int)}), and uses
  * {@link Codec#encode(Object, io.netty.buffer.ByteBuf)} only for a message that does not fit there. Implement it
@@ -38,8 +37,8 @@ public interface ArrayCodec<T> extends Codec<T> {
      * {@link Codec#encode(Object, io.netty.buffer.ByteBuf)} for the same value, with room to grow: the codec may
      * keep the bytes of the attempt for that call, so that its encoder sees each message once ({@code KryoCodec}
      * does, for a Kryo that keeps state across messages). Bytes past the returned index, or any after -1 or an
-     * exception, may have been written and mean nothing. An index outside {@code offset..limit} is refused as an
-     * {@link IllegalStateException} naming the codec, like any other failure to encode.
+     * exception, may have been written and mean nothing. An index outside {@code offset..limit} is refused like
+     * any other failure to encode, with an {@link IllegalStateException} naming the codec as the cause.
      *
      * @throws Exception when the value cannot be encoded; the outbound treats it as for {@code encode}
      */

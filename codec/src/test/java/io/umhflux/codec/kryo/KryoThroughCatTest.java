@@ -7,6 +7,8 @@ import io.umhflux.Umh;
 import io.umhflux.UmhFlux;
 import io.umhflux.UmhSink;
 import io.umhflux.UmhSpec;
+import io.umhflux.codec.CodecBrokenException;
+import io.umhflux.codec.CodecException;
 import io.umhflux.codec.Framing;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -67,7 +69,7 @@ class KryoThroughCatTest {
         byte[] big = filled(600_000, 2);
         Flux<Object> messages = Flux.just(small, big, new byte[32 << 20], filled(10, 3));
         StepVerifier.create(umh.outbound().send(fused ? messages : messages.hide()))
-                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalArgumentException.class)
+                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(CodecException.class)
                         .hasMessageContaining("message encodes to more than " + MAX
                                 + " bytes; the framing's maximum is " + MAX))
                 .verify(TIMEOUT);
@@ -115,7 +117,7 @@ class KryoThroughCatTest {
         }
         assertThat(failures).isEmpty();
         StepVerifier.create(sink.emit(new byte[2 * MAX])).verifyComplete(); // accepted; the codec refuses it
-        StepVerifier.create(sink.done()).expectError(IllegalArgumentException.class).verify(TIMEOUT);
+        StepVerifier.create(sink.done()).expectError(CodecException.class).verify(TIMEOUT);
         List<Object> all = echoed.get(TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
         assertThat(all).hasSize(4_000);
         int[] next = new int[2];
@@ -143,7 +145,8 @@ class KryoThroughCatTest {
         try {
             assertThat((byte[]) client.exchange(new byte[] {1}).block(TIMEOUT)).containsExactly(1);
             StepVerifier.create(client.exchange(new byte[128 * 1024]))
-                    .expectErrorSatisfies(e -> assertThat(e).hasRootCauseInstanceOf(IllegalArgumentException.class)
+                    .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(CodecException.class)
+                            .hasRootCauseInstanceOf(IllegalArgumentException.class)
                             .hasStackTraceContaining("CodecBrokenException")
                             .hasStackTraceContaining("more than 65536 bytes"))
                     .verify(TIMEOUT);
@@ -175,7 +178,7 @@ class KryoThroughCatTest {
                     .flatMapSequential(r -> pool.exchange(r).onErrorResume(e -> reactor.core.publisher.Mono.just(e)))
                     .collectList().block(TIMEOUT);
             assertThat(outcomes).hasSize(5);
-            assertThat(outcomes.get(0)).isInstanceOf(IllegalArgumentException.class);
+            assertThat(outcomes.get(0)).isInstanceOf(CodecException.class).isNotInstanceOf(CodecBrokenException.class);
             for (int i = 1; i <= 4; i++) {
                 assertThat(outcomes.get(i)).as("request %d", i).isInstanceOf(byte[].class);
                 assertThat((byte[]) outcomes.get(i)).containsExactly(i);

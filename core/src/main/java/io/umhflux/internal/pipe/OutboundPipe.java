@@ -16,6 +16,7 @@ import io.netty.util.ReferenceCounted;
 import io.netty.util.internal.PlatformDependent;
 import io.umhflux.UmhException;
 import io.umhflux.codec.CodecBrokenException;
+import io.umhflux.codec.CodecException;
 import io.umhflux.internal.os.Os;
 import io.umhflux.internal.process.Loops;
 import java.io.IOException;
@@ -473,7 +474,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                 encoded = true;
             }
         } catch (Exception e) {
-            IllegalArgumentException failure = cannotEncode(message, e);
+            CodecException failure = cannotEncode(message, e);
             if (!passThrough) {
                 releaseIfCounted(message); // a raw buffer may be released or queued already
             }
@@ -534,7 +535,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                 failure = skipFailed;
             }
         }
-        IllegalArgumentException error = cannotEncode(message, failure);
+        CodecException error = cannotEncode(message, failure);
         releaseIfCounted(message);
         failAfterWriting(error); // a no-op when the broken codec failed the send already
         return false;
@@ -551,8 +552,8 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         }
     }
 
-    private static IllegalArgumentException cannotEncode(Object message, Exception e) {
-        return new IllegalArgumentException("cannot encode outbound message " + message + ": " + e, e);
+    private static CodecException cannotEncode(Object message, Exception e) {
+        return new CodecException("cannot encode outbound message " + message + ": " + e, e);
     }
 
     private void noteSize(int size) {

@@ -8,6 +8,7 @@ import io.umhflux.UmhClient;
 import io.umhflux.UmhEvent;
 import io.umhflux.UmhMetrics;
 import io.umhflux.codec.CodecBrokenException;
+import io.umhflux.codec.CodecException;
 import io.umhflux.internal.handle.HelperSession;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -207,7 +208,7 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
         }
         if (failed != null) {
             requestEnded(failed, true);
-            failed.sink.error(new IllegalArgumentException("the request could not be encoded for " + describe()
+            failed.sink.error(new CodecException("the request could not be encoded for " + describe()
                     + " (nothing was sent): " + error, error));
         }
     }
