@@ -9,6 +9,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.umhflux.codec.CodecException;
 import io.umhflux.internal.process.EventLoops;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -375,7 +376,7 @@ class OutboundSinkTest {
             StepVerifier.create(sink.emit("one").then(sink.emit("two")).then(sink.emit("x".repeat(100))))
                     .verifyComplete(); // accepted: the codec refuses it on the loop
             StepVerifier.create(sink.done()).expectErrorSatisfies(e -> assertThat(e)
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot encode"))
+                    .isInstanceOf(CodecException.class).hasMessageContaining("cannot encode"))
                     .verify(TestHelpers.TIMEOUT);
             assertThat(sink.tryEmit("three")).isEqualTo(EmitResult.FAIL_TERMINATED);
             StepVerifier.create(umh.inbound()).expectNext("one", "two").verifyComplete();
