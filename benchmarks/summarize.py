@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turns the raw JMH and C baseline results of one run.sh run into summary.json and summary.md.
 
-One record per performance target of shared/DESIGN.md: name, ours, peer, ratio, target, met.
+One record per performance target (the targets BENCHMARKS.md lists): name, ours, peer, ratio, target, met.
 
 usage: summarize.py RAW_DIR OUT_DIR [MARKDOWN_FILE]
 With MARKDOWN_FILE (run.sh passes BENCHMARKS.md), the part between its BEGIN and END marker lines below is

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 
 /**
- * Inbound edge cases found by a review of the read path's shortcuts: a helper that resizes its own stdout pipe, codecs
+ * Inbound edge cases around the read path's shortcuts: a helper that resizes its own stdout pipe, codecs
  * that read their frame by absolute index or keep retained slices of it, a heap-preferring allocator.
  */
 class InboundEdgeCasesTest {

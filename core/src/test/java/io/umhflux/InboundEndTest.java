@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import reactor.test.StepVerifier;
 
 /**
- * How the inbound ends in the corners a review found: a subscriber whose demand is used up exactly, a stdout
+ * How the inbound ends in its corners: a subscriber whose demand is used up exactly, a stdout
  * nobody subscribes to, a slow subscriber while a grandchild holds stdout, a decoded message that waits for
  * demand when the subscriber cancels.
  */

@@ -235,7 +235,7 @@ class PoolTest {
     }
 
     /**
-     * Issue 5's chaos test: a pool serves 100,000 requests while helpers are killed with SIGKILL at random;
+     * Chaos: a pool serves 100,000 requests while helpers are killed with SIGKILL at random;
      * each request succeeds with its own answer or fails naming the helper's exit; afterwards descriptors,
      * threads and children are back where they started.
      */

@@ -16,8 +16,8 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * Edge cases a review of the supervision code found; each failed before its fix (close, encode failures,
- * timeouts, the cold exchange, bad frames, events).
+ * Supervision at its edges: close with requests in flight, requests the codec refuses, the timeouts of pooled and
+ * supervised requests, the cold exchange, bad frames, a supervised helper's events, helpers that close stdout.
  */
 class SupervisionEdgeCasesTest {
     private static final Duration T = TestHelpers.TIMEOUT;
@@ -27,7 +27,7 @@ class SupervisionEdgeCasesTest {
                 + e.getMessage().lines().findFirst().orElse(""))).block(T);
     }
 
-    /** UmhClient.close(): "lets the ones in flight finish". RequestPipeline.close() calls umh.stop() eagerly. */
+    /** {@code UmhClient.close()} lets the requests in flight finish before the helper is stopped. */
     @Test
     void closeLetsRequestsInFlightFinish() {
         try (Blob slow = TestHelpers.script("slow", "while read l; do sleep 0.3; echo \"$l\"; done")) {
@@ -46,7 +46,7 @@ class SupervisionEdgeCasesTest {
         }
     }
 
-    /** Pool: a TimeoutException should arrive at requestTimeout, not after the stuck helper was stopped. */
+    /** Pool: a request's TimeoutException arrives at requestTimeout, without waiting for the stuck helper's stop. */
     @Test
     void poolTimeoutArrivesOnTime() {
         try (Blob stuck = TestHelpers.script("stuck", "while read l; do sleep 10; done")) {
@@ -60,7 +60,7 @@ class SupervisionEdgeCasesTest {
         }
     }
 
-    /** One request that cannot be encoded should fail alone, not kill the helper and every other request. */
+    /** A request that cannot be encoded fails alone: the helper and every other request go on. */
     @Test
     void anUnencodableRequestFailsAlone() {
         try (Blob slow = TestHelpers.script("slow", "while read l; do sleep 0.2; echo \"$l\"; done")) {
@@ -77,7 +77,7 @@ class SupervisionEdgeCasesTest {
         }
     }
 
-    /** requestTimeout: "how long a request may wait for its answer"; a supervised one waits out the backoff. */
+    /** requestTimeout bounds a supervised request's wait for a restart too: it fails on time during the backoff. */
     @Test
     void supervisedRequestTimeoutCoversTheWaitForARestart() {
         try (Blob cat = TestHelpers.cat()) {
@@ -126,14 +126,14 @@ class SupervisionEdgeCasesTest {
         }
     }
 
-    /** A client-side encoding error counts as a helper crash: two bad requests exhaust a budget of 1. */
+    /** A client-side encoding error is no helper crash: two refused requests leave a restart budget of 1 unspent. */
     @Test
     void unencodableRequestsSpendTheRestartBudget() {
         try (Blob cat = TestHelpers.cat()) {
             UmhClient<String, String> client = UmhFlux.spec(cat).stopGrace(Duration.ofMillis(200)).lines(1024)
                     .supervise(Restart.backoff(Duration.ofMillis(10), Duration.ofMillis(10)).budget(1,
                             Duration.ofMinutes(1)));
-            outcome(client.exchange("a\nb")); // refused by the codec: spends the budget
+            outcome(client.exchange("a\nb")); // refused by the codec: fails alone, spends nothing of the budget
             await().atMost(T).until(() -> "ok".equals(outcome(client.exchange("ok"))));
             outcome(client.exchange("c\nd"));
             Object later = null;
@@ -145,7 +145,7 @@ class SupervisionEdgeCasesTest {
         }
     }
 
-    /** A bad frame: requests in flight fail with an HelperFailedException whose exitStatus() is null. */
+    /** A bad frame: requests in flight fail with a HelperFailedException that carries the exit status. */
     @Test
     void aBadFrameFailsRequestsWithTheExitStatus() {
         try (Blob longLine = TestHelpers.script("long", "read l; head -c 3000 /dev/zero | tr '\\0' x; echo")) {
@@ -157,7 +157,7 @@ class SupervisionEdgeCasesTest {
         }
     }
 
-    /** Events: the first Started and the last Exited of a supervised helper are never seen. */
+    /** Events: a supervised helper's whole life is seen, up to its last Exited after close(). */
     @Test
     void supervisedEventsShowTheWholeLife() {
         try (Blob cat = TestHelpers.cat()) {

@@ -97,7 +97,7 @@ class UmhFluxEchoTest {
         }
     }
 
-    /** A subscriber with little demand gets every raw chunk live, none already released (issue 7's finding). */
+    /** A subscriber with little demand gets every raw chunk live, none already released. */
     @Test
     void coldExchangeHandsOutLiveBuffersToASlowSubscriber() {
         byte[] data = new byte[4 << 20];

@@ -49,7 +49,7 @@ public class EchoBenchmark {
     public int chunk;
 
     /**
-     * -1: umh-flux's default (256 KiB stdin and stdout within its budget); 0: the kernel's default pipe (64 KiB);
+     * -1: umh-flux's default (1 MiB stdin and stdout within its budget); 0: the kernel's default pipe (64 KiB);
      * otherwise F_SETPIPE_SZ for umh-flux's pipes. ProcessBuilder always has the kernel's default.
      */
     @Param({"-1"})

@@ -7,7 +7,7 @@ import java.util.List;
 /**
  * umh-flux against the hand-written ProcessBuilder + Kryo loop of {@link TypedEchoBenchmark}, in one JVM, one
  * operation of each in turn (which goes first alternates), so that the drift of a shared machine hits both sides
- * alike. JMH's runs of one side after the other move by ±15 % here, more than the changes worth measuring.
+ * alike, where JMH's runs of one side after the other each see a different state of the machine.
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar io.umhflux.benchmarks.Interleaved small 60 60

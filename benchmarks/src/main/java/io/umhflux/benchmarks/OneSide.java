@@ -2,7 +2,8 @@ package io.umhflux.benchmarks;
 
 /**
  * One side of {@link TypedEchoBenchmark} in a JVM of its own, in a plain loop: the benchmark's own methods without
- * JMH around them, to compare with what JMH and {@link Interleaved} measure (the three disagree; BENCHMARKS.md).
+ * JMH around them, to tell an effect of the harness from one of the code by comparing with what JMH and
+ * {@link Interleaved} measure.
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar io.umhflux.benchmarks.OneSide umh 300 150

@@ -102,8 +102,8 @@ public class TypedEchoBenchmark {
     /**
      * The messages are sent from an array and counted by a plain subscriber: the same work as the
      * ProcessBuilder loop's {@code for} over one message and its {@code received++}. ({@code Flux.range(..).map}
-     * boxes an {@code Integer} per message and {@code count()} looks up a discard hook per message: together
-     * about a quarter of a loop's time with a trivial codec, measured with JFR; neither is umh-flux's work.)
+     * boxes an {@code Integer} per message and {@code count()} looks up a discard hook per message: work per
+     * message that is not umh-flux's.)
      */
     @Benchmark
     public long umhFlux() throws Exception {

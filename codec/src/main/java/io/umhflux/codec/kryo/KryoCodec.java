@@ -36,7 +36,7 @@ import org.jspecify.annotations.Nullable;
  * the codec directly calls it before an idle spell if the arrays are big. Framings that keep stdout in a heap array
  * hand each frame over as an array range ({@link ArrayCodec}), which Kryo's {@code Input} reads in place. From a
  * {@code ByteBuf}, it reads large frames straight from native memory (a {@code ByteBufferInput}) and copies small
- * ones into a reused array first, where Kryo's byte-at-a-time reads are faster (measured with TypedEchoBenchmark).
+ * ones into a reused array first, where Kryo's byte-at-a-time reads are array accesses rather than buffer calls.
  * Encoding writes straight into the writer's batch array (the array path of {@link ArrayCodec}) or into the array of
  * a heap {@code ByteBuf}, and goes through one reusable {@code Output} otherwise. A message that outgrows the room
  * it was given is written on into the codec's own array in the same pass, never twice; one that takes more than the
@@ -86,7 +86,7 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
     /**
      * Whether the factory's Kryo keeps state across messages (auto reset off). Seen on the template's own Kryo, so
      * that a helper's Kryo never gets a graph context from this codec: Kryo's every reset clears one that exists,
-     * which cost about 4 % of the writer loop's time on ~30-byte messages (perf, BENCHMARKS.md).
+     * which would be work on every message.
      */
     private final boolean keepsState;
     /** A message failed midway through a Kryo that keeps state: the reader's Kryo would no longer follow. */
@@ -307,16 +307,13 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
             frame.readerIndex(frame.readerIndex() + readEnd - start);
             return checked(value);
         }
-        // One copy into a reused array beats reading a direct buffer through ByteBufferInput: Kryo's
-        // byte-at-a-time reads are array accesses there, not ByteBuffer calls (measured: about 2x on
-        // ~30-byte messages, TypedEchoBenchmark).
+        // One copy into a reused array instead of reading a direct buffer through ByteBufferInput: Kryo's
+        // byte-at-a-time reads are array accesses there, not ByteBuffer calls.
         if (scratch.length < length) {
             scratch = new byte[Math.max(length, scratch.length * 2)];
         }
         if (UNSAFE_COPY && frame.hasMemoryAddress()) {
-            // straight from the frame's memory, without getBytes()'s checks through the slice (JFR put a
-            // fifth of the decode loop's samples there; A/B in one session: 0.76x -> 0.80x of the
-            // ProcessBuilder loop, within the noise of this machine)
+            // straight from the frame's memory, skipping getBytes()'s checks through the slice on every frame
             PlatformDependent.copyMemory(frame.memoryAddress() + frame.readerIndex(), scratch, 0, length);
         } else {
             frame.getBytes(frame.readerIndex(), scratch, 0, length);
@@ -363,10 +360,8 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
 
     /**
      * Lets go of the caller's arrays: the {@code Input} and the writer's window stay bound to the last one between
-     * messages. Storing an array into them per message passes G1's write barrier, a fence once the codec is in an
-     * old region: JFR put 3.5 % of the writer loop's samples on that store (~30-byte messages), and a loop over a
-     * promoted codec encoded and decoded up to 4-5 % faster without it in two runs of three, the same in the third
-     * (BENCHMARKS.md).
+     * messages, because storing an array into them per message would pass G1's write barrier, a fence once the
+     * codec is in an old region.
      */
     @Override
     public void releaseArrays() {

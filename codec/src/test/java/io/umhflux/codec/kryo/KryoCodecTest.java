@@ -320,7 +320,7 @@ class KryoCodecTest {
 
     /**
      * A string's character count of Integer.MIN_VALUE, which Kryo counts down to Integer.MAX_VALUE before it makes
-     * its char array: refused too, on both paths (it was an OutOfMemoryError on the event loop).
+     * its char array: refused too, on both paths, before Kryo allocates (no OutOfMemoryError on the event loop).
      */
     @Test
     void aStringCountThatKryoWouldWrapToTheLargestIsRefusedToo() {

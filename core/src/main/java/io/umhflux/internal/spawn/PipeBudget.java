@@ -20,10 +20,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * one pipe ({@code pipe-max-size}, 1 MiB by default). On 64 KiB pages a new pipe already holds 1 MiB: nothing is
  * enlarged there.
  *
- * <p>Why 1 MiB: bytes echoed through {@code cat} on 2 cores, A/B against ProcessBuilder over three JVMs each
- * (BENCHMARKS.md): 128 KiB pipes 1.1-1.2x, 256 KiB 1.3-1.5x, 512 KiB 1.4-1.6x, 1 MiB 1.5-1.7x, the kernel's
- * 64 KiB 0.9-1.0x; with less CPU than ProcessBuilder in every case. The pages themselves are allocated only as
- * bytes wait in the pipe.
+ * <p>Why 1 MiB: an event loop is woken through epoll each time a pipe fills or empties, so a larger pipe means
+ * fewer wake-ups per byte, and 1 MiB is the kernel's default {@code pipe-max-size}; the echo rows of
+ * BENCHMARKS.md compare it with the kernel's 64 KiB pipes. The pages themselves are allocated only as bytes wait
+ * in the pipe.
  *
  * <p>Thread-safe.
  */

@@ -12,7 +12,7 @@ class OsTest {
         assertThat(Os.pinsArrays("Java HotSpot(TM) 64-Bit Server VM")).isTrue();
         assertThat(Os.pinsArrays("Eclipse OpenJ9 VM")).isFalse();
         assertThat(Os.pinsArrays("")).isFalse();
-        // the JVM these tests run on is the one the benchmarks measured (Temurin or Debian's OpenJDK), unless the
+        // the JVM these tests run on is HotSpot (Temurin or Debian's OpenJDK), so arrays are pinned unless the
         // copying-io run turned it off
         assertThat(Os.PINS_ARRAYS).isEqualTo(!"false".equals(System.getProperty("io.umhflux.pinnedIo")));
     }

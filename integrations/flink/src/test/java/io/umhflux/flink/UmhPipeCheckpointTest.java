@@ -32,8 +32,8 @@ class UmhPipeCheckpointTest {
     /**
      * The streaming stage with a slow helper that answers each line ({@code answersEach()}): each barrier waits
      * until everything sent was answered, so three SIGKILLs and restarts from checkpoints leave every answer in the
-     * result exactly once. (Without the flag the same job lost about 6 % of the answers: those still inside the
-     * helper at the last checkpoint before each kill.)
+     * result exactly once. (Without the flag the job loses the answers still inside the helper at the last
+     * checkpoint before each kill.)
      */
     @Test
     void aStreamingHelperThatAnswersEachGivesEveryAnswerOnceAcrossRestarts() throws Exception {
