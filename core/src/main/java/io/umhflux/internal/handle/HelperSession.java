@@ -452,7 +452,7 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
     private final class Outbound implements UmhOutbound<O> {
         @Override
         public Mono<Void> send(Publisher<? extends O> messages) {
-            return Mono.create(sink -> outboundPipe.send(messages, sink));
+            return Mono.create(sink -> outboundPipe.send(messages, sink, null));
         }
 
         @Override

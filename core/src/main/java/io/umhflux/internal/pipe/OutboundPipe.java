@@ -1,34 +1,19 @@
 package io.umhflux.internal.pipe;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
-import io.netty.channel.IoRegistration;
-import io.netty.channel.epoll.EpollIoHandle;
-import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.FileDescriptor;
-import io.netty.channel.unix.IovArray;
-import io.netty.util.IllegalReferenceCountException;
-import io.netty.util.ReferenceCountUtil;
-import io.netty.util.ReferenceCounted;
 import io.netty.util.internal.PlatformDependent;
-import io.umhflux.UmhException;
-import io.umhflux.codec.CodecBrokenException;
-import io.umhflux.codec.CodecException;
-import io.umhflux.internal.os.Os;
 import io.umhflux.internal.process.Loops;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayDeque;
+import java.util.List;
 import java.util.Queue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
@@ -56,23 +41,17 @@ import reactor.util.context.Context;
  * written (for at most the drain timeout), then stdin is closed and the send fails with that error, or with an
  * {@code UmhException} caused by it when the writing did not end well.
  *
+ * <p>The work is divided as reactor-netty's {@code MonoSendMany} and Netty's outbound buffer divide it: this
+ * class is the subscriber, its flow of signals and the end of the send; {@link OutboundDemand} decides how much to
+ * ask for, {@link BatchEncoder} encodes and decides what becomes of each message, and {@link StdinWriter} holds
+ * what waits to be written and writes it.
+ *
  * <p>Threading: signals from the publisher may come on any thread; they are queued (MPSC) and handled on
  * the event loop, where all other state lives.
  *
  * @param <O> message type
  */
-public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
-    private static final int BATCH_BYTES = 64 * 1024;
-    /** Room past {@link #BATCH_BYTES} for the message that crosses it, so that it rarely needs the buffer to grow. */
-    private static final int BATCH_SLACK = 4 * 1024;
-    /** The most messages asked for at once; small messages are then encoded a thousand to a write. */
-    private static final int MAX_REQUEST = 1024;
-    /**
-     * The most messages asked of a feeding sink at once: its producer threads run beside the loop, and each request is
-     * a hand-over between threads (often a parked producer woken), so fewer, larger ones cost less; the high-water mark
-     * bounds them as it bounds any request.
-     */
-    private static final int MAX_SINK_REQUEST = 4096;
+public final class OutboundPipe<O> implements CoreSubscriber<O> {
     /** The most messages polled at once from a fused publisher whose messages are encoded into the batch. */
     private static final int MAX_POLL = 16 * 1024;
     /**
@@ -83,70 +62,27 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     private static final int STEPS_PER_TURN = 64;
 
     private final IoEventLoop loop;
-    private final FileDescriptor fd;
-    private final FrameEncoder<O> encoder;
-    private final boolean passThrough;
-    private final ByteBufAllocator alloc;
-    private final long highWaterMark;
-    /** How long what was taken may take to be written after the publisher failed, before the send fails anyway. */
-    private final long drainTimeoutNanos;
-    /** The most one {@code write} or {@code writev} takes (no limit: {@code Long.MAX_VALUE}). */
-    private final long writeSize;
     private final Owner owner;
     private final Queue<Object> signals = PlatformDependent.newMpscQueue();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
-    private final AtomicBoolean started = new AtomicBoolean();
     private final Runnable drainTask = this::drainSignals;
 
     // event loop only
-    private final ArrayDeque<ByteBuf> queue = new ArrayDeque<>();
-    private @Nullable ByteBuf batch;
-    /** The encoder writes straight into the batch's array ({@link FrameEncoder#encodesArrays}). */
-    private final boolean arrays;
-    /** While not null: the batch's array, which the encoder writes into; its writer index is {@code batchEnd}. */
-    private byte @Nullable [] batchArray;
-    private int batchBase;
-    private int batchEnd;
-    private int batchLimit;
-    private @Nullable IoRegistration registration;
-    private @Nullable IovArray iov;
+    private final SendEnd end;
+    private final OutboundDemand demand;
+    private final StdinWriter writer;
+    private final BatchEncoder<O> batches;
     private @Nullable Subscription upstream;
     /** The upstream's queue when it fused synchronously (SYNC): messages are polled, not requested. */
     private Fuseable.@Nullable QueueSubscription<? extends O> polled;
-    private @Nullable MonoSink<Void> sink;
-    private long queuedBytes;
-    private long outstanding;
-    private long averageSize = 1024;
-    private long lastSize;
-    /** Bytes and messages accepted since the last request, for {@link #averageSize}. */
-    private long bytesSinceRequest;
-    private long acceptedAtRequest;
-    private boolean writable = true;
     private boolean upstreamDone;
-    /**
-     * The publisher failed, or a message could not be encoded: what was taken before is still written, then the
-     * send fails with this.
-     */
-    private @Nullable Throwable upstreamError;
-    private @Nullable ScheduledFuture<?> drainTimer;
-    private boolean finished;
     private boolean inRequest;
     private boolean flushScheduled;
-    private long accepted;
-    /**
-     * The class of the last encoded message that was not reference counted: the next of that class skips the
-     * {@code instanceof}. HotSpot (17) caches only a successful interface lookup, so {@code instanceof} an interface
-     * that the class does not implement scans its interface list every time ({@code repnz scas}): with perf, that
-     * one instruction took 29 % of the array loop's samples for ~30-byte messages (BENCHMARKS.md).
-     */
-    private @Nullable Class<?> plainType;
     /**
      * The sink this send comes from, if it does: it hands over what it accepted in batches ({@link #sinkReady}), not a
      * message at a time through {@code onNext}. Set on the loop when the sink subscribes.
      */
     private @Nullable OutboundSink<? extends O> feeder;
-    /** Why the pipe ended before a send began, for a send that comes later. */
-    private @Nullable Throwable endCause;
 
     /** Told about the outbound side's life; called on the event loop. */
     public interface Owner {
@@ -154,7 +90,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
          * Writing failed ({@code EPIPE}: the helper closed its stdin or exited). The owner answers when it
          * knows the helper's end, with the error to give the sender.
          */
-        void writeFailed(IOException error, java.util.function.Consumer<Throwable> then);
+        void writeFailed(IOException error, Consumer<Throwable> then);
 
         /** {@code bytes} were written to stdin (for metrics). */
         void bytesWritten(long bytes);
@@ -163,42 +99,25 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         void stdinClosed();
     }
 
-    /** Set before the send starts (a volatile write orders it); read on the loop. */
-    private volatile @Nullable BiConsumer<Object, Exception> unencodable;
-
     public OutboundPipe(IoEventLoop loop, FileDescriptor fd, FrameEncoder<O> encoder, ByteBufAllocator alloc,
             long highWaterMark, int writeSize, Duration drainTimeout, Owner owner) {
         this.loop = loop;
-        this.fd = fd;
-        this.encoder = encoder;
-        this.arrays = encoder.encodesArrays();
-        this.passThrough = encoder.passThrough();
-        this.alloc = alloc;
-        this.highWaterMark = highWaterMark;
-        this.drainTimeoutNanos = drainTimeout.toNanos(); // the spec caps its durations at Long.MAX_VALUE nanoseconds
-        this.writeSize = writeSize > 0 ? writeSize : Long.MAX_VALUE;
+        this.end = new SendEnd(drainTimeout.toNanos()); // the spec caps its durations at Long.MAX_VALUE nanoseconds
         this.owner = owner;
+        this.demand = new OutboundDemand(highWaterMark);
+        this.writer = new StdinWriter(loop, fd, writeSize, this::flush, this::close);
+        this.batches = new BatchEncoder<>(encoder, alloc, writer, demand, this::encodingFailed);
     }
 
     /** Registers the descriptor on the loop; call once. */
     public void register() {
-        Loops.register(loop, this, r -> {
-            registration = r;
-            r.submit(EpollIoOps.EPOLLOUT.with(EpollIoOps.EPOLLET));
-        });
+        writer.register();
     }
 
     /**
      * Subscribes to {@code messages} and reports on {@code sink} when the last was written and stdin closed.
-     * Only one send per helper.
-     */
-    public void send(Publisher<? extends O> messages, MonoSink<Void> sink) {
-        send(messages, sink, null);
-    }
-
-    /**
-     * As {@link #send(Publisher, MonoSink)}; with {@code unencodable}, a message the encoder refuses is dropped
-     * and handed to it (on the loop) instead of failing the send: for requests, each of which may fail alone.
+     * Only one send per helper. With {@code unencodable}, a message the encoder refuses is dropped and handed to it
+     * (on the loop) instead of failing the send: for requests, each of which may fail alone.
      */
     public void send(Publisher<? extends O> messages, MonoSink<Void> sink,
             @Nullable BiConsumer<Object, Exception> unencodable) {
@@ -214,33 +133,26 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
      * {@link #alreadyClaimed()}. A caller that claimed it must {@link #start} the send.
      */
     public boolean claim() {
-        return started.compareAndSet(false, true);
+        return end.claim();
     }
 
     /** The error for a second send, sink or close of one helper's stdin. */
     public static IllegalStateException alreadyClaimed() {
-        return new IllegalStateException("this helper's outbound was already sent to, closed or given a sink:"
-                + " a helper has one send, one sink or one close");
+        return SendEnd.alreadyClaimed();
     }
 
     /** Starts the send after a successful {@link #claim()}: as {@link #send(Publisher, MonoSink, BiConsumer)}. */
     public void start(Publisher<? extends O> messages, MonoSink<Void> sink,
             @Nullable BiConsumer<Object, Exception> unencodable) {
-        this.unencodable = unencodable;
+        batches.skipUnencodable(unencodable);
         sink.onCancel(() -> {
             signals.offer(Signal.CANCEL_SEND);
             scheduleDrain();
         });
         Loops.submit(loop, () -> {
-            this.sink = sink;
-            if (finished) {
-                Throwable why = endCause;
-                sink.error(why != null ? why
-                        : new IllegalStateException("the helper's stdin is closed (stopped, failed, or loop gone)"));
-                this.sink = null;
-                return;
+            if (end.attachUnlessEnded(sink)) {
+                messages.subscribe(this);
             }
-            messages.subscribe(this);
         });
     }
 
@@ -251,9 +163,9 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             return;
         }
         Loops.submit(loop, () -> {
-            this.sink = sink;
+            end.attach(sink);
             upstreamDone = true;
-            if (finished) {
+            if (end.finished()) {
                 finish(null); // stdin is closed already, which is what was asked
                 return;
             }
@@ -267,7 +179,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
      */
     public void abort(Supplier<? extends Throwable> cause) {
         Loops.execute(loop, () -> {
-            if (!finished) {
+            if (!end.finished()) {
                 failNow(cause.get());
             }
         });
@@ -275,8 +187,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
 
     @Override
     public Context currentContext() {
-        MonoSink<Void> s = sink;
-        return s == null ? Context.empty() : Context.of(s.contextView());
+        return end.context();
     }
 
     @Override
@@ -285,7 +196,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             Loops.execute(loop, () -> onSubscribe(s)); // some publishers call it from their own thread
             return;
         }
-        if (finished || upstream != null) {
+        if (end.finished() || upstream != null) {
             s.cancel();
             return;
         }
@@ -303,8 +214,7 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
     @Override
     public void onNext(O message) {
         if (loop.inEventLoop() && signals.isEmpty()) {
-            outstanding--;
-            accept(message);
+            accept(message, true);
             if (!inRequest) {
                 scheduleFlush();
             }
@@ -346,10 +256,9 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         if (f == null) {
             return;
         }
-        java.util.List<? extends O> taken = f.takeAccepted();
+        List<? extends O> taken = f.takeAccepted();
         for (int i = 0, n = taken.size(); i < n; i++) {
-            outstanding--;
-            accept(taken.get(i));
+            accept(taken.get(i), true);
         }
     }
 
@@ -378,305 +287,44 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
             } else if (s == Signal.SINK_READY) {
                 takeFromSink();
             } else if (s == Signal.CANCEL_SEND) {
-                failNow(new java.util.concurrent.CancellationException("the send was cancelled"));
+                failNow(new CancellationException("the send was cancelled"));
             } else if (s instanceof Failure) {
                 failAfterWriting(((Failure) s).error);
             } else {
-                outstanding--;
-                accept((O) s);
+                accept((O) s, true);
             }
         }
         flush();
     }
 
-    /**
-     * Encodes or queues one message taken from the publisher (requested or polled): here the hot path, the codec
-     * writing into the batch's array; everything else in {@link #acceptOther}.
-     */
-    private void accept(O message) {
-        accepted++;
-        if (arrays && batch == null && !finished && upstreamError == null) {
-            newBatch(); // the array way from a batch's first message (a request often is one)
-        }
-        byte[] array = batchArray;
-        if (array != null && !finished && upstreamError == null) {
-            // the codec writes straight into the batch's array
-            int end;
-            try {
-                end = encoder.encodeArray(message, array, batchEnd, batchLimit);
-            } catch (Exception e) {
-                refused(message, e); // nothing past batchEnd counts
-                return;
-            }
-            if (end >= 0) {
-                noteSize(end - batchEnd);
-                batchEnd = end;
-                if (end - batchBase >= BATCH_BYTES) {
-                    closeBatch();
-                }
-                releaseEncoded(message);
-                return;
-            }
-            unbind(); // no room left: the buffer's own way, which grows it
-        }
-        acceptOther(message);
-    }
-
-    private void acceptOther(O message) {
-        if (finished || upstreamError != null) {
-            ReferenceCountUtil.release(message);
+    /** Encodes or queues one message taken from the publisher: {@code requested}, or polled from a fused one. */
+    private void accept(O message, boolean requested) {
+        demand.arrived(requested);
+        if (!end.open()) {
+            BatchEncoder.drop(message); // the send failed or ended: nothing more is written
             return;
         }
-        boolean encoded = false;
-        try {
-            if (passThrough) {
-                ByteBuf buf = (ByteBuf) message;
-                if (!buf.isReadable()) {
-                    buf.release(); // nothing to write; queued, it would look like a full pipe to writev
-                    return;
-                }
-                if (!buf.isDirect()) {
-                    // writev takes native addresses: copy a heap buffer once
-                    ByteBuf direct = alloc.directBuffer(buf.readableBytes());
-                    try {
-                        direct.writeBytes(buf);
-                    } catch (RuntimeException copyFailed) {
-                        direct.release();
-                        throw copyFailed;
-                    }
-                    buf.release();
-                    buf = direct;
-                }
-                closeBatch();
-                queue.add(buf);
-                noteSize(buf.readableBytes());
-            } else {
-                ByteBuf b = batch;
-                if (b == null) {
-                    b = newBatch();
-                }
-                int before = b.writerIndex();
-                try {
-                    encoder.encode(message, b);
-                } catch (Exception e) {
-                    b.writerIndex(before); // no half frame goes out
-                    if (refused(message, e)) {
-                        bind(b); // skipped: the next messages go the array way again
-                    }
-                    return;
-                }
-                noteSize(b.writerIndex() - before);
-                if (b.writerIndex() >= BATCH_BYTES) {
-                    closeBatch();
-                } else {
-                    bind(b); // the next messages go the array way, if the encoder has one
-                }
-                encoded = true;
-            }
-        } catch (Exception e) {
-            CodecException failure = cannotEncode(message, e);
-            if (!passThrough) {
-                releaseIfCounted(message); // a raw buffer may be released or queued already
-            }
-            failAfterWriting(failure);
-        }
-        if (encoded) {
-            releaseEncoded(message);
-        }
+        batches.encode(message);
     }
 
-    /**
-     * Releases a message once encoded, if reference counted: the writer owns it from {@code onNext} on, as a Netty
-     * encoder owns the messages written to it. A codec that released it itself fails the send, saying so.
-     */
-    private void releaseEncoded(@Nullable O message) {
-        if (message == null) {
-            return; // a publisher that breaks the rule against nulls: its frame was written, as before
-        }
-        Class<?> type = message.getClass();
-        if (type == plainType) {
-            return;
-        }
-        if (message instanceof ReferenceCounted) {
-            try {
-                ((ReferenceCounted) message).release();
-            } catch (IllegalReferenceCountException e) {
-                failAfterWriting(new IllegalStateException("the codec released the message it encoded, "
-                        + message.getClass().getName() + "; the writer owns it and releases it (Codec.encode)", e));
-            }
+    /** The encoder refused a message or broke its contract: the send fails, or, once it is over, the hook has it. */
+    private void encodingFailed(Throwable failure) {
+        if (!end.open()) {
+            Operators.onErrorDropped(failure, currentContext());
         } else {
-            plainType = type;
-        }
-    }
-
-    /**
-     * The encoder refused {@code message}: skipped (true) if the owner skips such messages, else the send fails; a
-     * {@link CodecBrokenException} fails the send even then. Either way the message is released, if reference
-     * counted.
-     */
-    private boolean refused(O message, Exception e) {
-        BiConsumer<Object, Exception> skip = unencodable;
-        Exception failure = e;
-        boolean broken = e instanceof CodecBrokenException;
-        if (broken) {
-            // a codec that can encode nothing more: the send fails first, so that nothing the skip consumer
-            // submits meanwhile reaches the codec; then the request fails with the codec's reason
-            failAfterWriting(cannotEncode(message, e));
-        }
-        if (skip != null) {
-            try {
-                skip.accept(message, e);
-                if (!broken) {
-                    releaseIfCounted(message);
-                    return true;
-                }
-            } catch (RuntimeException skipFailed) {
-                skipFailed.addSuppressed(e);
-                failure = skipFailed;
-            }
-        }
-        CodecException error = cannotEncode(message, failure);
-        releaseIfCounted(message);
-        failAfterWriting(error); // a no-op when the broken codec failed the send already
-        return false;
-    }
-
-    /**
-     * Releases a typed message that is reference counted, refused or dropped. (A plain {@code instanceof} here and in
-     * {@link #releaseEncoded}, with their own type profiles: Netty's {@code ReferenceCountUtil} is shared with every
-     * other caller.)
-     */
-    private static void releaseIfCounted(Object message) {
-        if (message instanceof ReferenceCounted) {
-            ((ReferenceCounted) message).release();
-        }
-    }
-
-    private static CodecException cannotEncode(Object message, Exception e) {
-        return new CodecException("cannot encode outbound message " + message + ": " + e, e);
-    }
-
-    private void noteSize(int size) {
-        queuedBytes += size;
-        lastSize = size;
-        bytesSinceRequest += size;
-    }
-
-    /**
-     * A batch to encode into: heap, since a codec may write into its array directly (Kryo does); it is written from
-     * that array too, pinned for the {@code write(2)}.
-     */
-    private ByteBuf newBatch() {
-        ByteBuf b = alloc.heapBuffer(BATCH_BYTES + BATCH_SLACK);
-        batch = b;
-        bind(b);
-        return b;
-    }
-
-    /** Lets the encoder write straight into {@code b}'s array from now on, if it can. */
-    private void bind(ByteBuf b) {
-        if (arrays && b.hasArray()) {
-            batchArray = b.array();
-            batchBase = b.arrayOffset();
-            batchEnd = batchBase + b.writerIndex();
-            batchLimit = batchBase + b.capacity();
-        }
-    }
-
-    /** Gives the batch its writer index back from the array path. */
-    private void unbind() {
-        ByteBuf b = batch;
-        if (batchArray != null && b != null) {
-            b.writerIndex(batchEnd - batchBase);
-        }
-        batchArray = null;
-    }
-
-    private void closeBatch() {
-        ByteBuf b = batch;
-        if (b != null) {
-            unbind();
-            batch = null;
-            if (b.isReadable() && !Os.PINS_ARRAYS) {
-                // this JVM would copy a pinned array: a native copy per batch (64 KiB) for writev instead
-                ByteBuf direct = null;
-                try {
-                    direct = alloc.directBuffer(b.readableBytes());
-                    direct.writeBytes(b);
-                    queue.add(direct);
-                    direct = null;
-                } finally {
-                    b.release();
-                    if (direct != null) {
-                        direct.release();
-                    }
-                }
-            } else if (b.isReadable()) {
-                queue.add(b); // a heap batch is written straight from its array (writeOnce), not copied first
-            } else {
-                b.release();
-            }
-            releaseEncoderArrays(); // the batch is written and freed from here on
-        }
-    }
-
-    /**
-     * Tells the encoder that the arrays it was given may be freed. A codec that fails at it fails the send (what was
-     * taken is still written), or, once the send is over, has its error dropped to Reactor's hook.
-     */
-    private void releaseEncoderArrays() {
-        try {
-            encoder.releaseArrays();
-        } catch (RuntimeException e) {
-            IllegalStateException failure = new IllegalStateException("the codec failed to let go of the arrays it"
-                    + " was given (ArrayCodec.releaseArrays)", e);
-            if (finished || upstreamError != null) {
-                Operators.onErrorDropped(failure, currentContext());
-            } else {
-                failAfterWriting(failure);
-            }
+            failAfterWriting(failure);
         }
     }
 
     private void requestMore() {
         Subscription s = upstream;
-        int most = feeder != null ? MAX_SINK_REQUEST : MAX_REQUEST;
-        // once the queue is written, a sink is asked again while up to half of what it was asked for is still owed,
-        // so that its producers go on while the loop writes (a producer that finds no demand waits for the loop: a
-        // hand-over between threads). Asked only here, after the writes: asking as messages are taken would let
-        // producers fill the whole mark before one byte is written.
-        long ahead = feeder != null ? most / 2 : 0;
-        if (s == null || upstreamDone || finished || outstanding > ahead || queuedBytes >= highWaterMark) {
+        if (s == null || upstreamDone || end.finished()) {
             return;
         }
-        long n;
-        long arrived = accepted - acceptedAtRequest;
-        if (arrived > 0) {
-            // the mean size of what the last request brought, folded into the running estimate once per request
-            // rather than once per message
-            long mean = bytesSinceRequest / arrived;
-            averageSize = acceptedAtRequest == 0 ? mean : (averageSize + mean) / 2;
+        long n = demand.toRequest(feeder != null);
+        if (n == 0) {
+            return;
         }
-        if (accepted == 0) {
-            if (outstanding > 0) {
-                return;
-            }
-            n = 1; // learn the size of a message before asking for many
-        } else {
-            long size = Math.max(1, Math.max(averageSize, lastSize));
-            // what was asked for and has not come yet counts against the mark as if it were queued
-            long room = highWaterMark - queuedBytes - outstanding * size;
-            n = Math.min(most - outstanding, room / size);
-            if (n <= 0) {
-                if (outstanding > 0) {
-                    return;
-                }
-                n = 1; // a message larger than the room left: one at a time, never none
-            }
-        }
-        acceptedAtRequest = accepted;
-        bytesSinceRequest = 0;
-        outstanding += n;
         inRequest = true;
         try {
             s.request(n);
@@ -687,14 +335,14 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
 
     /**
      * Writes what is queued until done or {@code EAGAIN}; once all was written, asks the publisher for more
-     * (as many as fit under the high-water mark, at most {@link #MAX_REQUEST}), and if it answers
+     * (as many as fit under the high-water mark, see {@link OutboundDemand}), and if it answers
      * synchronously writes that too. Small messages are thus encoded many to a 64 KiB batch and written a batch
      * to a {@code write} (raw buffers many to a {@code writev}); each write wakes the helper, so few large writes
      * beat many small ones.
      */
     private void flush() {
         for (int steps = 0; ; steps++) {
-            if (finished) {
+            if (end.finished()) {
                 return;
             }
             if (!signals.isEmpty()) {
@@ -704,15 +352,15 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                 scheduleFlush(); // let the loop's other tasks run, then go on
                 return;
             }
-            closeBatch();
-            if (!queue.isEmpty()) {
-                if (!writable || !writeOnce()) {
+            batches.closeBatch();
+            if (!writer.isEmpty()) {
+                if (!writer.writable() || !writeOnce()) {
                     return; // wait for EPOLLOUT, or failed
                 }
                 continue;
             }
             if (upstreamDone) {
-                finish(upstreamError);
+                finish(end.failure());
                 return;
             }
             Fuseable.QueueSubscription<? extends O> q = polled;
@@ -720,9 +368,9 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                 pollMore(q);
                 continue;
             }
-            long seen = accepted;
+            long seen = demand.accepted();
             requestMore();
-            if (accepted == seen) {
+            if (demand.accepted() == seen) {
                 return; // nothing arrived synchronously: the next onNext or signal flushes
             }
         }
@@ -734,8 +382,8 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
      */
     private void pollMore(Fuseable.QueueSubscription<? extends O> q) {
         // raw buffers are queued one by one (one iovec each): as many as a request would bring
-        int most = passThrough ? MAX_REQUEST : MAX_POLL;
-        for (int taken = 0; taken < most && !finished && !upstreamDone && queuedBytes < highWaterMark; taken++) {
+        int most = batches.passThrough() ? OutboundDemand.MAX_REQUEST : MAX_POLL;
+        for (int taken = 0; taken < most && !end.finished() && !upstreamDone && demand.underMark(); taken++) {
             O message;
             try {
                 message = q.poll();
@@ -747,92 +395,33 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
                 upstreamDone = true;
                 return;
             }
-            accept(message);
+            accept(message, false);
         }
     }
 
     private boolean writeOnce() {
-        if (!fd.isOpen()) {
-            // closed by a stop on this loop: never write to a descriptor number that may be reused
+        if (!writer.isOpen()) {
             failNow(new IOException("the helper's stdin was closed"));
             return false;
         }
         long written;
-        ByteBuf first = queue.peekFirst();
-        if (!first.isDirect() && first.hasArray()) {
-            // a heap batch: one write(2) from its array in place. Measured against copying each 64 KiB batch to a
-            // native buffer for writev (Cpu harness, alternating JVMs): the writer loop spends ~20 % less CPU on
-            // 64 KiB Kryo messages and the two loops ~4 % less on small ones (BENCHMARKS.md)
-            try {
-                written = writeArray(fd, first, (int) Math.min(first.readableBytes(), writeSize));
-            } catch (IOException e) {
-                writeFailed(e);
-                return false;
-            }
-        } else {
-            IovArray v = iov;
-            if (v == null) {
-                // room for 1024 iovecs, the usual IOV_MAX; only a helper sent native buffers needs one
-                v = new IovArray(1024);
-                iov = v;
-            }
-            v.clear();
-            long room = writeSize; // the most this writev takes
-            for (ByteBuf b : queue) {
-                int take = (int) Math.min(b.readableBytes(), room);
-                if (take == 0 || !b.isDirect() || !v.add(b, b.readerIndex(), take)) {
-                    break; // a heap buffer waits for its own write, after these
-                }
-                room -= take;
-            }
-            if (v.count() == 0) {
-                // the head buffer cannot be described as iovecs: fail rather than spin or stall
-                failNow(new IllegalArgumentException("cannot write " + queue.peekFirst() + " with writev"));
-                return false;
-            }
-            try {
-                written = fd.writevAddresses(v.memoryAddress(0), v.count());
-            } catch (IOException e) {
-                writeFailed(e);
-                return false;
-            }
-        }
-        if (written == 0) {
-            writable = false; // EAGAIN (the queue holds no empty buffer, so 0 bytes means a full pipe)
+        try {
+            written = writer.writeOnce();
+        } catch (IOException e) {
+            writeFailed(e);
             return false;
         }
-        queuedBytes -= written;
+        if (written < 0) {
+            // the head buffer cannot be described as iovecs: fail rather than spin or stall
+            failNow(new IllegalArgumentException("cannot write " + writer.head() + " with writev"));
+            return false;
+        }
+        if (written == 0) {
+            return false; // EAGAIN: the writer waits for EPOLLOUT
+        }
+        demand.written(written);
         owner.bytesWritten(written);
-        while (written > 0) {
-            ByteBuf head = queue.peekFirst();
-            int readable = head.readableBytes();
-            if (written >= readable) {
-                written -= readable;
-                queue.pollFirst().release();
-            } else {
-                head.skipBytes((int) written);
-                written = 0;
-            }
-        }
         return true;
-    }
-
-    /**
-     * One {@code write(2)} of {@code take} bytes from a heap buffer's array, pinned for the call (no native copy);
-     * 0 on {@code EAGAIN}; other errors as Netty's native writes report them ({@code EPIPE} included).
-     */
-    private static long writeArray(FileDescriptor fd, ByteBuf heap, int take) throws IOException {
-        ByteBuffer source = heap.nioBuffer(heap.readerIndex(), take);
-        while (true) {
-            long n = Os.libc().write(fd.intValue(), source, take);
-            if (n >= 0) {
-                return n;
-            }
-            int err = Os.errno();
-            if (err != Os.EINTR) {
-                return Errors.ioResult("write", -err);
-            }
-        }
     }
 
     private void writeFailed(IOException e) {
@@ -843,17 +432,12 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         if (s != null) {
             s.cancel();
         }
+        end.markFinished();
         releaseQueued();
         closeFd();
-        finished = true;
-        MonoSink<Void> target = sink;
-        sink = null;
+        MonoSink<Void> target = end.takeSink();
         IOException error = epipe ? new IOException("the helper closed its stdin (EPIPE)", e) : e;
-        owner.writeFailed(error, t -> {
-            if (target != null) {
-                target.error(senderError(t));
-            }
-        });
+        owner.writeFailed(error, t -> SendEnd.tell(target, end.senderError(t)));
     }
 
     /**
@@ -861,10 +445,9 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
      * (a flush follows), then fails the send with {@code cause}. A cancel or a stop fails it at once instead.
      */
     private void failAfterWriting(Throwable cause) {
-        if (finished || upstreamError != null) {
+        if (!end.failLater(cause)) {
             return;
         }
-        upstreamError = cause;
         upstreamDone = true;
         polled = null;
         Subscription s = upstream;
@@ -872,130 +455,53 @@ public final class OutboundPipe<O> implements EpollIoHandle, CoreSubscriber<O> {
         if (s != null) {
             s.cancel(); // a no-op after onError; stops a publisher whose message could not be encoded
         }
-        if (finished) {
-            return; // the cancel ended the helper (a hook of the user's may stop it on this loop)
-        }
-        try {
-            drainTimer = loop.schedule(() -> {
-                if (!finished) {
-                    // a new error: the publisher's own may be shared with other subscribers, and is not changed
-                    finish(new UmhException(queuedBytes + " bytes taken before the publisher failed were still"
-                            + " unwritten after " + Duration.ofNanos(drainTimeoutNanos) + " (the helper"
-                            + " did not read them) and were dropped; the publisher's error is the cause", cause));
-                }
-            }, drainTimeoutNanos, TimeUnit.NANOSECONDS);
-        } catch (RejectedExecutionException loopShuttingDown) {
-            // the loop's shutdown closes this pipe, which fails the send
-        }
-    }
-
-    /**
-     * The error for the sender: {@code other} alone, unless the publisher failed first and something else ended
-     * the writing of what it gave before (a stop, EPIPE): then a new error caused by the publisher's, with
-     * {@code other} attached (neither is changed: either may have reached other subscribers).
-     */
-    private Throwable senderError(Throwable other) {
-        Throwable first = upstreamError;
-        if (first == null || first == other) {
-            return other;
-        }
-        UmhException both = new UmhException("the publisher failed, and then the writing of what it gave before"
-                + " ended too: " + other, first);
-        both.addSuppressed(other);
-        return both;
+        // unless the cancel ended the helper (a hook of the user's may stop it on this loop)
+        end.startDrainTimer(loop, demand::queuedBytes, this::finish);
     }
 
     private void failNow(Throwable cause) {
-        if (finished) {
+        if (end.finished()) {
             return;
         }
-        endCause = cause;
+        end.endedBy(cause);
         Subscription s = upstream;
         upstream = null;
         if (s != null) {
             s.cancel();
         }
-        finish(senderError(cause));
+        finish(end.senderError(cause));
     }
 
     private void finish(@Nullable Throwable error) {
-        finished = true;
-
+        end.markFinished();
         releaseQueued();
         closeFd();
-        MonoSink<Void> target = sink;
-        sink = null;
-        if (target != null) {
-            if (error == null) {
-                target.success();
-            } else {
-                target.error(error);
-            }
-        }
+        SendEnd.tell(end.takeSink(), error);
     }
 
     private void releaseQueued() {
-        ScheduledFuture<?> timer = drainTimer;
-        drainTimer = null;
-        if (timer != null) {
-            timer.cancel(false);
-        }
-        encoder.release();
-        releaseEncoderArrays();
-        for (ByteBuf b; (b = queue.pollFirst()) != null;) {
-            b.release();
-        }
-        ByteBuf b = batch;
-        batch = null;
-        batchArray = null;
-        if (b != null) {
-            b.release();
-        }
+        batches.release();
+        writer.release();
         for (Object s; (s = signals.poll()) != null;) {
             if (!(s instanceof Signal) && !(s instanceof Failure)) {
-                ReferenceCountUtil.release(s);
+                BatchEncoder.drop(s);
             }
         }
         OutboundSink<? extends O> f = feeder;
         if (f != null) {
             for (Object m : f.takeAccepted()) { // the sink was cancelled first: it takes no more
-                ReferenceCountUtil.release(m);
+                BatchEncoder.drop(m);
             }
         }
-        queuedBytes = 0;
-        IovArray v = iov;
-        iov = null;
-        if (v != null) {
-            v.release();
-        }
+        demand.cleared();
     }
 
     private void closeFd() {
-        IoRegistration r = registration;
-        if (r != null) {
-            Loops.cancel(r);
-        }
-        try {
-            fd.close();
-        } catch (IOException e) {
-            // the descriptor was ours alone; nothing waits on a close error of a pipe's write end
-            Operators.onErrorDropped(e, Context.empty());
-        }
+        writer.closeFd();
         owner.stdinClosed();
     }
 
-    @Override
-    public FileDescriptor fd() {
-        return fd;
-    }
-
-    @Override
-    public void handle(IoRegistration registration, IoEvent event) {
-        writable = true;
-        flush();
-    }
-
-    @Override
+    /** The loop shut down with the send open: it fails. */
     public void close() {
         failNow(new IllegalStateException("the event loop of this helper shut down"));
     }
