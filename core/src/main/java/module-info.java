@@ -3,10 +3,10 @@
  * backpressured streams.
  *
  * <p>{@code io.umhflux} and {@code io.umhflux.codec} are the API; everything under {@code io.umhflux.internal}
- * is machinery that may change in any release. (The C bindings in {@code internal.os} are exported too,
- * because jnr-ffi generates their implementation in an unnamed module at run time.) On the module path, run
- * with {@code --add-modules ALL-MODULE-PATH}: Netty's native epoll jar and jnr-ffi's ASM are found only by
- * reflection, so nothing else makes the module system resolve them.
+ * is machinery that may change in any release. (The jnr-ffi binding of the C library, {@code internal.os.jnr},
+ * is exported too, because jnr-ffi generates its implementation in an unnamed module at run time.) On the module
+ * path, run with {@code --add-modules ALL-MODULE-PATH}: Netty's native epoll jar and jnr-ffi's ASM are found only
+ * by reflection, so nothing else makes the module system resolve them.
  */
 module io.umhflux {
     requires transitive reactor.core;
@@ -29,6 +29,6 @@ module io.umhflux {
 
     // jnr-ffi implements the native interface in a class of its own class loader (an unnamed module), which
     // must see the interface: a qualified export cannot name an unnamed module, so this internal package is
-    // exported to all. It holds only the C bindings; nothing in it is API.
-    exports io.umhflux.internal.os;
+    // exported to all. It holds that one interface; nothing in it is API.
+    exports io.umhflux.internal.os.jnr;
 }

@@ -1,9 +1,9 @@
 package io.umhflux;
 
 import io.netty.buffer.ByteBuf;
-import io.umhflux.internal.handle.HelperSession;
+import io.umhflux.internal.handle.HelperHandle;
 import io.umhflux.internal.pipe.RawChunks;
-import io.umhflux.internal.process.EventLoops;
+import io.umhflux.internal.loop.EventLoops;
 import java.time.Duration;
 
 /**
@@ -57,7 +57,7 @@ public final class UmhFlux {
      */
     public static boolean shutdown(Duration timeout) {
         java.util.Objects.requireNonNull(timeout, "timeout");
-        HelperSession.stopEveryHelper();
+        HelperHandle.stopEveryHelper();
         return EventLoops.shutdownShared(timeout);
     }
 }

@@ -8,14 +8,14 @@ import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandle;
 import io.umhflux.internal.blob.BlobAccess;
-import io.umhflux.internal.handle.HelperSession;
-import io.umhflux.internal.handle.SessionConfig;
+import io.umhflux.internal.handle.HelperHandle;
+import io.umhflux.internal.handle.HandleConfig;
 import io.umhflux.internal.os.Platform;
 import io.umhflux.internal.pipe.FrameDecoder;
 import io.umhflux.internal.pipe.FrameEncoder;
 import io.umhflux.internal.pipe.FramedCodec;
 import io.umhflux.internal.pipe.RawChunks;
-import io.umhflux.internal.process.EventLoops;
+import io.umhflux.internal.loop.EventLoops;
 import io.umhflux.internal.process.HelperProcess;
 import io.umhflux.internal.process.Launcher;
 import io.umhflux.internal.sandbox.SandboxLauncher;
@@ -60,12 +60,12 @@ public final class UmhSpec<I, O> {
     private final @Nullable Path workingDirectory;
     private final IoEventLoopGroup eventLoopGroup;
     private final int pipeSize;
-    private final SessionConfig<I, O> session;
+    private final HandleConfig<I, O> config;
     private final @Nullable Sandbox sandbox;
 
     private UmhSpec(Blob blob, String argv0, List<String> args, Environment environment,
             @Nullable Path workingDirectory, IoEventLoopGroup eventLoopGroup, int pipeSize,
-            SessionConfig<I, O> session, @Nullable Sandbox sandbox) {
+            HandleConfig<I, O> config, @Nullable Sandbox sandbox) {
         this.blob = blob;
         this.argv0 = argv0;
         this.args = args;
@@ -73,7 +73,7 @@ public final class UmhSpec<I, O> {
         this.workingDirectory = workingDirectory;
         this.eventLoopGroup = eventLoopGroup;
         this.pipeSize = pipeSize;
-        this.session = session;
+        this.config = config;
         this.sandbox = sandbox;
     }
 
@@ -81,12 +81,12 @@ public final class UmhSpec<I, O> {
             Supplier<? extends FrameEncoder<O>> encoder) {
         return new UmhSpec<>(blob, blob.name(), List.of(), Environment.inherit(), null, EventLoops.shared(),
                 PipeBudget.AUTO,
-                new SessionConfig<>(decoder, encoder, ByteBufAllocator.DEFAULT, Duration.ofSeconds(1),
+                new HandleConfig<>(decoder, encoder, ByteBufAllocator.DEFAULT, Duration.ofSeconds(1),
                         Duration.ofSeconds(2), 20, 8192, 256 * 1024, 64 * 1024, 0, UmhMetrics.none(), 1, null,
                         true), null);
     }
 
-    private UmhSpec<I, O> with(SessionConfig<I, O> s) {
+    private UmhSpec<I, O> with(HandleConfig<I, O> s) {
         return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize, s, sandbox);
     }
 
@@ -105,7 +105,7 @@ public final class UmhSpec<I, O> {
         Objects.requireNonNull(inbound, "inbound");
         Objects.requireNonNull(outbound, "outbound");
         return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize,
-                session.<I2, O2>withCodecs(() -> FramedCodec.decoder(framing, inbound),
+                config.<I2, O2>withCodecs(() -> FramedCodec.decoder(framing, inbound),
                         () -> FramedCodec.encoder(framing, outbound)), sandbox);
     }
 
@@ -130,7 +130,7 @@ public final class UmhSpec<I, O> {
             }
         }
         return new UmhSpec<>(blob, argv0, List.copyOf(args), environment, workingDirectory, eventLoopGroup,
-                pipeSize, session, sandbox);
+                pipeSize, config, sandbox);
     }
 
     /**
@@ -143,20 +143,20 @@ public final class UmhSpec<I, O> {
             throw new IllegalArgumentException("argv0 contains NUL (the helper would see it cut there): " + argv0);
         }
         return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize,
-                session, sandbox);
+                config, sandbox);
     }
 
     /** @param environment the helper's environment; default {@link Environment#inherit()} */
     public UmhSpec<I, O> environment(Environment environment) {
         Objects.requireNonNull(environment, "environment");
         return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize,
-                session, sandbox);
+                config, sandbox);
     }
 
     /** @param directory the helper's working directory; default the JVM's */
     public UmhSpec<I, O> workingDirectory(Path directory) {
         Objects.requireNonNull(directory, "directory");
-        return new UmhSpec<>(blob, argv0, args, environment, directory, eventLoopGroup, pipeSize, session, sandbox);
+        return new UmhSpec<>(blob, argv0, args, environment, directory, eventLoopGroup, pipeSize, config, sandbox);
     }
 
     /**
@@ -172,7 +172,7 @@ public final class UmhSpec<I, O> {
         if (!group.isCompatible(EpollIoHandle.class)) {
             throw new IllegalArgumentException("the event loop group must run Netty's EpollIoHandler: " + group);
         }
-        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, group, pipeSize, session, sandbox);
+        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, group, pipeSize, config, sandbox);
     }
 
     /**
@@ -195,7 +195,7 @@ public final class UmhSpec<I, O> {
         if (bytes < 0) {
             throw new IllegalArgumentException("pipe size must be >= 0: " + bytes);
         }
-        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, bytes, session, sandbox);
+        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, bytes, config, sandbox);
     }
 
     /**
@@ -213,7 +213,7 @@ public final class UmhSpec<I, O> {
      * (systemd-run {@code --scope}, a container) or have them keep their children in their group.
      */
     public UmhSpec<I, O> killGroupAtExit(boolean kill) {
-        return with(session.with(s -> s.killGroupAtExit = kill));
+        return with(config.with(s -> s.killGroupAtExit = kill));
     }
 
     /**
@@ -223,7 +223,7 @@ public final class UmhSpec<I, O> {
     public UmhSpec<I, O> stopGrace(Duration grace) {
         requirePositive(grace, "grace");
         Duration capped = capped(grace);
-        return with(session.with(s -> s.stopGrace = capped));
+        return with(config.with(s -> s.stopGrace = capped));
     }
 
     /**
@@ -235,7 +235,7 @@ public final class UmhSpec<I, O> {
     public UmhSpec<I, O> drainTimeout(Duration timeout) {
         requirePositive(timeout, "timeout");
         Duration capped = capped(timeout);
-        return with(session.with(s -> s.drainTimeout = capped));
+        return with(config.with(s -> s.drainTimeout = capped));
     }
 
     /** @param lines how many last stderr lines an {@link ExitStatus} carries; default 20 */
@@ -243,7 +243,7 @@ public final class UmhSpec<I, O> {
         if (lines < 0) {
             throw new IllegalArgumentException("lines must be >= 0: " + lines);
         }
-        return with(session.with(s -> s.tailLines = lines));
+        return with(config.with(s -> s.tailLines = lines));
     }
 
     /**
@@ -254,7 +254,7 @@ public final class UmhSpec<I, O> {
         if (bytes < 1) {
             throw new IllegalArgumentException("high-water mark must be positive: " + bytes);
         }
-        return with(session.with(s -> s.highWaterMark = bytes));
+        return with(config.with(s -> s.highWaterMark = bytes));
     }
 
     /** @param bytes the most one read from stdout takes; default 64 KiB */
@@ -262,7 +262,7 @@ public final class UmhSpec<I, O> {
         if (bytes < 1) {
             throw new IllegalArgumentException("read size must be positive: " + bytes);
         }
-        return with(session.with(s -> s.readSize = bytes));
+        return with(config.with(s -> s.readSize = bytes));
     }
 
     /**
@@ -278,13 +278,13 @@ public final class UmhSpec<I, O> {
         if (bytes < 0) {
             throw new IllegalArgumentException("write size must be 0 (no limit) or positive: " + bytes);
         }
-        return with(session.with(s -> s.writeSize = bytes));
+        return with(config.with(s -> s.writeSize = bytes));
     }
 
     /** @param allocator where pipe buffers come from; default Netty's default allocator (pooling) */
     public UmhSpec<I, O> allocator(ByteBufAllocator allocator) {
         Objects.requireNonNull(allocator, "allocator");
-        return with(session.with(s -> s.allocator = allocator));
+        return with(config.with(s -> s.allocator = allocator));
     }
 
     /**
@@ -300,14 +300,14 @@ public final class UmhSpec<I, O> {
      * @param sandbox the policy; {@code null} for none (the default)
      */
     public UmhSpec<I, O> sandbox(@Nullable Sandbox sandbox) {
-        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize, session,
+        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize, config,
                 sandbox);
     }
 
     /** @param metrics hooks told of spawns, exits, restarts, requests and bytes; default none */
     public UmhSpec<I, O> metrics(UmhMetrics metrics) {
         Objects.requireNonNull(metrics, "metrics");
-        return with(session.with(s -> s.metrics = metrics));
+        return with(config.with(s -> s.metrics = metrics));
     }
 
     /**
@@ -319,14 +319,14 @@ public final class UmhSpec<I, O> {
         if (requests < 1) {
             throw new IllegalArgumentException("max in flight must be at least 1: " + requests);
         }
-        return with(session.with(s -> s.maxInFlight = requests));
+        return with(config.with(s -> s.maxInFlight = requests));
     }
 
     /** @param timeout how long a client's request may wait for its answer; default no limit */
     public UmhSpec<I, O> requestTimeout(Duration timeout) {
         requirePositive(timeout, "timeout");
         Duration capped = capped(timeout);
-        return with(session.with(s -> s.requestTimeout = capped));
+        return with(config.with(s -> s.requestTimeout = capped));
     }
 
     /** The longest wait a timer can take, about 292 years: longer ones (such as {@code FOREVER}) mean no limit. */
@@ -361,7 +361,7 @@ public final class UmhSpec<I, O> {
      *     instead of 0.85x ProcessBuilder's rate, with 25% less CPU (A/B over five JVMs each, BENCHMARKS.md);
      *     except with a {@link #writeSize(int)}, whose page-sized writes pay off only while another loop reads
      */
-    private HelperSession<I, O> spawn(boolean overlap, ContextView context) {
+    private HelperHandle<I, O> spawn(boolean overlap, ContextView context) {
         Platform.requireSupported("spawn a helper");
         if (eventLoopGroup.isShuttingDown()) {
             throw new IllegalStateException("the event loops of this spec were shut down (UmhFlux.shutdown, or the"
@@ -369,18 +369,18 @@ public final class UmhSpec<I, O> {
         }
         IoEventLoop loop = eventLoopGroup.next();
         // raw bytes written whole (no writeSize) keep stdout on the same loop; see the parameter's note
-        boolean oneLoop = session.decoder() == (Object) RawChunks.SUPPLIER && session.writeSize() == 0;
+        boolean oneLoop = config.decoder() == (Object) RawChunks.SUPPLIER && config.writeSize() == 0;
         IoEventLoop readLoop = overlap && !oneLoop ? following(loop) : loop;
         // request/response clients (no overlap) keep the kernel's pipes by default: a request and its answer
         // never fill one, and a pool would take the enlarged pipes' budget from streams that gain from it
         int pipes = pipeSize == PipeBudget.AUTO && !overlap ? 0 : pipeSize;
         Launcher.Request request = new Launcher.Request(argv0, args, environment.toEnvp(context), workingDirectory,
-                pipes, session.killGroupAtExit());
+                pipes, config.killGroupAtExit());
         HelperProcess process = sandbox == null
                 ? Launcher.standard().launch(BlobAccess.loaded(blob), request, loop)
                 : SandboxLauncher.launch(BlobAccess.loaded(blob), sandbox.options(),
                         sandbox.isBestEffort(), request, loop);
-        return HelperSession.start(process, readLoop, session);
+        return HelperHandle.start(process, readLoop, config);
     }
 
     /**
@@ -415,8 +415,8 @@ public final class UmhSpec<I, O> {
     }
 
     private <T> Flux<T> using(boolean overlap,
-            Function<? super HelperSession<I, O>, ? extends Publisher<T>> body) {
-        Mono<HelperSession<I, O>> spawned = Mono.deferContextual(c -> Mono.fromCallable(() -> spawn(overlap, c)));
+            Function<? super HelperHandle<I, O>, ? extends Publisher<T>> body) {
+        Mono<HelperHandle<I, O>> spawned = Mono.deferContextual(c -> Mono.fromCallable(() -> spawn(overlap, c)));
         return Flux.usingWhen(spawned, body,
                 umh -> umh.stop().then(), (umh, error) -> umh.stop().then(), umh -> umh.stop().then());
     }
@@ -457,8 +457,8 @@ public final class UmhSpec<I, O> {
      * @throws SpawnException when the kernel refuses to start it
      */
     public UmhClient<I, O> connect() {
-        return RequestPipeline.start(spawn(false, Context.empty()), session.maxInFlight(), session.requestTimeout(),
-                session.metrics());
+        return RequestPipeline.start(spawn(false, Context.empty()), config.maxInFlight(), config.requestTimeout(),
+                config.metrics());
     }
 
     /**
@@ -470,8 +470,8 @@ public final class UmhSpec<I, O> {
      */
     public UmhClient<I, O> supervise(Restart policy) {
         Objects.requireNonNull(policy, "policy");
-        return new SupervisedClient<>(blob.name(), body -> using(false, body), policy, session.maxInFlight(),
-                session.requestTimeout(), session.metrics());
+        return new SupervisedClient<>(blob.name(), body -> using(false, body), policy, config.maxInFlight(),
+                config.requestTimeout(), config.metrics());
     }
 
     /**
@@ -480,8 +480,8 @@ public final class UmhSpec<I, O> {
      */
     public UmhClient<I, O> pool(PoolSpec pool) {
         Objects.requireNonNull(pool, "pool");
-        return new PooledClient<>(blob.name(), () -> spawn(false, Context.empty()), pool, session.requestTimeout(),
-                session.metrics());
+        return new PooledClient<>(blob.name(), () -> spawn(false, Context.empty()), pool, config.requestTimeout(),
+                config.metrics());
     }
 
     @Override

@@ -10,7 +10,7 @@ import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.umhflux.codec.CodecException;
-import io.umhflux.internal.process.EventLoops;
+import io.umhflux.internal.loop.EventLoops;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

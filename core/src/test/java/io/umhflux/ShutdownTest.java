@@ -10,7 +10,7 @@ import static org.awaitility.Awaitility.await;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
-import io.umhflux.internal.process.EventLoops;
+import io.umhflux.internal.loop.EventLoops;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;

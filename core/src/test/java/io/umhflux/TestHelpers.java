@@ -3,7 +3,7 @@ package io.umhflux;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.channel.unix.FileDescriptor;
-import io.umhflux.internal.process.EventLoops;
+import io.umhflux.internal.loop.EventLoops;
 import io.umhflux.internal.process.HelperProcess;
 import io.umhflux.internal.process.Launcher;
 import java.io.BufferedInputStream;

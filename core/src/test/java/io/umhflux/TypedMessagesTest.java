@@ -220,7 +220,7 @@ class TypedMessagesTest {
             umh.stop().block(TestHelpers.TIMEOUT);
             // what the loops still do for this helper (the inbound lets go after the exit) runs before the hook goes
             for (int round = 0; round < 3; round++) {
-                for (io.netty.util.concurrent.EventExecutor loop : io.umhflux.internal.process.EventLoops.shared()) {
+                for (io.netty.util.concurrent.EventExecutor loop : io.umhflux.internal.loop.EventLoops.shared()) {
                     loop.submit(() -> { }).get(TestHelpers.TIMEOUT.toMillis(),
                             java.util.concurrent.TimeUnit.MILLISECONDS);
                 }

@@ -3,7 +3,7 @@ package io.umhflux.benchmarks;
 import io.netty.channel.IoEventLoop;
 import io.umhflux.Blob;
 import io.umhflux.ExitStatus;
-import io.umhflux.internal.process.EventLoops;
+import io.umhflux.internal.loop.EventLoops;
 import io.umhflux.internal.process.HelperProcess;
 import io.umhflux.internal.process.Launcher;
 import io.umhflux.internal.sandbox.SandboxLauncher;

@@ -24,7 +24,7 @@ import reactor.core.publisher.Flux;
  */
 final class LiveHelpers {
     private static final Logger LOG = LoggerFactory.getLogger(LiveHelpers.class);
-    private static final Set<HelperSession<?, ?>> LIVE = ConcurrentHashMap.newKeySet();
+    private static final Set<HelperHandle<?, ?>> LIVE = ConcurrentHashMap.newKeySet();
     /** The JVM-exit hook, once a helper was added; guarded by {@code LIVE}. */
     private static @Nullable Thread hook;
     /** How long a helper's loop may take to run a task at the JVM's exit before it is taken for blocked. */
@@ -33,7 +33,7 @@ final class LiveHelpers {
     private LiveHelpers() {
     }
 
-    static void add(HelperSession<?, ?> session) {
+    static void add(HelperHandle<?, ?> handle) {
         synchronized (LIVE) {
             if (hook == null) {
                 Thread h = new Thread(LiveHelpers::stopAll, "umh-flux-shutdown");
@@ -41,7 +41,7 @@ final class LiveHelpers {
                 hook = h;
             }
         }
-        LIVE.add(session);
+        LIVE.add(handle);
     }
 
     /**
@@ -64,8 +64,8 @@ final class LiveHelpers {
         }
     }
 
-    static void remove(HelperSession<?, ?> session) {
-        LIVE.remove(session);
+    static void remove(HelperHandle<?, ?> handle) {
+        LIVE.remove(handle);
     }
 
     static int count() {
@@ -78,10 +78,10 @@ final class LiveHelpers {
      * good, and so is every stop queued behind it) has its process group killed from this thread instead.
      */
     static void stopAll() {
-        List<HelperSession<?, ?>> sessions = List.copyOf(LIVE);
-        Set<EventExecutor> stuck = stuckLoops(sessions);
-        List<HelperSession<?, ?>> stoppable = new ArrayList<>();
-        for (HelperSession<?, ?> s : sessions) {
+        List<HelperHandle<?, ?>> handles = List.copyOf(LIVE);
+        Set<EventExecutor> stuck = stuckLoops(handles);
+        List<HelperHandle<?, ?>> stoppable = new ArrayList<>();
+        for (HelperHandle<?, ?> s : handles) {
             if (s.loops().stream().anyMatch(stuck::contains)) {
                 s.killFromThisThread();
             } else {
@@ -91,17 +91,17 @@ final class LiveHelpers {
         if (!stuck.isEmpty()) {
             LOG.warn("{} of {} live helpers were killed with their process groups from the shutdown hook: their"
                     + " event loop did not answer within {} ms (System.exit called on it?)",
-                    sessions.size() - stoppable.size(), sessions.size(), LOOP_ANSWER.toMillis());
+                    handles.size() - stoppable.size(), handles.size(), LOOP_ANSWER.toMillis());
         }
-        Duration longest = stoppable.stream().map(HelperSession::stopGrace).max(Duration::compareTo)
+        Duration longest = stoppable.stream().map(HelperHandle::stopGrace).max(Duration::compareTo)
                 .orElse(Duration.ZERO);
         try {
             Flux.fromIterable(stoppable)
-                    .flatMap(HelperSession::stop)
+                    .flatMap(HelperHandle::stop)
                     .then()
                     .block(longest.multipliedBy(2).plusSeconds(1));
         } catch (RuntimeException e) {
-            for (HelperSession<?, ?> s : stoppable) {
+            for (HelperHandle<?, ?> s : stoppable) {
                 if (LIVE.contains(s)) {
                     s.killFromThisThread(); // its loop stopped answering meanwhile
                 }
@@ -111,10 +111,10 @@ final class LiveHelpers {
         }
     }
 
-    /** The loops of {@code sessions} that do not run a task within {@link #LOOP_ANSWER}. */
-    private static Set<EventExecutor> stuckLoops(List<HelperSession<?, ?>> sessions) {
+    /** The loops of {@code handles} that do not run a task within {@link #LOOP_ANSWER}. */
+    private static Set<EventExecutor> stuckLoops(List<HelperHandle<?, ?>> handles) {
         Map<EventExecutor, Future<?>> probes = new HashMap<>();
-        for (HelperSession<?, ?> s : sessions) {
+        for (HelperHandle<?, ?> s : handles) {
             for (EventExecutor loop : s.loops()) {
                 probes.computeIfAbsent(loop, l -> {
                     try {

@@ -1,5 +1,6 @@
 package io.umhflux.internal.os;
 
+import io.umhflux.internal.os.jnr.JnrLibC;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import jnr.ffi.LibraryLoader;

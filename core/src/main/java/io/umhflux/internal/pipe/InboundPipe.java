@@ -12,7 +12,7 @@ import io.netty.channel.unix.FileDescriptor;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.ReferenceCountUtil;
 import io.umhflux.internal.os.Os;
-import io.umhflux.internal.process.Loops;
+import io.umhflux.internal.loop.Loops;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;

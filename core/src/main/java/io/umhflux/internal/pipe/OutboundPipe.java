@@ -5,7 +5,7 @@ import io.netty.channel.IoEventLoop;
 import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.util.internal.PlatformDependent;
-import io.umhflux.internal.process.Loops;
+import io.umhflux.internal.loop.Loops;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;

@@ -10,7 +10,7 @@ import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.IovArray;
 import io.umhflux.internal.os.Os;
-import io.umhflux.internal.process.Loops;
+import io.umhflux.internal.loop.Loops;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;

@@ -6,6 +6,7 @@ import io.netty.channel.IoRegistration;
 import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.FileDescriptor;
+import io.umhflux.internal.loop.Loops;
 import io.umhflux.internal.os.Os;
 import org.jspecify.annotations.Nullable;
 

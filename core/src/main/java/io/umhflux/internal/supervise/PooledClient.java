@@ -6,7 +6,7 @@ import io.umhflux.PoolSpec;
 import io.umhflux.UmhClient;
 import io.umhflux.UmhEvent;
 import io.umhflux.UmhMetrics;
-import io.umhflux.internal.handle.HelperSession;
+import io.umhflux.internal.handle.HelperHandle;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -45,7 +45,7 @@ public final class PooledClient<I, O> implements UmhClient<I, O> {
      * @param name the blob name, for events and errors
      * @param spawn starts one helper (on the calling thread: a spawn takes well under a millisecond)
      */
-    public PooledClient(String name, Supplier<HelperSession<I, O>> spawn, PoolSpec spec, @Nullable Duration timeout,
+    public PooledClient(String name, Supplier<HelperHandle<I, O>> spawn, PoolSpec spec, @Nullable Duration timeout,
             UmhMetrics metrics) {
         this.name = name;
         this.events = new Events(metrics);

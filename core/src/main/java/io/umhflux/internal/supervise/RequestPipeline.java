@@ -9,7 +9,7 @@ import io.umhflux.UmhEvent;
 import io.umhflux.UmhMetrics;
 import io.umhflux.codec.CodecBrokenException;
 import io.umhflux.codec.CodecException;
-import io.umhflux.internal.handle.HelperSession;
+import io.umhflux.internal.handle.HelperHandle;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -36,7 +36,7 @@ import reactor.core.publisher.Sinks;
  * fails with its end.
  */
 public final class RequestPipeline<I, O> implements UmhClient<I, O> {
-    private final HelperSession<I, O> umh;
+    private final HelperHandle<I, O> umh;
     private final int maxInFlight;
     private final @Nullable Duration timeout;
     private final UmhMetrics metrics;
@@ -55,7 +55,7 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
     /** The codec can encode nothing more: the send failed, the helper ends, and it takes no new request. */
     private boolean codecBroken;
 
-    private RequestPipeline(HelperSession<I, O> umh, int maxInFlight, @Nullable Duration timeout, Events events,
+    private RequestPipeline(HelperHandle<I, O> umh, int maxInFlight, @Nullable Duration timeout, Events events,
             boolean ownsEvents) {
         this.umh = umh;
         this.maxInFlight = maxInFlight;
@@ -69,25 +69,25 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
      * A client of one helper, {@code umh}, which must be fresh (its inbound and outbound unused). Its events
      * complete after the helper exited.
      */
-    public static <I, O> RequestPipeline<I, O> start(HelperSession<I, O> umh, int maxInFlight,
+    public static <I, O> RequestPipeline<I, O> start(HelperHandle<I, O> umh, int maxInFlight,
             @Nullable Duration timeout, UmhMetrics metrics) {
         return start(new RequestPipeline<>(umh, maxInFlight, timeout, new Events(metrics), true));
     }
 
     /** Starts serving requests on {@code umh}, which must be fresh; tells {@code events} how it goes. */
-    static <I, O> RequestPipeline<I, O> start(HelperSession<I, O> umh, int maxInFlight, @Nullable Duration timeout,
+    static <I, O> RequestPipeline<I, O> start(HelperHandle<I, O> umh, int maxInFlight, @Nullable Duration timeout,
             Events events) {
         return start(new RequestPipeline<>(umh, maxInFlight, timeout, events, false));
     }
 
     private static <I, O> RequestPipeline<I, O> start(RequestPipeline<I, O> p) {
-        HelperSession<I, O> umh = p.umh;
+        HelperHandle<I, O> umh = p.umh;
         p.events.emit(new UmhEvent.Started(umh.name(), umh.pid()));
         umh.stopWhenStdoutEndsFirst(); // answers come only on stdout
         umh.inbound().subscribe(p.new Responses());
         // the send ends with an error only when the helper stopped reading; the inbound tells how it ended.
         // One that closed its stdin but runs on can never get another request: stop it. A request the codec
-        // cannot encode fails alone (HelperSession.sendEach), never the helper.
+        // cannot encode fails alone (HelperHandle.sendEach), never the helper.
         umh.sendEach(p.requests, p::unencodable).subscribe(null, error -> {
             if (!(error instanceof HelperFailedException) || ((HelperFailedException) error).exitStatus() == null) {
                 umh.dispose();
@@ -96,7 +96,7 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
         return p;
     }
 
-    HelperSession<I, O> umh() {
+    HelperHandle<I, O> umh() {
         return umh;
     }
 

@@ -6,7 +6,7 @@ import io.umhflux.RestartsExhaustedException;
 import io.umhflux.UmhClient;
 import io.umhflux.UmhEvent;
 import io.umhflux.UmhMetrics;
-import io.umhflux.internal.handle.HelperSession;
+import io.umhflux.internal.handle.HelperHandle;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -45,7 +45,7 @@ public final class SupervisedClient<I, O> implements UmhClient<I, O> {
      *     publisher ends (the cold {@code UmhSpec.using})
      */
     public SupervisedClient(String name,
-            Function<Function<HelperSession<I, O>, Flux<RequestPipeline<I, O>>>, Flux<RequestPipeline<I, O>>> lifecycle,
+            Function<Function<HelperHandle<I, O>, Flux<RequestPipeline<I, O>>>, Flux<RequestPipeline<I, O>>> lifecycle,
             Restart policy, int maxInFlight, @Nullable Duration timeout, UmhMetrics metrics) {
         this.name = name;
         this.policy = policy;

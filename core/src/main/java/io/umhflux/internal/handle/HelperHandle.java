@@ -15,7 +15,7 @@ import io.umhflux.internal.pipe.OutboundSink;
 import io.umhflux.internal.pipe.StderrPipe;
 import io.umhflux.internal.os.Os;
 import io.umhflux.internal.process.HelperProcess;
-import io.umhflux.internal.process.Loops;
+import io.umhflux.internal.loop.Loops;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,12 +41,12 @@ import reactor.core.publisher.Sinks;
  * no status: a frame error (bytes that can never be a message end the inbound at once, naming the offset,
  * after every earlier message; the helper is being stopped meanwhile) and the stdout drain timeout.
  */
-public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, OutboundPipe.Owner {
+public final class HelperHandle<I, O> implements Umh<I, O>, InboundPipe.Owner, OutboundPipe.Owner {
     private final HelperProcess process;
     private final IoEventLoop loop;
     /** Where stdout is read and decoded: the next loop of the group, so decoding overlaps encoding. */
     private final IoEventLoop readLoop;
-    private final SessionConfig<I, O> config;
+    private final HandleConfig<I, O> config;
     private final InboundPipe<I> inbound;
     private final OutboundPipe<O> outboundPipe;
     private final StderrPipe stderr;
@@ -72,7 +72,7 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
     private final GenericFutureListener<Future<Object>> loopTerminated = f -> onLoopTerminated();
     private final GenericFutureListener<Future<Object>> readLoopTerminated = f -> closeInbound();
 
-    private HelperSession(HelperProcess process, IoEventLoop readLoop, SessionConfig<I, O> config) {
+    private HelperHandle(HelperProcess process, IoEventLoop readLoop, HandleConfig<I, O> config) {
         this.process = process;
         this.loop = process.eventLoop();
         this.readLoop = readLoop;
@@ -95,20 +95,20 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
      * Wraps a freshly spawned process; its pipes start being watched at once. Everything but stdout lives on
      * the process's loop; stdout is read on {@code readLoop} (which may be the same loop).
      */
-    public static <I, O> HelperSession<I, O> start(HelperProcess process, IoEventLoop readLoop,
-            SessionConfig<I, O> config) {
-        HelperSession<I, O> session = new HelperSession<>(process, readLoop, config);
-        LiveHelpers.add(session);
+    public static <I, O> HelperHandle<I, O> start(HelperProcess process, IoEventLoop readLoop,
+            HandleConfig<I, O> config) {
+        HelperHandle<I, O> handle = new HelperHandle<>(process, readLoop, config);
+        LiveHelpers.add(handle);
         config.metrics().spawned(process.name(), process.pid());
-        session.inbound.register();
-        session.outboundPipe.register();
-        session.stderr.register();
-        process.onExit().whenComplete((s, e) -> session.onLoop(() -> session.reaped(s, e)));
-        session.loop.terminationFuture().addListener(session.loopTerminated);
-        if (readLoop != session.loop) {
-            readLoop.terminationFuture().addListener(session.readLoopTerminated);
+        handle.inbound.register();
+        handle.outboundPipe.register();
+        handle.stderr.register();
+        process.onExit().whenComplete((s, e) -> handle.onLoop(() -> handle.reaped(s, e)));
+        handle.loop.terminationFuture().addListener(handle.loopTerminated);
+        if (readLoop != handle.loop) {
+            readLoop.terminationFuture().addListener(handle.readLoopTerminated);
         }
-        return session;
+        return handle;
     }
 
     private void onLoop(Runnable task) {
@@ -222,7 +222,7 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
         inbound.close();
     }
 
-    /** Runs after the session's loop terminated: nothing else runs on it any more. */
+    /** Runs after the handle's loop terminated: nothing else runs on it any more. */
     private void onLoopTerminated() {
         if (readLoop == loop) {
             inbound.close();
@@ -460,7 +460,7 @@ public final class HelperSession<I, O> implements Umh<I, O>, InboundPipe.Owner, 
             if (!outboundPipe.claim()) {
                 throw OutboundPipe.alreadyClaimed();
             }
-            OutboundSink<O> sink = new OutboundSink<>(loop, HelperSession.this.toString());
+            OutboundSink<O> sink = new OutboundSink<>(loop, HelperHandle.this.toString());
             sink.start((messages, done) -> outboundPipe.start(messages, done, null));
             return sink;
         }

@@ -1,4 +1,4 @@
-package io.umhflux.internal.os;
+package io.umhflux.internal.os.jnr;
 
 import java.nio.ByteBuffer;
 import jnr.ffi.Pointer;
@@ -9,10 +9,11 @@ import jnr.ffi.annotations.SaveError;
 import jnr.ffi.byref.IntByReference;
 
 /**
- * {@link LibC}'s calls as jnr-ffi binds them ({@link JnrLayer}): calls marked {@link SaveError} leave
- * {@code errno} where jnr-ffi's {@code getLastError} finds it.
+ * The C library's calls as jnr-ffi binds them (for {@code io.umhflux.internal.os.JnrLayer}): calls marked
+ * {@link SaveError} leave {@code errno} where jnr-ffi's {@code getLastError} finds it.
  *
- * <p>Public only because jnr-ffi implements it from another module; not API.
+ * <p>Public, in a package of its own that the module exports, only because jnr-ffi implements it in a class of
+ * its own class loader (an unnamed module), which must see it; not API.
  */
 @SuppressWarnings({"checkstyle:MethodName", "checkstyle:ParameterName"})
 public interface JnrLibC {

@@ -10,7 +10,7 @@ import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What a session needs from the public spec. The decoder and encoder are made per helper (a codec may hold
+ * What a helper handle needs from the public spec. The decoder and encoder are made per helper (a codec may hold
  * state, such as a Kryo instance, that must not be shared across helpers or threads).
  *
  * @param stopGrace between stdin close, SIGTERM and SIGKILL
@@ -25,7 +25,7 @@ import org.jspecify.annotations.Nullable;
  * @param requestTimeout how long a client's request may wait for its answer, or null for ever
  * @param killGroupAtExit whether what the helper left in its process group is killed when it exits
  */
-public record SessionConfig<I, O>(Supplier<? extends FrameDecoder<I>> decoder,
+public record HandleConfig<I, O>(Supplier<? extends FrameDecoder<I>> decoder,
         Supplier<? extends FrameEncoder<O>> encoder, ByteBufAllocator allocator,
         Duration stopGrace, Duration drainTimeout, int tailLines, int maxStderrLine, long highWaterMark,
         int readSize, int writeSize, UmhMetrics metrics, int maxInFlight, @Nullable Duration requestTimeout,
@@ -35,10 +35,10 @@ public record SessionConfig<I, O>(Supplier<? extends FrameDecoder<I>> decoder,
      * A copy with what {@code change} sets on a mutable copy of these settings (the codecs stay):
      * {@code config.with(s -> s.stopGrace = grace)}.
      */
-    public SessionConfig<I, O> with(Consumer<Settings> change) {
+    public HandleConfig<I, O> with(Consumer<Settings> change) {
         Settings s = new Settings(this);
         change.accept(s);
-        return new SessionConfig<>(decoder, encoder, s.allocator, s.stopGrace, s.drainTimeout, s.tailLines,
+        return new HandleConfig<>(decoder, encoder, s.allocator, s.stopGrace, s.drainTimeout, s.tailLines,
                 s.maxStderrLine, s.highWaterMark, s.readSize, s.writeSize, s.metrics, s.maxInFlight,
                 s.requestTimeout, s.killGroupAtExit);
     }
@@ -58,7 +58,7 @@ public record SessionConfig<I, O>(Supplier<? extends FrameDecoder<I>> decoder,
         public @Nullable Duration requestTimeout;
         public boolean killGroupAtExit;
 
-        Settings(SessionConfig<?, ?> c) {
+        Settings(HandleConfig<?, ?> c) {
             allocator = c.allocator;
             stopGrace = c.stopGrace;
             drainTimeout = c.drainTimeout;
@@ -75,9 +75,9 @@ public record SessionConfig<I, O>(Supplier<? extends FrameDecoder<I>> decoder,
     }
 
     /** The same limits with other codecs (and message types). */
-    public <I2, O2> SessionConfig<I2, O2> withCodecs(Supplier<? extends FrameDecoder<I2>> newDecoder,
+    public <I2, O2> HandleConfig<I2, O2> withCodecs(Supplier<? extends FrameDecoder<I2>> newDecoder,
             Supplier<? extends FrameEncoder<O2>> newEncoder) {
-        return new SessionConfig<>(newDecoder, newEncoder, allocator, stopGrace, drainTimeout, tailLines,
+        return new HandleConfig<>(newDecoder, newEncoder, allocator, stopGrace, drainTimeout, tailLines,
                 maxStderrLine, highWaterMark, readSize, writeSize, metrics, maxInFlight, requestTimeout,
                 killGroupAtExit);
     }

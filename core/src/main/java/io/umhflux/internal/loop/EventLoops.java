@@ -1,4 +1,4 @@
-package io.umhflux.internal.process;
+package io.umhflux.internal.loop;
 
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;

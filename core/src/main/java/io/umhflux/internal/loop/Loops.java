@@ -1,4 +1,4 @@
-package io.umhflux.internal.process;
+package io.umhflux.internal.loop;
 
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoHandle;
