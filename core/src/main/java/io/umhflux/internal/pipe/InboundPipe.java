@@ -2,18 +2,12 @@ package io.umhflux.internal.pipe;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
-import io.netty.channel.IoRegistration;
-import io.netty.channel.epoll.EpollIoHandle;
-import io.netty.channel.epoll.EpollIoEvent;
-import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.FileDescriptor;
-import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.ReferenceCountUtil;
-import io.umhflux.internal.os.Os;
 import io.umhflux.internal.loop.Loops;
 import java.io.IOException;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 import java.util.function.Supplier;
@@ -28,10 +22,10 @@ import reactor.util.context.Context;
  * The helper's stdout as a {@link Flux}: bytes are read only while the subscriber has demand.
  *
  * <p>Demand is the only thing that makes this read. Without it nothing is read, the pipe fills, and the
- * helper blocks in {@code write}: backpressure reaches the other process. The descriptor is registered
- * edge-triggered ({@code EPOLLIN | EPOLLET}) so that an end-of-file or readiness edge that arrives without
- * demand is remembered ({@link #readReady}) instead of waking the loop again and again; demand then reads
- * straight away. This is reactor-netty's {@code FluxReceive} idea with epoll's edge semantics.
+ * helper blocks in {@code write}: backpressure reaches the other process. A readiness or end-of-file edge that
+ * arrives without demand is remembered by the {@link StdoutReader} (which reads and keeps the cumulation) instead
+ * of waking the loop again and again; demand then reads straight away. This is reactor-netty's {@code FluxReceive}
+ * idea with epoll's edge semantics; this class is the demand, the decoding and the delivery.
  *
  * <p>Threading: {@link #request}, {@link #cancel}, {@link #subscribe}, {@link #helperEnded} and
  * {@link #fail} may be called from any thread and hop onto the event loop; every other field is touched
@@ -44,17 +38,15 @@ import reactor.util.context.Context;
  *
  * @param <I> message type
  */
-public final class InboundPipe<I> extends Flux<I> implements Subscription, EpollIoHandle {
+public final class InboundPipe<I> extends Flux<I> implements Subscription {
     private static final int MAX_READS_PER_TURN = 16;
 
     private final IoEventLoop loop;
-    private final FileDescriptor fd;
+    private final StdoutReader reader;
     private final FrameDecoder<I> decoder;
     private final boolean releaseAfterDelivery;
     /** The decoder walks heap arrays itself ({@link FrameDecoder#decodesArrays}). */
     private final boolean arrays;
-    private final ByteBufAllocator alloc;
-    private final int readSize;
     private final Owner owner;
     @SuppressWarnings("rawtypes")
     private static final AtomicLongFieldUpdater<InboundPipe> REQUESTED =
@@ -63,21 +55,14 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
     private final AtomicBoolean subscribed = new AtomicBoolean();
     private final Runnable drainTask = this::drainOnLoop;
     private volatile boolean cancelled;
-    /** EPOLLHUP, as {@code <sys/epoll.h>} has it (Netty names no constant for it). */
-    private static final int EPOLLHUP = 0x010;
-    /** The writer closed its end (loop only): read on until end of file. */
-    private boolean hangup;
     private volatile long requested;
 
     // event loop only
     private @Nullable CoreSubscriber<? super I> actual;
-    private @Nullable IoRegistration registration;
-    private @Nullable ByteBuf cumulation;
     private @Nullable I pending;
     private long demand;
     private long offset;
     // read by the owner from its own loop, which may be another one
-    private volatile boolean readReady = true;
     private volatile boolean eof;
     private boolean ended;
     private boolean terminated;
@@ -112,21 +97,16 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
     public InboundPipe(IoEventLoop loop, FileDescriptor fd, FrameDecoder<I> decoder, ByteBufAllocator alloc,
             int readSize, Owner owner) {
         this.loop = loop;
-        this.fd = fd;
+        this.reader = new StdoutReader(loop, fd, decoder, alloc, readSize, this::drainOnLoop, this::close);
         this.decoder = decoder;
         this.releaseAfterDelivery = decoder.releaseAfterDelivery();
         this.arrays = decoder.decodesArrays();
-        this.alloc = alloc;
-        this.readSize = readSize;
         this.owner = owner;
     }
 
     /** Registers the descriptor on the loop; call once, on any thread. */
     public void register() {
-        Loops.register(loop, this, r -> {
-            registration = r;
-            r.submit(EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLET));
-        });
+        reader.register();
     }
 
     @Override
@@ -206,7 +186,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             if (terminated || eof) {
                 return;
             }
-            if (pending == null && (!readReady || pipeEmpty())) {
+            if (pending == null && (!reader.readReady() || reader.pipeEmpty())) {
                 failOnLoop(error.get());
             } else {
                 otherwise.run();
@@ -223,25 +203,10 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         return eof;
     }
 
-    @Override
-    public FileDescriptor fd() {
-        return fd;
-    }
-
-    @Override
-    public void handle(IoRegistration registration, IoEvent event) {
-        if ((((EpollIoEvent) event).ops().value() & EPOLLHUP) != 0) {
-            hangup = true;
-        }
-        readReady = true;
-        drainOnLoop();
-    }
-
     /**
      * The loop shuts down (or refused the registration): nothing more will be read. On the loop, or after it
      * terminated (never concurrently with a drain still queued on it).
      */
-    @Override
     public void close() {
         Loops.execute(loop, () -> {
             failOnLoop(new IllegalStateException("the event loop of this helper shut down"));
@@ -329,13 +294,13 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
                 endOfStream(a);
                 return;
             }
-            if (demand == 0 && hangup && readReady && pipeEmpty()) {
+            if (demand == 0 && reader.hangup() && reader.readReady() && reader.pipeEmpty()) {
                 // the writer is gone and nothing is left: that is the end, which needs no demand to be said
                 eof = true;
                 owner.inboundEof();
                 continue;
             }
-            if (demand == 0 || !readReady) {
+            if (demand == 0 || !reader.readReady()) {
                 return; // no demand, or an empty pipe: the next request or EPOLLIN edge resumes
             }
             if (reads++ == MAX_READS_PER_TURN) {
@@ -354,7 +319,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
      * error or when no whole message is left; the general loop then decides what comes next.
      */
     private void deliverWhole(CoreSubscriber<? super I> a) {
-        ByteBuf c = cumulation;
+        ByteBuf c = reader.cumulation();
         if (pending == null && c != null && arrays && c.hasArray()) {
             deliverFromArray(a, c); // stops where the loop below would
             return;
@@ -402,10 +367,10 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
             frameError(e);
         } finally {
             offset += at - from;
-            if (cumulation == c) {
+            if (reader.cumulation() == c) {
                 c.readerIndex(at - base);
                 if (!c.isReadable()) {
-                    releaseCumulation();
+                    reader.releaseCumulation();
                 }
             }
         }
@@ -423,7 +388,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
 
     /** Decodes the next whole message into {@link #pending} if there is one; false on a frame error. */
     private boolean decodeNext() {
-        ByteBuf c = cumulation;
+        ByteBuf c = reader.cumulation();
         if (c == null || !c.isReadable()) {
             return true;
         }
@@ -436,7 +401,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         }
         offset += c.readerIndex() - before;
         if (!c.isReadable()) {
-            releaseCumulation();
+            reader.releaseCumulation();
         }
         return true;
     }
@@ -448,179 +413,25 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
     }
 
     private void readOnce() {
-        if (!fd.isOpen()) {
-            eof = true; // closed by a failure or shutdown on this loop: never read a reused descriptor
-            return;
-        }
-        boolean heap = decoder.heapCumulation();
-        ByteBuf c = cumulation;
-        if (c != null && c.isDirect() == heap) {
-            // the decoder changed its mind (its frames grew or shrank): move what is left, a partial frame, once
-            int left = c.readableBytes();
-            ByteBuf moved = heap ? alloc.heapBuffer(left + readSize) : alloc.directBuffer(left + readSize);
-            moved.writeBytes(c, c.readerIndex(), left);
-            c.release();
-            cumulation = moved;
-            c = moved;
-        }
-        if (heap) {
-            readIntoHeap(); // into the heap cumulation
-            return;
-        }
-        // the decoder left part of a frame: read behind it, into the same buffer, rather than into a new one that
-        // a cumulator would then copy (every read, when frames straddle reads as they usually do). Only into a
-        // native buffer of ours alone (a codec may hold retained slices of it; read(2) needs an address), and
-        // not into one that grew for a big frame when what is left is small: that one is let go.
-        boolean intoTail = c != null && c.isDirect() && reusable(c);
-        ByteBuf buf;
-        if (intoTail) {
-            if (c.capacity() - c.writerIndex() < readSize) {
-                c.discardReadBytes(); // moves the partial frame (small, or one big frame's head) to the front
-                c.ensureWritable(readSize); // grows when one frame is bigger than the buffer, doubling
-            }
-            buf = c;
-        } else {
-            buf = alloc.directBuffer(readSize);
-        }
-        int want = Math.min(readSize, buf.capacity() - buf.writerIndex());
         int n;
         try {
-            n = PipeReads.read(fd, buf, want);
-        } catch (IOException e) {
-            if (!intoTail) {
-                buf.release();
-            }
-            failure = e;
-            return;
-        }
-        if (n > 0) {
-            afterRead(n, want);
-            if (!intoTail) {
-                cumulation = c == null ? buf : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(alloc, c, buf);
-            }
-            return;
-        }
-        if (!intoTail) {
-            buf.release();
-        }
-        afterEmptyRead(n);
-    }
-
-    /**
-     * For a decoder that reads frames from an array: reads straight into the heap cumulation's array (pinned for
-     * the {@code read(2)}), behind what is left of a partial frame; no native buffer, no copy per read or frame.
-     */
-    private void readIntoHeap() {
-        if (!Os.PINS_ARRAYS) {
-            readIntoHeapThroughNative();
-            return;
-        }
-        ByteBuf c = cumulationFor(readSize);
-        int n;
-        try {
-            n = PipeReads.readIntoArray(fd, c, readSize);
+            n = reader.read();
         } catch (IOException e) {
             failure = e;
             return;
         }
         if (n > 0) {
-            afterRead(n, readSize);
-            return;
-        }
-        if (!c.isReadable()) {
-            releaseCumulation(); // nothing came and nothing waits: hold no buffer while idle
-        }
-        afterEmptyRead(n);
-    }
-
-    /** {@link #readIntoHeap} where pinning would copy: into a native buffer, then appended to the cumulation. */
-    private void readIntoHeapThroughNative() {
-        ByteBuf buf = alloc.directBuffer(readSize);
-        int n;
-        try {
-            n = PipeReads.read(fd, buf, readSize);
-            if (n > 0) {
-                afterRead(n, readSize);
-                cumulationFor(n).writeBytes(buf, buf.readerIndex(), n);
-                return;
-            }
-        } catch (IOException e) {
-            failure = e;
-            return;
-        } finally {
-            buf.release();
-        }
-        afterEmptyRead(n);
-    }
-
-    /**
-     * The heap cumulation with room for {@code n} more bytes: a new one just as big; else the one there if it has
-     * room; else the same one with the partial frame left moved to its front, if it is ours alone, growing when
-     * one frame is bigger than it; else (a codec still holds a retained slice of it, or it grew for a big frame and
-     * what is left is small) a new one with what is left copied in.
-     */
-    private ByteBuf cumulationFor(int n) {
-        ByteBuf c = cumulation;
-        if (c == null) {
-            c = alloc.heapBuffer(n);
-            cumulation = c;
-            return c;
-        }
-        if (c.writableBytes() >= n) {
-            return c;
-        }
-        int readable = c.readableBytes();
-        if (reusable(c)) {
-            c.discardReadBytes();
-            c.ensureWritable(n);
-            return c;
-        }
-        ByteBuf fresh = alloc.heapBuffer(readable + n);
-        fresh.writeBytes(c, c.readerIndex(), readable);
-        c.release();
-        cumulation = fresh;
-        return fresh;
-    }
-
-    /**
-     * Whether more may be read into {@code c} behind what is left in it: it is ours alone (a codec may hold
-     * retained slices of it) and not one that grew for a big frame while what is left is small.
-     */
-    private boolean reusable(ByteBuf c) {
-        return c.refCnt() == 1 && !c.isReadOnly() && (c.capacity() <= 2 * readSize || c.readableBytes() >= readSize);
-    }
-
-    private void afterRead(int n, int want) {
-        if (n < want && !hangup) {
-            // a short read emptied the pipe: the next write into it, or the writer's close, is an edge
-            // again, so the read that would only say EAGAIN is saved (one system call per message in a
-            // ping-pong). Not after a hang-up was reported: no edge follows that, only end of file. (A read
-            // of exactly what the pipe holds would empty it too, but the helper may resize its pipe.)
-            readReady = false;
-        }
-        owner.bytesRead(n);
-    }
-
-    private void afterEmptyRead(int n) {
-        if (n == 0) {
-            readReady = false; // EAGAIN: the next EPOLLIN edge sets it again
-        } else {
+            owner.bytesRead(n);
+        } else if (n == StdoutReader.EOF) {
             eof = true;
             owner.inboundEof();
+        } else if (n == StdoutReader.CLOSED) {
+            eof = true; // closed by a failure or shutdown on this loop, which told the owner
         }
-    }
-
-    /** Whether stdout holds no byte ({@code FIONREAD}); false when that cannot be told (then a read tells). */
-    private boolean pipeEmpty() {
-        if (!fd.isOpen()) {
-            return false;
-        }
-        int[] n = new int[1];
-        return Os.libc().ioctl(fd.intValue(), Os.FIONREAD, n) == 0 && n[0] == 0;
     }
 
     private void endOfStream(CoreSubscriber<? super I> a) {
-        ByteBuf c = cumulation;
+        ByteBuf c = reader.cumulation();
         if (c != null && c.isReadable()) {
             I last;
             try {
@@ -633,18 +444,18 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
                 closeFd();
                 if (ended) {
                     terminated = true;
-                    a.onError(java.util.Objects.requireNonNull(owner.endError(), "an end after a frame error"));
+                    a.onError(Objects.requireNonNull(owner.endError(), "an end after a frame error"));
                 }
                 return;
             }
-            releaseCumulation();
+            reader.releaseCumulation();
             if (last != null) {
                 pending = last; // delivered on demand by the next turn, then the end comes here again
                 drainAgain = true;
                 return;
             }
         }
-        releaseCumulation();
+        reader.releaseCumulation();
         closeFd();
         if (!ended) {
             return; // wait for the helper's end: success or failure decides how we terminate
@@ -666,7 +477,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
     }
 
     private void releaseBuffers() {
-        releaseCumulation();
+        reader.releaseCumulation();
         releaseDecoderArrays();
         I p = pending;
         pending = null;
@@ -675,26 +486,11 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription, Epoll
         }
     }
 
-    private void releaseCumulation() {
-        ByteBuf c = cumulation;
-        cumulation = null;
-        if (c != null) {
-            c.release();
-        }
-    }
-
     /** Closes stdout (each path ends here once); for the owner that is the end of stdout too. */
     private void closeFd() {
-        IoRegistration r = registration;
-        if (r != null) {
-            Loops.cancel(r);
-        }
-        try {
-            fd.close();
-        } catch (IOException e) {
-            if (failure == null) {
-                failure = e;
-            }
+        IOException e = reader.closeFd();
+        if (e != null && failure == null) {
+            failure = e;
         }
         owner.stdoutClosed();
         if (!eof) {
