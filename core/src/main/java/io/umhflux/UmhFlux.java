@@ -39,7 +39,7 @@ public final class UmhFlux {
 
     /** A spec for {@code blob} with raw byte pipes and the defaults, to set arguments and limits on. */
     public static UmhSpec<ByteBuf, ByteBuf> spec(Blob blob) {
-        return UmhSpec.of(blob, RawChunks.SUPPLIER, RawChunks.SUPPLIER);
+        return UmhSpec.of(blob, RawChunks.SUPPLIER, RawChunks.SUPPLIER, true);
     }
 
     /**

@@ -1,25 +1,18 @@
 package io.umhflux;
 
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandle;
 import io.umhflux.codec.Codec;
 import io.umhflux.codec.Codecs;
 import io.umhflux.codec.Framing;
-import io.netty.channel.IoEventLoop;
-import io.netty.channel.IoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandle;
-import io.umhflux.internal.blob.BlobAccess;
+import io.umhflux.internal.handle.HelperConfig;
 import io.umhflux.internal.handle.HelperHandle;
-import io.umhflux.internal.handle.HandleConfig;
-import io.umhflux.internal.os.Platform;
+import io.umhflux.internal.handle.HelperStarter;
+import io.umhflux.internal.handle.HelperStarter.Use;
 import io.umhflux.internal.pipe.FrameDecoder;
 import io.umhflux.internal.pipe.FrameEncoder;
 import io.umhflux.internal.pipe.FramedCodec;
-import io.umhflux.internal.pipe.RawChunks;
-import io.umhflux.internal.loop.EventLoops;
-import io.umhflux.internal.process.HelperProcess;
-import io.umhflux.internal.process.Launcher;
-import io.umhflux.internal.sandbox.SandboxLauncher;
-import io.umhflux.internal.spawn.PipeBudget;
 import io.umhflux.internal.supervise.PooledClient;
 import io.umhflux.internal.supervise.RequestPipeline;
 import io.umhflux.internal.supervise.SupervisedClient;
@@ -28,6 +21,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -53,41 +47,20 @@ import reactor.util.context.ContextView;
  * @param <O> messages written to the helper's stdin
  */
 public final class UmhSpec<I, O> {
-    private final Blob blob;
-    private final String argv0;
-    private final List<String> args;
-    private final Environment environment;
-    private final @Nullable Path workingDirectory;
-    private final IoEventLoopGroup eventLoopGroup;
-    private final int pipeSize;
-    private final HandleConfig<I, O> config;
-    private final @Nullable Sandbox sandbox;
+    private final HelperConfig<I, O> config;
 
-    private UmhSpec(Blob blob, String argv0, List<String> args, Environment environment,
-            @Nullable Path workingDirectory, IoEventLoopGroup eventLoopGroup, int pipeSize,
-            HandleConfig<I, O> config, @Nullable Sandbox sandbox) {
-        this.blob = blob;
-        this.argv0 = argv0;
-        this.args = args;
-        this.environment = environment;
-        this.workingDirectory = workingDirectory;
-        this.eventLoopGroup = eventLoopGroup;
-        this.pipeSize = pipeSize;
+    private UmhSpec(HelperConfig<I, O> config) {
         this.config = config;
-        this.sandbox = sandbox;
     }
 
     static <I, O> UmhSpec<I, O> of(Blob blob, Supplier<? extends FrameDecoder<I>> decoder,
-            Supplier<? extends FrameEncoder<O>> encoder) {
-        return new UmhSpec<>(blob, blob.name(), List.of(), Environment.inherit(), null, EventLoops.shared(),
-                PipeBudget.AUTO,
-                new HandleConfig<>(decoder, encoder, ByteBufAllocator.DEFAULT, Duration.ofSeconds(1),
-                        Duration.ofSeconds(2), 20, 8192, 256 * 1024, 64 * 1024, 0, UmhMetrics.none(), 1, null,
-                        true), null);
+            Supplier<? extends FrameEncoder<O>> encoder, boolean raw) {
+        return new UmhSpec<>(HelperConfig.defaults(blob, decoder, encoder, raw));
     }
 
-    private UmhSpec<I, O> with(HandleConfig<I, O> s) {
-        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize, s, sandbox);
+    /** The one way a setter derives its new spec: a copy of this one's settings with {@code change} applied. */
+    private UmhSpec<I, O> with(Consumer<HelperConfig.Settings<I, O>> change) {
+        return new UmhSpec<>(config.with(change));
     }
 
     /**
@@ -104,9 +77,8 @@ public final class UmhSpec<I, O> {
         Objects.requireNonNull(framing, "framing");
         Objects.requireNonNull(inbound, "inbound");
         Objects.requireNonNull(outbound, "outbound");
-        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize,
-                config.<I2, O2>withCodecs(() -> FramedCodec.decoder(framing, inbound),
-                        () -> FramedCodec.encoder(framing, outbound)), sandbox);
+        return new UmhSpec<>(config.<I2, O2>withCodecs(() -> FramedCodec.decoder(framing, inbound),
+                () -> FramedCodec.encoder(framing, outbound)));
     }
 
     /**
@@ -129,8 +101,8 @@ public final class UmhSpec<I, O> {
                 throw new IllegalArgumentException("argument contains NUL: " + a);
             }
         }
-        return new UmhSpec<>(blob, argv0, List.copyOf(args), environment, workingDirectory, eventLoopGroup,
-                pipeSize, config, sandbox);
+        List<String> copy = List.copyOf(args);
+        return with(s -> s.args = copy);
     }
 
     /**
@@ -142,21 +114,19 @@ public final class UmhSpec<I, O> {
         if (argv0.indexOf('\0') >= 0) {
             throw new IllegalArgumentException("argv0 contains NUL (the helper would see it cut there): " + argv0);
         }
-        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize,
-                config, sandbox);
+        return with(s -> s.argv0 = argv0);
     }
 
     /** @param environment the helper's environment; default {@link Environment#inherit()} */
     public UmhSpec<I, O> environment(Environment environment) {
         Objects.requireNonNull(environment, "environment");
-        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize,
-                config, sandbox);
+        return with(s -> s.environment = environment);
     }
 
     /** @param directory the helper's working directory; default the JVM's */
     public UmhSpec<I, O> workingDirectory(Path directory) {
         Objects.requireNonNull(directory, "directory");
-        return new UmhSpec<>(blob, argv0, args, environment, directory, eventLoopGroup, pipeSize, config, sandbox);
+        return with(s -> s.workingDirectory = directory);
     }
 
     /**
@@ -172,7 +142,7 @@ public final class UmhSpec<I, O> {
         if (!group.isCompatible(EpollIoHandle.class)) {
             throw new IllegalArgumentException("the event loop group must run Netty's EpollIoHandler: " + group);
         }
-        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, group, pipeSize, config, sandbox);
+        return with(s -> s.eventLoopGroup = group);
     }
 
     /**
@@ -182,10 +152,9 @@ public final class UmhSpec<I, O> {
      * kernel's default until earlier ones are done (exited, and both pipes closed here: a slow subscriber keeps
      * stdout open), and so does a helper whose pipes the kernel refuses to enlarge.
      * Request/response clients ({@link #connect()}, {@link #supervise}, {@link #pool}) keep the kernel's
-     * default. Larger pipes mean fewer wake-ups: bytes through {@code cat} moved about 1.6x as fast as through
-     * 64 KiB pipes here. The limit exists because Linux counts every pipe's capacity against the user's
-     * {@code pipe-user-pages-soft} (64 MiB by default), past which all new pipes of that user, in any program,
-     * get two pages; the default takes at most an eighth of it.
+     * default. Larger pipes mean fewer wake-ups of both processes and more bytes per system call. The limit exists
+     * because Linux counts every pipe's capacity against the user's {@code pipe-user-pages-soft} (64 MiB by default),
+     * past which all new pipes of that user, in any program, get two pages; the default takes at most an eighth of it.
      *
      * @param bytes the size of all three pipes ({@code F_SETPIPE_SZ}; a refusal fails the spawn), or 0 for
      *     the kernel's default (64 KiB on Linux) and no enlarging. Unprivileged users are limited by
@@ -195,7 +164,7 @@ public final class UmhSpec<I, O> {
         if (bytes < 0) {
             throw new IllegalArgumentException("pipe size must be >= 0: " + bytes);
         }
-        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, bytes, config, sandbox);
+        return with(s -> s.pipeSize = bytes);
     }
 
     /**
@@ -213,7 +182,7 @@ public final class UmhSpec<I, O> {
      * (systemd-run {@code --scope}, a container) or have them keep their children in their group.
      */
     public UmhSpec<I, O> killGroupAtExit(boolean kill) {
-        return with(config.with(s -> s.killGroupAtExit = kill));
+        return with(s -> s.killGroupAtExit = kill);
     }
 
     /**
@@ -223,7 +192,7 @@ public final class UmhSpec<I, O> {
     public UmhSpec<I, O> stopGrace(Duration grace) {
         requirePositive(grace, "grace");
         Duration capped = capped(grace);
-        return with(config.with(s -> s.stopGrace = capped));
+        return with(s -> s.stopGrace = capped);
     }
 
     /**
@@ -235,7 +204,7 @@ public final class UmhSpec<I, O> {
     public UmhSpec<I, O> drainTimeout(Duration timeout) {
         requirePositive(timeout, "timeout");
         Duration capped = capped(timeout);
-        return with(config.with(s -> s.drainTimeout = capped));
+        return with(s -> s.drainTimeout = capped);
     }
 
     /** @param lines how many last stderr lines an {@link ExitStatus} carries; default 20 */
@@ -243,7 +212,7 @@ public final class UmhSpec<I, O> {
         if (lines < 0) {
             throw new IllegalArgumentException("lines must be >= 0: " + lines);
         }
-        return with(config.with(s -> s.tailLines = lines));
+        return with(s -> s.tailLines = lines);
     }
 
     /**
@@ -254,7 +223,7 @@ public final class UmhSpec<I, O> {
         if (bytes < 1) {
             throw new IllegalArgumentException("high-water mark must be positive: " + bytes);
         }
-        return with(config.with(s -> s.highWaterMark = bytes));
+        return with(s -> s.highWaterMark = bytes);
     }
 
     /** @param bytes the most one read from stdout takes; default 64 KiB */
@@ -262,29 +231,28 @@ public final class UmhSpec<I, O> {
         if (bytes < 1) {
             throw new IllegalArgumentException("read size must be positive: " + bytes);
         }
-        return with(config.with(s -> s.readSize = bytes));
+        return with(s -> s.readSize = bytes);
     }
 
     /**
      * @param bytes the most one write to stdin takes, or 0 (the default) for as much as the pipe takes (typed
      *     messages: one 64 KiB batch a write; raw buffers: as many as the pipe takes, in one {@code writev}). Writes
-     *     of one page (4096) let the helper start on the first page while the rest is still being written:
-     *     raw bytes through {@code cat} on 2 cores moved 1.02x ProcessBuilder's rate instead of 0.91x, for ~60%
-     *     more CPU in this JVM (1.5x ProcessBuilder's), one system call per page (BENCHMARKS.md). Worth it for a
-     *     throughput-bound stream on spare cores; not for many helpers or small messages, where CPU is scarce.
-     *     With it, the helper's stdout is read on another loop of the group, as typed messages are.
+     *     of one page (4096) let the helper start on the first page while the rest is still being written: more
+     *     throughput for a stream on spare cores, for more CPU in this JVM (a system call per page); not worth it
+     *     for many helpers or small messages, where CPU is scarce. With it, the helper's stdout is read on another
+     *     loop of the group, as typed messages are.
      */
     public UmhSpec<I, O> writeSize(int bytes) {
         if (bytes < 0) {
             throw new IllegalArgumentException("write size must be 0 (no limit) or positive: " + bytes);
         }
-        return with(config.with(s -> s.writeSize = bytes));
+        return with(s -> s.writeSize = bytes);
     }
 
     /** @param allocator where pipe buffers come from; default Netty's default allocator (pooling) */
     public UmhSpec<I, O> allocator(ByteBufAllocator allocator) {
         Objects.requireNonNull(allocator, "allocator");
-        return with(config.with(s -> s.allocator = allocator));
+        return with(s -> s.allocator = allocator);
     }
 
     /**
@@ -300,14 +268,18 @@ public final class UmhSpec<I, O> {
      * @param sandbox the policy; {@code null} for none (the default)
      */
     public UmhSpec<I, O> sandbox(@Nullable Sandbox sandbox) {
-        return new UmhSpec<>(blob, argv0, args, environment, workingDirectory, eventLoopGroup, pipeSize, config,
-                sandbox);
+        List<String> options = sandbox == null ? null : sandbox.options();
+        boolean bestEffort = sandbox != null && sandbox.isBestEffort();
+        return with(s -> {
+            s.sandboxOptions = options;
+            s.sandboxBestEffort = bestEffort;
+        });
     }
 
     /** @param metrics hooks told of spawns, exits, restarts, requests and bytes; default none */
     public UmhSpec<I, O> metrics(UmhMetrics metrics) {
         Objects.requireNonNull(metrics, "metrics");
-        return with(config.with(s -> s.metrics = metrics));
+        return with(s -> s.metrics = metrics);
     }
 
     /**
@@ -319,14 +291,14 @@ public final class UmhSpec<I, O> {
         if (requests < 1) {
             throw new IllegalArgumentException("max in flight must be at least 1: " + requests);
         }
-        return with(config.with(s -> s.maxInFlight = requests));
+        return with(s -> s.maxInFlight = requests);
     }
 
     /** @param timeout how long a client's request may wait for its answer; default no limit */
     public UmhSpec<I, O> requestTimeout(Duration timeout) {
         requirePositive(timeout, "timeout");
         Duration capped = capped(timeout);
-        return with(config.with(s -> s.requestTimeout = capped));
+        return with(s -> s.requestTimeout = capped);
     }
 
     /** The longest wait a timer can take, about 292 years: longer ones (such as {@code FOREVER}) mean no limit. */
@@ -350,58 +322,11 @@ public final class UmhSpec<I, O> {
      * @throws IllegalStateException when the blob was closed
      */
     public Umh<I, O> spawn() {
-        return spawn(true, Context.empty());
+        return start(Use.STREAM, Context.empty());
     }
 
-    /**
-     * @param overlap read and decode stdout on the next loop of the group, so that decoding overlaps encoding
-     *     as a reader and a writer thread would (measured: ~15% more small Kryo messages streamed); a request
-     *     and its response, which never overlap, are faster on one loop (no hop between threads). Raw bytes
-     *     are never decoded, and stay on one loop too: through {@code cat} at 64 KiB chunks that moved 0.89x
-     *     instead of 0.85x ProcessBuilder's rate, with 25% less CPU (A/B over five JVMs each, BENCHMARKS.md);
-     *     except with a {@link #writeSize(int)}, whose page-sized writes pay off only while another loop reads
-     */
-    private HelperHandle<I, O> spawn(boolean overlap, ContextView context) {
-        Platform.requireSupported("spawn a helper");
-        if (eventLoopGroup.isShuttingDown()) {
-            throw new IllegalStateException("the event loops of this spec were shut down (UmhFlux.shutdown, or the"
-                    + " application's group): make a new spec");
-        }
-        IoEventLoop loop = eventLoopGroup.next();
-        // raw bytes written whole (no writeSize) keep stdout on the same loop; see the parameter's note
-        boolean oneLoop = config.decoder() == (Object) RawChunks.SUPPLIER && config.writeSize() == 0;
-        IoEventLoop readLoop = overlap && !oneLoop ? following(loop) : loop;
-        // request/response clients (no overlap) keep the kernel's pipes by default: a request and its answer
-        // never fill one, and a pool would take the enlarged pipes' budget from streams that gain from it
-        int pipes = pipeSize == PipeBudget.AUTO && !overlap ? 0 : pipeSize;
-        Launcher.Request request = new Launcher.Request(argv0, args, environment.toEnvp(context), workingDirectory,
-                pipes, config.killGroupAtExit());
-        HelperProcess process = sandbox == null
-                ? Launcher.standard().launch(BlobAccess.loaded(blob), request, loop)
-                : SandboxLauncher.launch(BlobAccess.loaded(blob), sandbox.options(),
-                        sandbox.isBestEffort(), request, loop);
-        return HelperHandle.start(process, readLoop, config);
-    }
-
-    /**
-     * The loop after {@code loop} in the group (the first after the last): with the group's round robin choosing the
-     * writing loop, each helper reads on the loop that writes for the next, so that the reading of several helpers
-     * spreads over the loops as their writing does (a second {@code next()} would put every reader of a two-loop
-     * group on one loop and every writer on the other).
-     */
-    private IoEventLoop following(IoEventLoop loop) {
-        IoEventLoop first = null;
-        boolean found = false;
-        for (io.netty.util.concurrent.EventExecutor e : eventLoopGroup) {
-            if (found) {
-                return (IoEventLoop) e;
-            }
-            if (first == null) {
-                first = (IoEventLoop) e;
-            }
-            found = e == loop;
-        }
-        return first != null ? first : loop;
+    private HelperHandle<I, O> start(Use use, ContextView context) {
+        return HelperStarter.start(config, use, config.environment().toEnvp(context));
     }
 
     /**
@@ -411,12 +336,12 @@ public final class UmhSpec<I, O> {
      */
     public <T> Flux<T> using(Function<? super Umh<I, O>, ? extends Publisher<T>> body) {
         Objects.requireNonNull(body, "body");
-        return using(true, body);
+        return using(Use.STREAM, body);
     }
 
-    private <T> Flux<T> using(boolean overlap,
-            Function<? super HelperHandle<I, O>, ? extends Publisher<T>> body) {
-        Mono<HelperHandle<I, O>> spawned = Mono.deferContextual(c -> Mono.fromCallable(() -> spawn(overlap, c)));
+    private <T> Flux<T> using(Use use, Function<? super HelperHandle<I, O>, ? extends Publisher<T>> body) {
+        Mono<HelperHandle<I, O>> spawned = Mono.deferContextual(
+                c -> Mono.fromCallable(() -> start(use, c)));
         return Flux.usingWhen(spawned, body,
                 umh -> umh.stop().then(), (umh, error) -> umh.stop().then(), umh -> umh.stop().then());
     }
@@ -457,8 +382,8 @@ public final class UmhSpec<I, O> {
      * @throws SpawnException when the kernel refuses to start it
      */
     public UmhClient<I, O> connect() {
-        return RequestPipeline.start(spawn(false, Context.empty()), config.maxInFlight(), config.requestTimeout(),
-                config.metrics());
+        return RequestPipeline.start(start(Use.REQUESTS, Context.empty()),
+                config.maxInFlight(), config.requestTimeout(), config.metrics());
     }
 
     /**
@@ -470,7 +395,8 @@ public final class UmhSpec<I, O> {
      */
     public UmhClient<I, O> supervise(Restart policy) {
         Objects.requireNonNull(policy, "policy");
-        return new SupervisedClient<>(blob.name(), body -> using(false, body), policy, config.maxInFlight(),
+        return new SupervisedClient<>(config.blob().name(), body -> using(Use.REQUESTS, body), policy,
+                config.maxInFlight(),
                 config.requestTimeout(), config.metrics());
     }
 
@@ -480,12 +406,13 @@ public final class UmhSpec<I, O> {
      */
     public UmhClient<I, O> pool(PoolSpec pool) {
         Objects.requireNonNull(pool, "pool");
-        return new PooledClient<>(blob.name(), () -> spawn(false, Context.empty()), pool, config.requestTimeout(),
+        return new PooledClient<>(config.blob().name(),
+                () -> start(Use.REQUESTS, Context.empty()), pool, config.requestTimeout(),
                 config.metrics());
     }
 
     @Override
     public String toString() {
-        return "UmhSpec{" + blob.name() + " " + args + ", env " + environment + "}";
+        return "UmhSpec{" + config.blob().name() + " " + config.args() + ", env " + config.environment() + "}";
     }
 }

@@ -46,7 +46,7 @@ public final class HelperHandle<I, O> implements Umh<I, O>, InboundPipe.Owner, O
     private final IoEventLoop loop;
     /** Where stdout is read and decoded: the next loop of the group, so decoding overlaps encoding. */
     private final IoEventLoop readLoop;
-    private final HandleConfig<I, O> config;
+    private final HelperConfig<I, O> config;
     private final InboundPipe<I> inbound;
     private final OutboundPipe<O> outboundPipe;
     private final StderrPipe stderr;
@@ -72,7 +72,7 @@ public final class HelperHandle<I, O> implements Umh<I, O>, InboundPipe.Owner, O
     private final GenericFutureListener<Future<Object>> loopTerminated = f -> onLoopTerminated();
     private final GenericFutureListener<Future<Object>> readLoopTerminated = f -> closeInbound();
 
-    private HelperHandle(HelperProcess process, IoEventLoop readLoop, HandleConfig<I, O> config) {
+    private HelperHandle(HelperProcess process, IoEventLoop readLoop, HelperConfig<I, O> config) {
         this.process = process;
         this.loop = process.eventLoop();
         this.readLoop = readLoop;
@@ -96,7 +96,7 @@ public final class HelperHandle<I, O> implements Umh<I, O>, InboundPipe.Owner, O
      * the process's loop; stdout is read on {@code readLoop} (which may be the same loop).
      */
     public static <I, O> HelperHandle<I, O> start(HelperProcess process, IoEventLoop readLoop,
-            HandleConfig<I, O> config) {
+            HelperConfig<I, O> config) {
         HelperHandle<I, O> handle = new HelperHandle<>(process, readLoop, config);
         LiveHelpers.add(handle);
         config.metrics().spawned(process.name(), process.pid());
