@@ -3,8 +3,11 @@ package io.umhflux.internal.loop;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoHandle;
 import io.netty.channel.IoRegistration;
+import io.netty.channel.unix.FileDescriptor;
+import java.io.IOException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Running work on a helper's event loop when that loop may be shutting down: a task that the loop no longer
@@ -65,6 +68,22 @@ public final class Loops {
             registration.cancel();
         } catch (RejectedExecutionException loopTerminated) {
             // the loop's epoll descriptor is closed already, and with it every registration
+        }
+    }
+
+    /**
+     * Unregisters a descriptor's handle, if it was registered, and closes the descriptor; its close error, or null.
+     * Idempotent: a second call finds the descriptor closed.
+     */
+    public static @Nullable IOException closeRegistered(@Nullable IoRegistration registration, FileDescriptor fd) {
+        if (registration != null) {
+            cancel(registration);
+        }
+        try {
+            fd.close();
+            return null;
+        } catch (IOException e) {
+            return e;
         }
     }
 }

@@ -4,14 +4,11 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.FileDescriptor;
-import io.netty.util.internal.PlatformDependent;
 import io.umhflux.internal.loop.Loops;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
-import java.util.Queue;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -63,9 +60,7 @@ public final class OutboundPipe<O> implements CoreSubscriber<O> {
 
     private final IoEventLoop loop;
     private final Owner owner;
-    private final Queue<Object> signals = PlatformDependent.newMpscQueue();
-    private final AtomicBoolean drainScheduled = new AtomicBoolean();
-    private final Runnable drainTask = this::drainSignals;
+    private final SignalQueue signals;
 
     // event loop only
     private final SendEnd end;
@@ -102,6 +97,7 @@ public final class OutboundPipe<O> implements CoreSubscriber<O> {
     public OutboundPipe(IoEventLoop loop, FileDescriptor fd, FrameEncoder<O> encoder, ByteBufAllocator alloc,
             long highWaterMark, int writeSize, Duration drainTimeout, Owner owner) {
         this.loop = loop;
+        this.signals = new SignalQueue(loop, this::drainSignals);
         this.end = new SendEnd(drainTimeout.toNanos()); // the spec caps its durations at Long.MAX_VALUE nanoseconds
         this.owner = owner;
         this.demand = new OutboundDemand(highWaterMark);
@@ -145,10 +141,7 @@ public final class OutboundPipe<O> implements CoreSubscriber<O> {
     public void start(Publisher<? extends O> messages, MonoSink<Void> sink,
             @Nullable BiConsumer<Object, Exception> unencodable) {
         batches.skipUnencodable(unencodable);
-        sink.onCancel(() -> {
-            signals.offer(Signal.CANCEL_SEND);
-            scheduleDrain();
-        });
+        sink.onCancel(() -> signals.offer(SignalQueue.CANCEL_SEND));
         Loops.submit(loop, () -> {
             if (end.attachUnlessEnded(sink)) {
                 messages.subscribe(this);
@@ -220,20 +213,17 @@ public final class OutboundPipe<O> implements CoreSubscriber<O> {
             }
         } else {
             signals.offer(message);
-            scheduleDrain();
         }
     }
 
     @Override
     public void onError(Throwable t) {
-        signals.offer(new Failure(t));
-        scheduleDrain();
+        signals.offer(new SignalQueue.Failure(t));
     }
 
     @Override
     public void onComplete() {
-        signals.offer(Signal.COMPLETE);
-        scheduleDrain();
+        signals.offer(SignalQueue.COMPLETE);
     }
 
     /** The sink {@code sink} is this send's publisher: its messages come through {@link #sinkReady}. On the loop. */
@@ -246,8 +236,7 @@ public final class OutboundPipe<O> implements CoreSubscriber<O> {
      * order with the other signals. From any thread (the sink calls it under its lock).
      */
     void sinkReady() {
-        signals.offer(Signal.SINK_READY);
-        scheduleDrain();
+        signals.offer(SignalQueue.SINK_READY);
     }
 
     /** Takes what the feeding sink accepted, each as one the publisher delivered. On the loop. */
@@ -259,12 +248,6 @@ public final class OutboundPipe<O> implements CoreSubscriber<O> {
         List<? extends O> taken = f.takeAccepted();
         for (int i = 0, n = taken.size(); i < n; i++) {
             accept(taken.get(i), true);
-        }
-    }
-
-    private void scheduleDrain() {
-        if (drainScheduled.compareAndSet(false, true)) {
-            Loops.submit(loop, drainTask);
         }
     }
 
@@ -280,16 +263,16 @@ public final class OutboundPipe<O> implements CoreSubscriber<O> {
 
     @SuppressWarnings("unchecked")
     private void drainSignals() {
-        drainScheduled.set(false);
+        signals.startDrain();
         for (Object s; (s = signals.poll()) != null;) {
-            if (s == Signal.COMPLETE) {
+            if (s == SignalQueue.COMPLETE) {
                 upstreamDone = true;
-            } else if (s == Signal.SINK_READY) {
+            } else if (s == SignalQueue.SINK_READY) {
                 takeFromSink();
-            } else if (s == Signal.CANCEL_SEND) {
+            } else if (s == SignalQueue.CANCEL_SEND) {
                 failNow(new CancellationException("the send was cancelled"));
-            } else if (s instanceof Failure) {
-                failAfterWriting(((Failure) s).error);
+            } else if (s instanceof SignalQueue.Failure) {
+                failAfterWriting(((SignalQueue.Failure) s).error);
             } else {
                 accept((O) s, true);
             }
@@ -482,11 +465,7 @@ public final class OutboundPipe<O> implements CoreSubscriber<O> {
     private void releaseQueued() {
         batches.release();
         writer.release();
-        for (Object s; (s = signals.poll()) != null;) {
-            if (!(s instanceof Signal) && !(s instanceof Failure)) {
-                BatchEncoder.drop(s);
-            }
-        }
+        signals.clear(BatchEncoder::drop);
         OutboundSink<? extends O> f = feeder;
         if (f != null) {
             for (Object m : f.takeAccepted()) { // the sink was cancelled first: it takes no more
@@ -504,17 +483,5 @@ public final class OutboundPipe<O> implements CoreSubscriber<O> {
     /** The loop shut down with the send open: it fails. */
     public void close() {
         failNow(new IllegalStateException("the event loop of this helper shut down"));
-    }
-
-    private enum Signal {
-        COMPLETE, CANCEL_SEND, SINK_READY
-    }
-
-    private static final class Failure {
-        final Throwable error;
-
-        Failure(Throwable error) {
-            this.error = error;
-        }
     }
 }

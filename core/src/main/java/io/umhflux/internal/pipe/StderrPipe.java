@@ -175,13 +175,8 @@ public final class StderrPipe implements EpollIoHandle {
             LOG.debug("{}: {} stderr lines dropped for slow subscribers", label, dropped);
         }
         lines.tryEmitComplete();
-        IoRegistration r = registration;
-        if (r != null) {
-            Loops.cancel(r);
-        }
-        try {
-            fd.close();
-        } catch (IOException e) {
+        IOException e = Loops.closeRegistered(registration, fd);
+        if (e != null) {
             LOG.warn("{}: closing stderr failed", label, e);
         }
         onEof.run();

@@ -168,13 +168,8 @@ final class StdinWriter implements EpollIoHandle {
 
     /** Unregisters and closes the descriptor (the helper sees EOF); idempotent. */
     void closeFd() {
-        IoRegistration r = registration;
-        if (r != null) {
-            Loops.cancel(r);
-        }
-        try {
-            fd.close();
-        } catch (IOException e) {
+        IOException e = Loops.closeRegistered(registration, fd);
+        if (e != null) {
             // the descriptor was ours alone; nothing waits on a close error of a pipe's write end
             Operators.onErrorDropped(e, Context.empty());
         }

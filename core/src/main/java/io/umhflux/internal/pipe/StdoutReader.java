@@ -234,16 +234,7 @@ final class StdoutReader implements EpollIoHandle {
 
     /** Unregisters and closes the descriptor; its close error, or null. */
     @Nullable IOException closeFd() {
-        IoRegistration r = registration;
-        if (r != null) {
-            Loops.cancel(r);
-        }
-        try {
-            fd.close();
-            return null;
-        } catch (IOException e) {
-            return e;
-        }
+        return Loops.closeRegistered(registration, fd);
     }
 
     @Override
