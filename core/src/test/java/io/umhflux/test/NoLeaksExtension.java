@@ -1,6 +1,4 @@
-package io.umhflux.examples;
-
-import static org.assertj.core.api.Assertions.assertThat;
+package io.umhflux.test;
 
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.ResourceLeakDetector;
@@ -15,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
+import org.assertj.core.api.SoftAssertions;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -23,7 +22,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 /**
  * Fails a test class that leaves a child process of the test JVM behind (a helper not reaped within 10 s)
  * or leaks a {@code ByteBuf} (Netty's leak detector at PARANOID tracks every buffer). Registered for every
- * test class by JUnit's extension autodetection, so the detector is installed before the first buffer.
+ * test class by JUnit's extension autodetection, so the detector is installed before the first buffer: each
+ * module that uses it names it in its {@code META-INF/services/org.junit.jupiter.api.extension.Extension} and
+ * enables autodetection in its {@code junit-platform.properties}. Core's test-jar carries it to the other
+ * modules.
  */
 public final class NoLeaksExtension implements AfterAllCallback {
     private static final List<String> LEAKS = new CopyOnWriteArrayList<>();
@@ -52,14 +54,13 @@ public final class NoLeaksExtension implements AfterAllCallback {
 
     @Override
     public void afterAll(ExtensionContext context) {
+        List<String> left = new ArrayList<>();
         try {
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> children().isEmpty());
         } catch (ConditionTimeoutException e) {
-            List<String> left = new ArrayList<>();
             for (long pid : children()) {
                 left.add(pid + " " + describe(pid));
             }
-            assertThat(left).as("child processes left by %s", context.getDisplayName()).isEmpty();
         }
         // a leak is reported when the tracker of a collected buffer is polled, which allocating does
         for (int round = 0; round < 3; round++) {
@@ -68,13 +69,18 @@ public final class NoLeaksExtension implements AfterAllCallback {
                 ByteBufAllocator.DEFAULT.directBuffer(16).release();
             }
         }
+        // taken even when children are left, so that this class's leaks are not blamed on the next one
         List<String> leaks = List.copyOf(LEAKS);
         LEAKS.clear();
-        assertThat(leaks).as("ByteBuf leaks reported by Netty during %s", context.getDisplayName()).isEmpty();
+        SoftAssertions.assertSoftly(softly -> {
+            softly.assertThat(left).as("child processes left by %s", context.getDisplayName()).isEmpty();
+            softly.assertThat(leaks).as("ByteBuf leaks reported by Netty during %s", context.getDisplayName())
+                    .isEmpty();
+        });
     }
 
     /** The pids of this JVM's child processes, running or not yet reaped. */
-    static List<Long> children() {
+    public static List<Long> children() {
         List<Long> pids = new ArrayList<>();
         try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
             for (Path task : (Iterable<Path>) tasks::iterator) {
@@ -97,7 +103,7 @@ public final class NoLeaksExtension implements AfterAllCallback {
     }
 
     /** The state and command line of {@code pid}, for a failure message. */
-    static String describe(long pid) {
+    public static String describe(long pid) {
         try {
             String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
             String cmdline = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")),
