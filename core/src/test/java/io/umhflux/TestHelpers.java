@@ -23,10 +23,14 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
-/** Real helpers, descriptor and zombie counts, blocking pipe access for tests. */
-final class TestHelpers {
-    static final Duration TIMEOUT = Duration.ofSeconds(20);
-    static final long JVM_PID = ProcessHandle.current().pid();
+/**
+ * Real helpers, descriptor and zombie counts, blocking pipe access for tests. In this package because
+ * {@link #spawn} launches a blob directly, through the package-private {@code Blob.loaded()} and
+ * {@code Environment.toEnvp}.
+ */
+public final class TestHelpers {
+    public static final Duration TIMEOUT = Duration.ofSeconds(20);
+    public static final long JVM_PID = ProcessHandle.current().pid();
 
     static {
         // the shared event loops open their epoll, event and timer descriptors once, on first use: open them
@@ -37,28 +41,29 @@ final class TestHelpers {
     private TestHelpers() {
     }
 
-    static Blob cat() {
+    public static Blob cat() {
         return Blob.of(Path.of("/bin/cat"));
     }
 
-    static Blob sh() {
+    public static Blob sh() {
         return Blob.of(Path.of("/bin/sh"));
     }
 
-    static Blob script(String name, String body) {
+    public static Blob script(String name, String body) {
         return Blob.of(name, ("#!/bin/sh\n" + body + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
-    static HelperProcess spawn(Blob blob, String... args) {
+    public static HelperProcess spawn(Blob blob, String... args) {
         return spawn(Launcher.standard(), blob, Environment.inherit(), null, args);
     }
 
-    static HelperProcess spawn(Launcher launcher, Blob blob, Environment env, @Nullable Path cwd, String... args) {
+    public static HelperProcess spawn(Launcher launcher, Blob blob, Environment env, @Nullable Path cwd,
+            String... args) {
         return launcher.launch(blob.loaded(), new Launcher.Request(blob.name(), List.of(args),
                 env.toEnvp(reactor.util.context.Context.empty()), cwd, 0), EventLoops.shared().next());
     }
 
-    static ExitStatus awaitExit(HelperProcess p) {
+    public static ExitStatus awaitExit(HelperProcess p) {
         try {
             return p.onExit().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
@@ -67,7 +72,7 @@ final class TestHelpers {
     }
 
     /** A blocking stream on a pipe end: a second open file description of the same pipe. */
-    static InputStream in(FileDescriptor fd) {
+    public static InputStream in(FileDescriptor fd) {
         try {
             // buffered: JDK 17 FileInputStream.readAllBytes seeks, which a pipe refuses
             return new BufferedInputStream(new FileInputStream("/proc/self/fd/" + fd.intValue()));
@@ -76,7 +81,7 @@ final class TestHelpers {
         }
     }
 
-    static OutputStream out(FileDescriptor fd) {
+    public static OutputStream out(FileDescriptor fd) {
         try {
             return new FileOutputStream("/proc/self/fd/" + fd.intValue());
         } catch (IOException e) {
@@ -85,7 +90,7 @@ final class TestHelpers {
     }
 
     /** Closes the helper's stdin and reads its stdout to EOF. */
-    static String readAllStdout(HelperProcess p) throws IOException {
+    public static String readAllStdout(HelperProcess p) throws IOException {
         p.stdin().close();
         try (InputStream in = in(p.stdout())) {
             p.stdout().close();
@@ -100,7 +105,7 @@ final class TestHelpers {
      * NEW descriptor open. The listing's own descriptor is left out: its number depends on which numbers are
      * free at that moment, so it would look new whenever another thread holds a lower one for an instant.
      */
-    static java.util.Set<String> openFds() {
+    public static java.util.Set<String> openFds() {
         java.util.Set<String> out = new java.util.TreeSet<>();
         String self = "/proc/" + JVM_PID + "/fd";
         try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
@@ -125,7 +130,7 @@ final class TestHelpers {
      * The descriptors open now that were not in {@code before}, leaving out those the JVM opens by itself: a
      * jar opened the first time another thread loads a class from it, a /proc file read for a moment.
      */
-    static java.util.Set<String> newFds(java.util.Set<String> before) {
+    public static java.util.Set<String> newFds(java.util.Set<String> before) {
         java.util.Set<String> now = new java.util.TreeSet<>(openFds());
         now.removeAll(before);
         now.removeIf(fd -> fd.endsWith(".jar") || fd.contains(" -> /proc/"));
@@ -133,14 +138,14 @@ final class TestHelpers {
     }
 
     /** This JVM's children now that were not in {@code before}. */
-    static List<Long> newChildren(List<Long> before) {
+    public static List<Long> newChildren(List<Long> before) {
         List<Long> now = new ArrayList<>(children('*'));
         now.removeAll(before);
         return now;
     }
 
     /** The pids of this JVM's children in state {@code state} ('Z' for zombies), or in any state for '*'. */
-    static List<Long> children(char state) {
+    public static List<Long> children(char state) {
         List<Long> out = new ArrayList<>();
         try (DirectoryStream<Path> proc = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
             for (Path p : proc) {
@@ -162,12 +167,12 @@ final class TestHelpers {
         return out;
     }
 
-    static void assertNoZombies() {
+    public static void assertNoZombies() {
         assertThat(children('Z')).as("zombie children of this JVM").isEmpty();
     }
 
     /** Whether {@code pid} is gone, or a zombie waiting for a parent other than us. */
-    static boolean goneOrZombie(long pid) {
+    public static boolean goneOrZombie(long pid) {
         try {
             String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
             return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
@@ -176,12 +181,13 @@ final class TestHelpers {
         }
     }
 
-    static boolean alive(long pid) {
+    public static boolean alive(long pid) {
         return Files.exists(Path.of("/proc/" + pid));
     }
 
     /** Gcc, or null where it is missing (tests that need it are skipped with a message). */
-    static @Nullable Path compileC(Path dir, String name, String source) throws IOException, InterruptedException {
+    public static @Nullable Path compileC(Path dir, String name, String source)
+            throws IOException, InterruptedException {
         Path src = dir.resolve(name + ".c");
         Path exe = dir.resolve(name);
         Files.writeString(src, source);

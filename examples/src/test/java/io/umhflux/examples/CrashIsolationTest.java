@@ -10,6 +10,7 @@ import io.umhflux.UmhEvent;
 import io.umhflux.examples.CrashIsolation.Report;
 import io.umhflux.examples.CrashIsolation.Result;
 import io.umhflux.examples.Checksums.Checksum;
+import io.umhflux.test.NoLeaksExtension;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;

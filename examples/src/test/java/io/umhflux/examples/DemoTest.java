@@ -11,6 +11,7 @@ import io.umhflux.HelperFailedException;
 import io.umhflux.Umh;
 import io.umhflux.UmhFlux;
 import io.umhflux.examples.Checksums.Checksum;
+import io.umhflux.test.NoLeaksExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

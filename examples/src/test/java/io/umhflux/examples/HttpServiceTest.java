@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.umhflux.ExitStatus;
 import io.umhflux.Umh;
 import io.umhflux.examples.RawHttpClient.Pattern;
+import io.umhflux.test.NoLeaksExtension;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
