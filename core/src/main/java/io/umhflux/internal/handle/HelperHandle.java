@@ -7,11 +7,11 @@ import io.umhflux.ExitStatus;
 import io.umhflux.HelperFailedException;
 import io.umhflux.Umh;
 import io.umhflux.UmhOutbound;
-import io.umhflux.UmhSink;
 import io.umhflux.internal.pipe.FrameException;
 import io.umhflux.internal.pipe.InboundPipe;
 import io.umhflux.internal.pipe.OutboundPipe;
-import io.umhflux.internal.pipe.OutboundSink;
+import io.umhflux.internal.pipe.PipeOwner;
+import io.umhflux.internal.pipe.StdinOutbound;
 import io.umhflux.internal.pipe.StderrPipe;
 import io.umhflux.internal.os.Os;
 import io.umhflux.internal.process.HelperProcess;
@@ -41,7 +41,7 @@ import reactor.core.publisher.Sinks;
  * no status: a frame error (bytes that can never be a message end the inbound at once, naming the offset,
  * after every earlier message; the helper is being stopped meanwhile) and the stdout drain timeout.
  */
-public final class HelperHandle<I, O> implements Umh<I, O>, InboundPipe.Owner, OutboundPipe.Owner {
+public final class HelperHandle<I, O> implements Umh<I, O>, PipeOwner {
     private final HelperProcess process;
     private final IoEventLoop loop;
     /** Where stdout is read and decoded: the next loop of the group, so decoding overlaps encoding. */
@@ -50,7 +50,7 @@ public final class HelperHandle<I, O> implements Umh<I, O>, InboundPipe.Owner, O
     private final InboundPipe<I> inbound;
     private final OutboundPipe<O> outboundPipe;
     private final StderrPipe stderr;
-    private final UmhOutbound<O> outbound;
+    private final StdinOutbound<O> outbound;
     private final Sinks.One<ExitStatus> exitSink = Sinks.one();
     private final AtomicBoolean stopRequested = new AtomicBoolean();
     /** Why we stopped it, when not at the owner's request; in its error instead of "it was stopped". */
@@ -83,7 +83,7 @@ public final class HelperHandle<I, O> implements Umh<I, O>, InboundPipe.Owner, O
                 config.highWaterMark(), config.writeSize(), config.drainTimeout(), this);
         this.stderr = new StderrPipe(loop, process.stderr(), config.allocator(), toString(), config.tailLines(),
                 config.maxStderrLine(), this::stderrEnded);
-        this.outbound = new Outbound();
+        this.outbound = new StdinOutbound<>(outboundPipe, loop, toString());
     }
 
     /** Stops every live helper of this JVM's copy of the library and removes its JVM-exit hook. */
@@ -356,7 +356,7 @@ public final class HelperHandle<I, O> implements Umh<I, O>, InboundPipe.Owner, O
         return reason != null ? reason : "it was stopped";
     }
 
-    // ---- InboundPipe.Owner
+    // ---- PipeOwner: stdout
 
     @Override
     public void inboundCancelled() {
@@ -412,7 +412,7 @@ public final class HelperHandle<I, O> implements Umh<I, O>, InboundPipe.Owner, O
         return new HelperFailedException(name(), pid(), what, s, bad);
     }
 
-    // ---- OutboundPipe.Owner
+    // ---- PipeOwner: stdin
 
     @Override
     public void bytesWritten(long bytes) {
@@ -441,33 +441,11 @@ public final class HelperHandle<I, O> implements Umh<I, O>, InboundPipe.Owner, O
      * is dropped and handed to {@code unencodable} (on the loop) rather than failing the whole send.
      */
     public Mono<Void> sendEach(Publisher<? extends O> messages, BiConsumer<Object, Exception> unencodable) {
-        return Mono.create(sink -> outboundPipe.send(messages, sink, unencodable));
+        return outbound.sendEach(messages, unencodable);
     }
 
     @Override
     public String toString() {
         return "helper '" + name() + "' (pid " + pid() + ")";
-    }
-
-    private final class Outbound implements UmhOutbound<O> {
-        @Override
-        public Mono<Void> send(Publisher<? extends O> messages) {
-            return Mono.create(sink -> outboundPipe.send(messages, sink, null));
-        }
-
-        @Override
-        public UmhSink<O> sink() {
-            if (!outboundPipe.claim()) {
-                throw OutboundPipe.alreadyClaimed();
-            }
-            OutboundSink<O> sink = new OutboundSink<>(loop, HelperHandle.this.toString());
-            sink.start((messages, done) -> outboundPipe.start(messages, done, null));
-            return sink;
-        }
-
-        @Override
-        public Mono<Void> close() {
-            return Mono.create(outboundPipe::closeWithoutSending);
-        }
     }
 }

@@ -47,7 +47,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription {
     private final boolean releaseAfterDelivery;
     /** The decoder walks heap arrays itself ({@link FrameDecoder#decodesArrays}). */
     private final boolean arrays;
-    private final Owner owner;
+    private final PipeOwner owner;
     @SuppressWarnings("rawtypes")
     private static final AtomicLongFieldUpdater<InboundPipe> REQUESTED =
             AtomicLongFieldUpdater.newUpdater(InboundPipe.class, "requested");
@@ -70,32 +70,8 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription {
     private boolean draining;
     private boolean drainAgain;
 
-    /** Told about the inbound side's life; called on the event loop. */
-    public interface Owner {
-        /** The subscriber cancelled: stop the helper. */
-        void inboundCancelled();
-
-        /** Bytes that can never be a message arrived; the inbound side is failing with {@code error}. */
-        void inboundFrameError(FrameException error);
-
-        /** End of file on stdout. */
-        void inboundEof();
-
-        /** {@code bytes} were read from stdout (for metrics). */
-        void bytesRead(int bytes);
-
-        /** The stdout descriptor was closed (it may be closed more than once: idempotent). */
-        void stdoutClosed();
-
-        /** The error to end with when the helper's end was bad. */
-        Throwable failureFor(FrameException error);
-
-        /** Builds the terminal error for a helper that ended unsuccessfully, or null for success. */
-        @Nullable Throwable endError();
-    }
-
     public InboundPipe(IoEventLoop loop, FileDescriptor fd, FrameDecoder<I> decoder, ByteBufAllocator alloc,
-            int readSize, Owner owner) {
+            int readSize, PipeOwner owner) {
         this.loop = loop;
         this.reader = new StdoutReader(loop, fd, decoder, alloc, readSize, this::drainOnLoop, this::close);
         this.decoder = decoder;

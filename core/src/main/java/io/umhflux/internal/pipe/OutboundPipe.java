@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.function.BiConsumer;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
@@ -59,7 +58,7 @@ public final class OutboundPipe<O> implements CoreSubscriber<O> {
     private static final int STEPS_PER_TURN = 64;
 
     private final IoEventLoop loop;
-    private final Owner owner;
+    private final PipeOwner owner;
     private final SignalQueue signals;
 
     // event loop only
@@ -79,23 +78,8 @@ public final class OutboundPipe<O> implements CoreSubscriber<O> {
      */
     private @Nullable OutboundSink<? extends O> feeder;
 
-    /** Told about the outbound side's life; called on the event loop. */
-    public interface Owner {
-        /**
-         * Writing failed ({@code EPIPE}: the helper closed its stdin or exited). The owner answers when it
-         * knows the helper's end, with the error to give the sender.
-         */
-        void writeFailed(IOException error, Consumer<Throwable> then);
-
-        /** {@code bytes} were written to stdin (for metrics). */
-        void bytesWritten(long bytes);
-
-        /** The stdin descriptor was closed (it may be closed more than once: idempotent). */
-        void stdinClosed();
-    }
-
     public OutboundPipe(IoEventLoop loop, FileDescriptor fd, FrameEncoder<O> encoder, ByteBufAllocator alloc,
-            long highWaterMark, int writeSize, Duration drainTimeout, Owner owner) {
+            long highWaterMark, int writeSize, Duration drainTimeout, PipeOwner owner) {
         this.loop = loop;
         this.signals = new SignalQueue(loop, this::drainSignals);
         this.end = new SendEnd(drainTimeout.toNanos()); // the spec caps its durations at Long.MAX_VALUE nanoseconds

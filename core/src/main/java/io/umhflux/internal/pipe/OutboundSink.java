@@ -2,7 +2,6 @@ package io.umhflux.internal.pipe;
 
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.FastThreadLocalThread;
 import io.umhflux.UmhException;
 import io.umhflux.UmhSink;
 import java.time.Duration;
@@ -20,7 +19,6 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 import reactor.core.publisher.Operators;
 import reactor.core.publisher.Sinks;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * A {@link UmhSink} as the publisher of an {@link OutboundPipe}'s send: a message is accepted only against the
@@ -55,17 +53,10 @@ public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscrip
     }
 
     private final Object lock = new Object();
-    private final EventExecutor loop;
     private final Sinks.One<Void> done = Sinks.one();
     private final String helper;
 
-    /**
-     * The last thread found not to be an event loop's, so that a producer thread is checked once: the check costs
-     * about as much as the rest of an emit (a failing {@code instanceof} of an interface scans the thread class's
-     * interfaces each time), and its answer for a thread never changes. Read and written without a lock: a stale
-     * value only costs a full check.
-     */
-    private @Nullable Thread lastPlainThread;
+    private final NonBlockingThreads nonBlocking;
 
     // guarded by lock
     private @Nullable OutboundPipe<? super O> pipe;
@@ -84,8 +75,8 @@ public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscrip
      * @param helper the helper's description, for errors
      */
     public OutboundSink(EventExecutor loop, String helper) {
-        this.loop = loop;
         this.helper = helper;
+        this.nonBlocking = new NonBlockingThreads(loop);
     }
 
     /** Starts the send: {@code start} is the pipe's, called with this sink as its publisher. */
@@ -137,7 +128,7 @@ public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscrip
     public void emitBlocking(O message, Duration timeout) throws InterruptedException, TimeoutException {
         Objects.requireNonNull(message, "message");
         Objects.requireNonNull(timeout, "timeout");
-        if (onEventLoop()) {
+        if (nonBlocking.current()) {
             throw new IllegalStateException("emitBlocking was called on an event loop thread ("
                     + Thread.currentThread().getName() + "), where waiting for " + helper + " would stall every"
                     + " helper and connection of that loop; use tryEmit or emit there");
@@ -427,20 +418,6 @@ public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscrip
             }
         }
         ReferenceCountUtil.release(w.message); // the sink's since the subscription, and never accepted
-    }
-
-    private boolean onEventLoop() {
-        Thread t = Thread.currentThread();
-        if (t == lastPlainThread) {
-            return false;
-        }
-        boolean loopThread = loop.inEventLoop() || Schedulers.isInNonBlockingThread()
-                // as Netty's own BlockHound integration tells its event loop threads
-                || t instanceof FastThreadLocalThread && !((FastThreadLocalThread) t).permitBlockingCalls();
-        if (!loopThread) {
-            lastPlainThread = t;
-        }
-        return loopThread;
     }
 
     private static RuntimeException unchecked(Throwable error) {

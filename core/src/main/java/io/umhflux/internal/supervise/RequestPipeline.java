@@ -16,14 +16,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
-import org.reactivestreams.Publisher;
-import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
 import reactor.core.publisher.BaseSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
-import reactor.core.publisher.Operators;
 import reactor.core.publisher.Sinks;
 
 /**
@@ -42,11 +39,11 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
     private final UmhMetrics metrics;
     private final Events events;
     private final boolean ownsEvents;
-    /** Requests on their way to the send; those it never takes are released. */
-    private final Requests requests = new Requests();
     private final Sinks.Empty<Void> ended = Sinks.empty();
     private final Sinks.Empty<Void> idle = Sinks.empty();
     private final Object lock = new Object();
+    /** Requests on their way to the send; those it never takes are released. */
+    private final RequestQueue<O> requests = new RequestQueue<>(lock, this::describe);
     // guarded by lock
     private final ArrayDeque<Call<I, O>> inFlight = new ArrayDeque<>();
     private final ArrayDeque<Call<I, O>> waiting = new ArrayDeque<>();
@@ -342,110 +339,6 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
         for (Call<I, O> c : failed) {
             requestEnded(c, true);
             c.sink.error(error);
-        }
-    }
-
-    /**
-     * The one stream of requests to the helper's send, its queue guarded by the pipeline's lock (a Reactor sink
-     * drops what it holds on a cancel in ways that cannot all be seen: an offer racing the cancel, an element
-     * polled and then dropped, a queue wrapper of a hook). Whatever the send does not take is released here: on its
-     * cancel, on an offer after it, and at the end when nothing ever subscribed.
-     */
-    private final class Requests implements Publisher<O>, Subscription {
-        private final ArrayDeque<O> queued = new ArrayDeque<>();
-        private @Nullable Subscriber<? super O> subscriber;
-        private boolean subscribed;
-        private long demand;
-        private boolean cancelled;
-        private boolean completed;
-        private boolean draining;
-        private boolean missed;
-
-        @Override
-        public void subscribe(Subscriber<? super O> s) {
-            synchronized (lock) {
-                if (subscribed) {
-                    Operators.error(s, new IllegalStateException("the requests of " + describe() + " have a reader"));
-                    return;
-                }
-                subscribed = true;
-                subscriber = s;
-            }
-            s.onSubscribe(this);
-            synchronized (lock) {
-                drain();
-            }
-        }
-
-        @Override
-        public void request(long n) {
-            if (n <= 0) {
-                return; // the send asks for more than 0 only
-            }
-            synchronized (lock) {
-                demand = Operators.addCap(demand, n);
-                drain();
-            }
-        }
-
-        @Override
-        public void cancel() {
-            synchronized (lock) {
-                cancelled = true;
-                subscriber = null;
-                releaseQueued();
-            }
-        }
-
-        /** Under the lock. */
-        void offer(O request) {
-            if (cancelled || completed) {
-                ReferenceCountUtil.release(request); // the send is over: never written
-                return;
-            }
-            queued.add(request);
-            drain();
-        }
-
-        /** Under the lock: no more requests; what is queued still goes to a reader, if one ever came. */
-        void complete() {
-            completed = true;
-            if (subscriber == null) {
-                releaseQueued();
-            }
-            drain();
-        }
-
-        private void releaseQueued() {
-            for (O r; (r = queued.poll()) != null;) {
-                ReferenceCountUtil.release(r);
-            }
-        }
-
-        /** Under the lock (signals to the send are made under it, as the pipe's order is the order of inFlight). */
-        private void drain() {
-            if (draining) {
-                missed = true; // a request or an offer from within onNext: the loop below goes round again
-                return;
-            }
-            draining = true;
-            try {
-                do {
-                    missed = false;
-                    Subscriber<? super O> s = subscriber;
-                    while (s != null && !cancelled && demand > 0 && !queued.isEmpty()) {
-                        demand--;
-                        s.onNext(queued.poll());
-                    }
-                    if (s != null && !cancelled && completed && queued.isEmpty()) {
-                        cancelled = true;
-                        subscriber = null;
-                        s.onComplete();
-                    }
-                } while (missed);
-            } finally {
-                draining = false;
-            }
         }
     }
 

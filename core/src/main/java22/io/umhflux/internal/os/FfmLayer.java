@@ -109,37 +109,8 @@ final class FfmLayer implements LibC {
             .find("posix_spawn_file_actions_addclosefrom_np")
             .map(s -> LINKER.downcallHandle(s, FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT))).orElse(null);
 
-    /** FFM memory behind a {@link NativeMemory}. */
-    private static final class Block implements NativeMemory {
-        final MemorySegment segment;
-
-        Block(MemorySegment segment) {
-            this.segment = segment;
-        }
-
-        @Override
-        public void putByte(long offset, byte value) {
-            segment.set(java.lang.foreign.ValueLayout.JAVA_BYTE, offset, value);
-        }
-
-        @Override
-        public void putInt(long offset, int value) {
-            segment.set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, offset, value);
-        }
-
-        @Override
-        public void putLong(long offset, long value) {
-            segment.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, offset, value);
-        }
-
-        @Override
-        public int getInt(long offset) {
-            return segment.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, offset);
-        }
-    }
-
     private static MemorySegment m(NativeMemory memory) {
-        return memory == null ? MemorySegment.NULL : ((Block) memory).segment;
+        return memory == null ? MemorySegment.NULL : ((FfmMemory) memory).segment();
     }
 
     /** A call that throws only what the native function cannot: a bug in a descriptor here. */
@@ -164,7 +135,7 @@ final class FfmLayer implements LibC {
 
     @Override
     public NativeMemory allocate(int bytes) {
-        return new Block(Arena.ofAuto().allocate(bytes)); // zeroed
+        return new FfmMemory(Arena.ofAuto().allocate(bytes)); // zeroed
     }
 
     @Override
