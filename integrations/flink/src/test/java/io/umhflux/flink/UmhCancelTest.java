@@ -4,12 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Collectors;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -25,24 +24,8 @@ class UmhCancelTest {
     static final MiniClusterExtension CLUSTER = FlinkJobs.cluster();
 
     /** The pids of this JVM's children (the MiniCluster runs in it, and so do the helpers' parents). */
-    private static List<Long> children() throws IOException {
-        long self = ProcessHandle.current().pid();
-        List<Long> out = new ArrayList<>();
-        try (DirectoryStream<Path> proc = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
-            for (Path p : proc) {
-                String stat;
-                try {
-                    stat = Files.readString(p.resolve("stat"));
-                } catch (IOException gone) {
-                    continue;
-                }
-                String[] rest = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                if (Long.parseLong(rest[1]) == self) {
-                    out.add(Long.parseLong(p.getFileName().toString()));
-                }
-            }
-        }
-        return out;
+    private static List<Long> children() {
+        return ProcessHandle.current().children().map(ProcessHandle::pid).collect(Collectors.toList());
     }
 
     private static String describe(List<Long> pids) {
