@@ -8,11 +8,8 @@ import io.netty.util.ReferenceCountUtil;
 import io.umhflux.internal.loop.Loops;
 import java.io.IOException;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
-import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Operators;
@@ -38,27 +35,17 @@ import reactor.util.context.Context;
  *
  * @param <I> message type
  */
-public final class InboundPipe<I> extends Flux<I> implements Subscription {
+public final class InboundPipe<I> extends LoopDrainedFlux<I> {
     private static final int MAX_READS_PER_TURN = 16;
 
-    private final IoEventLoop loop;
     private final StdoutReader reader;
     private final FrameDecoder<I> decoder;
     private final boolean releaseAfterDelivery;
     /** The decoder walks heap arrays itself ({@link FrameDecoder#decodesArrays}). */
     private final boolean arrays;
     private final PipeOwner owner;
-    @SuppressWarnings("rawtypes")
-    private static final AtomicLongFieldUpdater<InboundPipe> REQUESTED =
-            AtomicLongFieldUpdater.newUpdater(InboundPipe.class, "requested");
-    private final AtomicBoolean drainScheduled = new AtomicBoolean();
-    private final AtomicBoolean subscribed = new AtomicBoolean();
-    private final Runnable drainTask = this::drainOnLoop;
-    private volatile boolean cancelled;
-    private volatile long requested;
 
     // event loop only
-    private @Nullable CoreSubscriber<? super I> actual;
     private @Nullable I pending;
     private long demand;
     private long offset;
@@ -67,12 +54,10 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription {
     private boolean ended;
     private boolean terminated;
     private @Nullable Throwable failure;
-    private boolean draining;
-    private boolean drainAgain;
 
     public InboundPipe(IoEventLoop loop, FileDescriptor fd, FrameDecoder<I> decoder, ByteBufAllocator alloc,
             int readSize, PipeOwner owner) {
-        this.loop = loop;
+        super(loop);
         this.reader = new StdoutReader(loop, fd, decoder, alloc, readSize, this::drainOnLoop, this::close);
         this.decoder = decoder;
         this.releaseAfterDelivery = decoder.releaseAfterDelivery();
@@ -83,46 +68,6 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription {
     /** Registers the descriptor on the loop; call once, on any thread. */
     public void register() {
         reader.register();
-    }
-
-    @Override
-    public void subscribe(CoreSubscriber<? super I> subscriber) {
-        if (!subscribed.compareAndSet(false, true)) {
-            Operators.error(subscriber, new IllegalStateException(
-                    "the inbound of a helper allows one subscriber; share() or publish() it for more"));
-            return;
-        }
-        Loops.execute(loop, () -> start(subscriber));
-    }
-
-    private void start(CoreSubscriber<? super I> subscriber) {
-        actual = subscriber;
-        subscriber.onSubscribe(this);
-        drainOnLoop();
-    }
-
-    @Override
-    public void request(long n) {
-        if (Operators.validate(n)) {
-            Operators.addCap(REQUESTED, this, n);
-            scheduleDrain();
-        }
-    }
-
-    @Override
-    public void cancel() {
-        if (!cancelled) {
-            cancelled = true;
-            scheduleDrain();
-        }
-    }
-
-    private void scheduleDrain() {
-        if (loop.inEventLoop()) {
-            drainOnLoop();
-        } else if (drainScheduled.compareAndSet(false, true)) {
-            Loops.submit(loop, drainTask);
-        }
     }
 
     /** The helper's end is known (its status or a failure is ready at the owner); any thread. */
@@ -170,11 +115,6 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription {
         });
     }
 
-    /** Whether anyone subscribed (a helper's stdout nobody reads is closed after its exit). Any thread. */
-    public boolean isSubscribed() {
-        return subscribed.get();
-    }
-
     public boolean isEof() {
         return eof;
     }
@@ -190,22 +130,9 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription {
         });
     }
 
-    private void drainOnLoop() {
-        drainScheduled.set(false);
-        if (draining) {
-            drainAgain = true; // re-entered from onNext: the outer call runs once more
-            return;
-        }
-        draining = true;
-        try {
-            do {
-                drainAgain = false;
-                drain();
-            } while (drainAgain);
-        } finally {
-            draining = false;
-            releaseDecoderArrays(); // the cumulation may be freed or reused before the next turn
-        }
+    @Override
+    void afterDrain() {
+        releaseDecoderArrays(); // the cumulation may be freed or reused before the next turn
     }
 
     /**
@@ -223,14 +150,13 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription {
                 Operators.onErrorDropped(error, a != null ? a.currentContext() : Context.empty());
             } else {
                 failure = error;
-                if (drainScheduled.compareAndSet(false, true)) {
-                    Loops.submit(loop, drainTask); // the next turn ends the inbound with it
-                }
+                drainLater(); // the next turn ends the inbound with it
             }
         }
     }
 
-    private void drain() {
+    @Override
+    void drain() {
         int reads = 0;
         while (true) {
             if (terminated) {
@@ -247,10 +173,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription {
             if (a == null) {
                 return;
             }
-            if (requested != 0) {
-                // a plain volatile read per message; the atomic exchange only when a request came in
-                demand = Operators.addCap(demand, REQUESTED.getAndSet(this, 0));
-            }
+            demand = withRequested(demand);
             if (failure != null) {
                 terminate(a, failure);
                 return;
@@ -280,9 +203,7 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription {
                 return; // no demand, or an empty pipe: the next request or EPOLLIN edge resumes
             }
             if (reads++ == MAX_READS_PER_TURN) {
-                if (drainScheduled.compareAndSet(false, true)) {
-                    Loops.submit(loop, drainTask); // yield the loop to the other helpers on it, then go on
-                }
+                drainLater(); // yield the loop to the other helpers on it, then go on
                 return;
             }
             readOnce();
@@ -334,9 +255,8 @@ public final class InboundPipe<I> extends Flux<I> implements Subscription {
                 at = decoder.arrayEnd();
                 demand--;
                 deliver(a, message);
-                if (demand == 0 && requested != 0) {
-                    // asked for more meanwhile, as a subscriber that requests from onNext does: walk on
-                    demand = Operators.addCap(demand, REQUESTED.getAndSet(this, 0));
+                if (demand == 0) {
+                    demand = withRequested(0); // asked for more meanwhile, as from onNext: walk on
                 }
             }
         } catch (FrameException e) {

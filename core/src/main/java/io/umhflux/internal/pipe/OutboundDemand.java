@@ -1,5 +1,7 @@
 package io.umhflux.internal.pipe;
 
+import org.reactivestreams.Subscription;
+
 /**
  * How many messages a send may ask its publisher for: what was taken and is not yet written, plus what was asked
  * for and has not come yet (counted at the mean message size), stays under the high-water mark. The mean is learnt
@@ -26,6 +28,8 @@ final class OutboundDemand {
     /** Bytes and messages taken since the last request, for {@link #averageSize}. */
     private long bytesSinceRequest;
     private long acceptedAtRequest;
+    /** Inside {@code Subscription.request}: what arrives meanwhile is written by the flush that asked. */
+    private boolean inRequest;
 
     OutboundDemand(long highWaterMark) {
         this.highWaterMark = highWaterMark;
@@ -68,13 +72,32 @@ final class OutboundDemand {
         return accepted;
     }
 
+    /** Asks {@code upstream} for as many messages as {@link #toRequest} allows, if any. */
+    void request(Subscription upstream, boolean sink) {
+        long n = toRequest(sink);
+        if (n == 0) {
+            return;
+        }
+        inRequest = true;
+        try {
+            upstream.request(n);
+        } finally {
+            inRequest = false;
+        }
+    }
+
+    /** Whether a message arrives from within {@link #request} (a publisher that answers synchronously). */
+    boolean inRequest() {
+        return inRequest;
+    }
+
     /**
      * How many messages to ask for now, counted as outstanding; 0 for none. A feeding sink is asked again while up
      * to half of what it was asked for is still owed, so that its producers go on while the loop writes (a producer
      * that finds no demand waits for the loop: a hand-over between threads). Asked only after the writes: asking as
      * messages are taken would let producers fill the whole mark before one byte is written.
      */
-    long toRequest(boolean sink) {
+    private long toRequest(boolean sink) {
         int most = sink ? MAX_SINK_REQUEST : MAX_REQUEST;
         long ahead = sink ? most / 2 : 0;
         if (outstanding > ahead || queuedBytes >= highWaterMark) {

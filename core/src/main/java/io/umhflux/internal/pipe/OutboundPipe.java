@@ -7,7 +7,6 @@ import io.netty.channel.unix.FileDescriptor;
 import io.umhflux.internal.loop.Loops;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
@@ -70,7 +69,6 @@ public final class OutboundPipe<O> implements CoreSubscriber<O> {
     /** The upstream's queue when it fused synchronously (SYNC): messages are polled, not requested. */
     private Fuseable.@Nullable QueueSubscription<? extends O> polled;
     private boolean upstreamDone;
-    private boolean inRequest;
     private boolean flushScheduled;
     /**
      * The sink this send comes from, if it does: it hands over what it accepted in batches ({@link #sinkReady}), not a
@@ -192,7 +190,7 @@ public final class OutboundPipe<O> implements CoreSubscriber<O> {
     public void onNext(O message) {
         if (loop.inEventLoop() && signals.isEmpty()) {
             accept(message, true);
-            if (!inRequest) {
+            if (!demand.inRequest()) {
                 scheduleFlush();
             }
         } else {
@@ -223,18 +221,6 @@ public final class OutboundPipe<O> implements CoreSubscriber<O> {
         signals.offer(SignalQueue.SINK_READY);
     }
 
-    /** Takes what the feeding sink accepted, each as one the publisher delivered. On the loop. */
-    private void takeFromSink() {
-        OutboundSink<? extends O> f = feeder;
-        if (f == null) {
-            return;
-        }
-        List<? extends O> taken = f.takeAccepted();
-        for (int i = 0, n = taken.size(); i < n; i++) {
-            accept(taken.get(i), true);
-        }
-    }
-
     private void scheduleFlush() {
         if (!flushScheduled) {
             flushScheduled = true;
@@ -252,7 +238,10 @@ public final class OutboundPipe<O> implements CoreSubscriber<O> {
             if (s == SignalQueue.COMPLETE) {
                 upstreamDone = true;
             } else if (s == SignalQueue.SINK_READY) {
-                takeFromSink();
+                OutboundSink<? extends O> f = feeder;
+                if (f != null) {
+                    f.takeAccepted(m -> accept(m, true));
+                }
             } else if (s == SignalQueue.CANCEL_SEND) {
                 failNow(new CancellationException("the send was cancelled"));
             } else if (s instanceof SignalQueue.Failure) {
@@ -280,23 +269,6 @@ public final class OutboundPipe<O> implements CoreSubscriber<O> {
             Operators.onErrorDropped(failure, currentContext());
         } else {
             failAfterWriting(failure);
-        }
-    }
-
-    private void requestMore() {
-        Subscription s = upstream;
-        if (s == null || upstreamDone || end.finished()) {
-            return;
-        }
-        long n = demand.toRequest(feeder != null);
-        if (n == 0) {
-            return;
-        }
-        inRequest = true;
-        try {
-            s.request(n);
-        } finally {
-            inRequest = false;
         }
     }
 
@@ -336,7 +308,10 @@ public final class OutboundPipe<O> implements CoreSubscriber<O> {
                 continue;
             }
             long seen = demand.accepted();
-            requestMore();
+            Subscription s = upstream;
+            if (s != null) {
+                demand.request(s, feeder != null);
+            }
             if (demand.accepted() == seen) {
                 return; // nothing arrived synchronously: the next onNext or signal flushes
             }
@@ -452,9 +427,7 @@ public final class OutboundPipe<O> implements CoreSubscriber<O> {
         signals.clear(BatchEncoder::drop);
         OutboundSink<? extends O> f = feeder;
         if (f != null) {
-            for (Object m : f.takeAccepted()) { // the sink was cancelled first: it takes no more
-                BatchEncoder.drop(m);
-            }
+            f.takeAccepted(BatchEncoder::drop); // the sink was cancelled first: it takes no more
         }
         demand.cleared();
     }

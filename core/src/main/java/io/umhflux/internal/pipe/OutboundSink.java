@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscriber;
@@ -359,15 +360,18 @@ public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscrip
         }
     }
 
-    /** What was accepted since the last call, in order; the pipe's, on its loop. */
-    List<O> takeAccepted() {
+    /** Hands what was accepted since the last take to {@code into}, in order, outside the lock; on the pipe's loop. */
+    void takeAccepted(Consumer<? super O> into) {
+        List<O> taken;
         synchronized (lock) {
             if (accepted.isEmpty()) {
-                return List.of();
+                return;
             }
-            List<O> taken = accepted;
+            taken = accepted;
             accepted = new ArrayList<>(Math.max(16, taken.size()));
-            return taken;
+        }
+        for (int i = 0, n = taken.size(); i < n; i++) {
+            into.accept(taken.get(i));
         }
     }
 
