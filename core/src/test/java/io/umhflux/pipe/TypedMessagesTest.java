@@ -3,6 +3,9 @@ package io.umhflux.pipe;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.util.AbstractReferenceCounted;
+import io.netty.util.ReferenceCounted;
 import io.umhflux.Blob;
 import io.umhflux.ExitStatus;
 import io.umhflux.HelperFailedException;
@@ -17,6 +20,7 @@ import io.umhflux.codec.CodecException;
 import io.umhflux.codec.Codecs;
 import io.umhflux.codec.Framing;
 import io.umhflux.test.CHelpers;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -337,6 +341,68 @@ class TypedMessagesTest {
                             .hasMessageContaining("cannot encode outbound message three"))
                     .verify(TestHelpers.TIMEOUT);
             assertThat(umh.inbound().collectList().block(TestHelpers.TIMEOUT)).containsExactly("one", "two");
+        }
+    }
+
+    /**
+     * A refused reference-counted message is described in the send's error before it is released: a message whose
+     * {@code toString} reads its content (which fails once it is freed) names itself; the encoded and the refused
+     * message are released, and one never taken stays the caller's.
+     */
+    @Test
+    void aRefusedReferenceCountedMessageIsNamedInTheErrorAndReleased() {
+        try (Blob cat = TestHelpers.cat()) {
+            Umh<String, Note> umh = UmhFlux.spec(cat).codec(Framing.lines(1024), Codecs.utf8(), new Notes()).spawn();
+            List<Note> notes = List.of(new Note("one"), new Note("x marks it"), new Note("three"));
+            StepVerifier.create(umh.outbound().send(Flux.fromIterable(notes).hide()))
+                    .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(CodecException.class)
+                            .hasMessageContaining("cannot encode outbound message x marks it"))
+                    .verify(TestHelpers.TIMEOUT);
+            assertThat(umh.inbound().collectList().block(TestHelpers.TIMEOUT)).containsExactly("one");
+            assertThat(notes.get(0).refCnt()).as("the encoded note released").isZero();
+            assertThat(notes.get(1).refCnt()).as("the refused note released").isZero();
+            assertThat(notes.get(2).refCnt()).as("the note never taken stays the caller's").isOne();
+            notes.get(2).release();
+        }
+    }
+
+    /** A reference-counted message whose text lives in a buffer it frees: {@code toString} fails once released. */
+    private static final class Note extends AbstractReferenceCounted {
+        final ByteBuf text;
+
+        Note(String text) {
+            this.text = Unpooled.copiedBuffer(text, StandardCharsets.UTF_8);
+        }
+
+        @Override
+        protected void deallocate() {
+            text.release();
+        }
+
+        @Override
+        public ReferenceCounted touch(Object hint) {
+            return this;
+        }
+
+        @Override
+        public String toString() {
+            return text.toString(StandardCharsets.UTF_8); // IllegalReferenceCountException once freed
+        }
+    }
+
+    /** Notes as their text; refuses one that starts with 'x'. */
+    private static final class Notes implements Codec<Note> {
+        @Override
+        public void encode(Note value, ByteBuf out) {
+            if (value.text.getByte(0) == 'x') {
+                throw new IllegalArgumentException("no x");
+            }
+            out.writeBytes(value.text, 0, value.text.writerIndex());
+        }
+
+        @Override
+        public Note decode(ByteBuf frame) {
+            throw new UnsupportedOperationException("outbound only");
         }
     }
 

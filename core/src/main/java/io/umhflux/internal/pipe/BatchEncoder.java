@@ -135,10 +135,11 @@ final class BatchEncoder<O> {
             }
         } catch (RuntimeException e) {
             // the allocator or a copy failed: the message is not encoded, and the send fails
+            CodecException failure = cannotEncode(message, e); // described before it is released
             if (!passThrough) {
                 drop(message); // a raw buffer was released or queued already
             }
-            fail.accept(cannotEncode(message, e));
+            fail.accept(failure);
             return;
         }
         releaseEncoded(message);
@@ -220,9 +221,10 @@ final class BatchEncoder<O> {
                 failure = skipFailed;
             }
         }
+        @Nullable CodecException error = broken ? null : cannotEncode(message, failure); // described before release
         drop(message);
-        if (!broken) {
-            fail.accept(cannotEncode(message, failure));
+        if (error != null) {
+            fail.accept(error);
         }
         return false;
     }
