@@ -2,6 +2,7 @@ package io.umhflux.flink;
 
 import java.time.Duration;
 import java.util.Collections;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
@@ -43,8 +44,21 @@ final class UmhRequestFunction<I, O> extends RichAsyncFunction<I, O> {
             return;
         }
         l.get().exchange(input).subscribe(
-                answer -> result.complete(Collections.singleton(answer)),
-                result::completeExceptionally);
+                answer -> settle(() -> result.complete(Collections.singleton(answer))),
+                error -> settle(() -> result.completeExceptionally(error)));
+    }
+
+    /**
+     * Completes an element, unless its task has ended: the ended task's mailbox refuses the completion with a
+     * {@code RejectedExecutionException}, and the element belongs to an attempt that is gone (a restart replays it
+     * from the last checkpoint). Thrown on, the refusal would reach Reactor's dropped-error hook as an error.
+     */
+    private static void settle(Runnable completion) {
+        try {
+            completion.run();
+        } catch (RejectedExecutionException taskEnded) {
+            // nothing is left to complete: the task's operators are closed
+        }
     }
 
     @Override

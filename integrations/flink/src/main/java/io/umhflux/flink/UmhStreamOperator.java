@@ -6,6 +6,7 @@ import io.umhflux.Umh;
 import io.umhflux.UmhFlux;
 import io.umhflux.UmhSink;
 import java.util.Queue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -13,6 +14,7 @@ import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.util.function.ThrowingRunnable;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Subscription;
 import reactor.core.publisher.BaseSubscriber;
@@ -89,8 +91,8 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
         AtomicBoolean accepted = new AtomicBoolean();
         Throwable[] refused = new Throwable[1];
         s.emit(value).subscribe(null,
-                e -> mailbox.execute(() -> refused[0] = e, "umh-flux input refused"),
-                () -> mailbox.execute(() -> accepted.set(true), "umh-flux input accepted"));
+                e -> toTask(() -> refused[0] = e, "umh-flux input refused"),
+                () -> toTask(() -> accepted.set(true), "umh-flux input accepted"));
         while (!accepted.get() && refused[0] == null) {
             mailbox.yield();
         }
@@ -132,11 +134,11 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
         boolean[] known = {refusal != null};
         if (!known[0]) {
             java.util.Objects.requireNonNull(sink).done().subscribe(null,
-                    e -> mailbox.execute(() -> {
+                    e -> toTask(() -> {
                         why[0] = e;
                         known[0] = true;
                     }, "umh-flux input ended"),
-                    () -> mailbox.execute(() -> known[0] = true, "umh-flux input ended"));
+                    () -> toTask(() -> known[0] = true, "umh-flux input ended"));
         }
         while (!o.done || !known[0]) {
             mailbox.yield();
@@ -175,6 +177,19 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
                 b.release();
             }
             super.close();
+        }
+    }
+
+    /**
+     * Hands {@code mail} to the task thread (from a helper's event loop), unless the task has ended: its mailbox then
+     * refuses the mail with a {@code RejectedExecutionException}, and no one is left to take the output or the
+     * signal. Thrown on, the refusal would reach Reactor's dropped-error hook as an error.
+     */
+    private void toTask(ThrowingRunnable<? extends Exception> mail, String description) {
+        try {
+            mailbox.execute(mail, description);
+        } catch (RejectedExecutionException taskEnded) {
+            // the task's operators are closed
         }
     }
 
@@ -218,7 +233,7 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
 
         private void tell() {
             if (!mailPending.get() && mailPending.compareAndSet(false, true)) {
-                mailbox.execute(this::emit, "umh-flux output");
+                toTask(this::emit, "umh-flux output");
             }
         }
 
