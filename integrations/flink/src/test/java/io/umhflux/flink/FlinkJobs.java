@@ -19,8 +19,14 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.util.CloseableIterator;
 import reactor.core.publisher.Hooks;
 
-/** What the Flink tests share: a MiniCluster of one task manager with two slots, and jobs at parallelism 2. */
+/**
+ * What the Flink tests share: MiniClusters (one task manager with two slots; two of them for jobs that restart), jobs
+ * at parallelism 2, and a chaos thread that kills helpers.
+ */
 final class FlinkJobs {
+    /** How long the killer of a restarting job waits after a kill before the next (see {@link #whileResultsCome}). */
+    private static final long SETTLE_NANOS = Duration.ofSeconds(1).toNanos();
+
     private FlinkJobs() {
     }
 
@@ -48,12 +54,12 @@ final class FlinkJobs {
      * would fail the task manager (FLINK-39330, see {@link #restartingCluster}), which tests Flink, not the stage.
      */
     static BooleanSupplier whileResultsCome(AtomicLong received) {
-        long[] last = {0, System.nanoTime() - Duration.ofSeconds(1).toNanos()}; // results seen, time of the last yes
+        long[] last = {0, System.nanoTime() - SETTLE_NANOS}; // results seen, time of the last yes
         return () -> {
             long now = received.get();
             boolean came = now > last[0];
             last[0] = now;
-            if (came && System.nanoTime() - last[1] >= Duration.ofSeconds(1).toNanos()) {
+            if (came && System.nanoTime() - last[1] >= SETTLE_NANOS) {
                 last[1] = System.nanoTime();
                 return true;
             }
