@@ -3,12 +3,12 @@
 # the charts in benchmarks/results/charts/*.png and the results section of BENCHMARKS.md.
 #
 #   benchmarks/run.sh            full run; the scale test goes on past 1,000 helpers until spawning is refused
-#   benchmarks/run.sh --quick    fewer, shorter iterations (about 20 minutes on 2 cores, more when busy)
+#   benchmarks/run.sh --quick    fewer, shorter iterations (about 25 minutes on 2 cores, more when busy)
 #
 # Builds what it needs: the JMH jar (Maven) and the C baselines (gcc). Ratios are computed within ONE invocation,
 # on one machine, because absolute numbers are noise on a shared 2-core box. The noisy rows (throughput through
-# cat, and spawning) run in several JMH forks (3 quick, 5 full) and the C loops in as many rounds: the summary shows each row's
-# median and range over them, and decides met on the median.
+# cat, and spawning) run in several JMH forks (3 quick, 5 full) and the C loops in as many rounds; the Kryo rows in
+# five interleaved rounds. The summary shows each row's median and range over them, and decides met on the median.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -16,7 +16,7 @@ quick=0
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "unknown option: $arg" >&2; exit 2 ;;
   esac
 done
@@ -56,11 +56,14 @@ if [ "$quick" = 1 ]; then
   # the noisy rows (throughput through cat) are repeated: each fork is one run, the summary takes the median
   noisy_opts=(-f 3 -wi 2 -w 1 -i 3 -r 1)
   c_iterations=300; c_rounds=3; pingpong_iterations=5000
+  # the Kryo rows, the targets closest to their goals, run in five interleaved rounds of one fork per side
+  round_opts=(-f 1 -wi 2 -w 1 -i 3 -r 1); typed_rounds=5
   helper_counts=(10 100 500 1000)
 else
   jmh_opts=(-f 2 -wi 3 -w 2 -i 5 -r 2)
   noisy_opts=(-f 5 -wi 3 -w 2 -i 5 -r 2)
   c_iterations=1000; c_rounds=5; pingpong_iterations=20000
+  round_opts=(-f 1 -wi 3 -w 2 -i 5 -r 2); typed_rounds=5
   # doubling past 1,000 until the system refuses a helper (descriptors, processes or memory); on a 20,000-fd
   # limit that happens near 5,000 (4 descriptors per helper), well before kernel.pid_max
   helper_counts=(10 100 500 1000 2000 4000 8000 16000 32000)
@@ -95,9 +98,28 @@ for chunk in 4096 65536 1048576; do
 done
 cat "$raw/echo_c.txt" "$raw/echo_c_bigpipe.txt"
 
-echo "== Kryo messages echoed through cat (length-prefixed frames)"
-java -jar "$jar" 'benchmarks\.TypedEchoBenchmark\.' "${noisy_opts[@]}" "${cpu_prof[@]}" -rf json -rff "$raw/typed.json" \
-  | tail -n 14
+echo "== Kryo messages echoed through cat (length-prefixed frames), $typed_rounds interleaved rounds"
+# One fork per side and size in each round, the sides' order alternating from round to round: a round's two runs
+# are neighbours in time, so the summary pairs them by round (JMH runs every fork of one side before the other's,
+# and a shared machine drifts in between). typed.json holds the rounds as forks, in order.
+rm -rf "$raw/typed"
+mkdir -p "$raw/typed"
+for round in $(seq -w 1 "$typed_rounds"); do
+  for size in small large; do
+    sides=(umhFlux processBuilder)
+    if [ $((10#$round % 2)) = 0 ]; then sides=(processBuilder umhFlux); fi
+    for side in "${sides[@]}"; do
+      # each side's companion row runs in its fork: the sink against umhFlux, NuProcess as ProcessBuilder's peer
+      case "$side" in
+        umhFlux) methods='umhFlux|umhFluxSink' ;;
+        processBuilder) methods='processBuilder|nuProcess' ;;
+      esac
+      java -jar "$jar" "benchmarks\\.TypedEchoBenchmark\\.($methods)\$" -p size="$size" "${round_opts[@]}" \
+        "${cpu_prof[@]}" -rf json -rff "$raw/typed/round-$round-$size-$side.json" | tail -n 13
+    done
+  done
+done
+python3 "$here/merge_rounds.py" "$raw/typed.json" "$raw"/typed/round-*.json
 
 echo "== JSON lines and varint-delimited protobuf echoed through cat (the codec module's JsonCodec, ProtobufCodec)"
 java -jar "$jar" 'benchmarks\.ForeignCodecsBenchmark\.(umhFlux|processBuilder)$' "${noisy_opts[@]}" "${cpu_prof[@]}" \
