@@ -3,7 +3,7 @@
 # the charts in benchmarks/results/charts/*.png and the results section of BENCHMARKS.md.
 #
 #   benchmarks/run.sh            full run; the scale test goes on past 1,000 helpers until spawning is refused
-#   benchmarks/run.sh --quick    fewer, shorter iterations (about 25 minutes on 2 cores, more when busy)
+#   benchmarks/run.sh --quick    fewer, shorter iterations (about 20 minutes on 2 cores, more when busy)
 #
 # Builds what it needs: the JMH jar (Maven) and the C baselines (gcc). Ratios are computed within ONE invocation,
 # on one machine, because absolute numbers are noise on a shared 2-core box. The noisy rows (throughput through
