@@ -114,7 +114,7 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
         if (!helper.answersEachMessage() || o == null) {
             return;
         }
-        while (o.emitted < sent && !o.done) {
+        while (o.emitted < sent && !o.ended()) { // answers may still wait for their mail after the end
             mailbox.yield();
         }
         o.rethrowFailure();
@@ -130,32 +130,58 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
      * the sink's end why the writing stopped: waits for both in the mailbox.
      */
     private Exception ended(HelperOutput o, @Nullable Throwable refusal) throws Exception {
-        Throwable[] why = {refusal};
-        boolean[] known = {refusal != null};
-        if (!known[0]) {
-            java.util.Objects.requireNonNull(sink).done().subscribe(null,
-                    e -> toTask(() -> {
-                        why[0] = e;
-                        known[0] = true;
-                    }, "umh-flux input ended"),
-                    () -> toTask(() -> known[0] = true, "umh-flux input ended"));
-        }
-        while (!o.done || !known[0]) {
+        InputEnd end = refusal != null ? InputEnd.failed(refusal) : watchInputEnd();
+        while (!o.done || !end.known) {
             mailbox.yield();
         }
         o.rethrowFailure();
         return new IllegalStateException("helper '" + helper.name() + "' takes no more input"
-                + (why[0] != null ? ": " + why[0] : ""), why[0]);
+                + (end.why != null ? ": " + end.why : ""), end.why);
     }
 
+    /** The end of the sink's writing ({@link UmhSink#done()}), told to the task thread through its mailbox. */
+    private InputEnd watchInputEnd() {
+        InputEnd end = new InputEnd();
+        java.util.Objects.requireNonNull(sink).done().subscribe(null,
+                e -> toTask(() -> {
+                    end.why = e;
+                    end.known = true;
+                }, "umh-flux input ended"),
+                () -> toTask(() -> end.known = true, "umh-flux input ended"));
+        return end;
+    }
+
+    /**
+     * Every element accepted was written and stdin closed, the helper's output is emitted, and it exited 0. A message
+     * the codec refused after {@code tryEmit} took it, or a helper that stopped reading, fails the task here, even
+     * when the helper then exited 0: an element it never got is not dropped in silence.
+     */
     @Override
     public void endInput() throws Exception {
         java.util.Objects.requireNonNull(sink).complete();
+        InputEnd end = watchInputEnd();
         HelperOutput o = java.util.Objects.requireNonNull(outputs);
-        while (!o.ended()) {
+        while (!o.ended() || !end.known) {
             mailbox.yield();
         }
         o.rethrowFailure(); // the inbound completes only after the helper exited 0
+        if (end.why != null) {
+            throw new IllegalStateException("helper '" + helper.name() + "' did not get every element: "
+                    + end.why, end.why);
+        }
+    }
+
+    /** How the sink's writing ended; on the task thread. */
+    private static final class InputEnd {
+        boolean known;
+        @Nullable Throwable why;
+
+        static InputEnd failed(Throwable why) {
+            InputEnd end = new InputEnd();
+            end.why = why;
+            end.known = true;
+            return end;
+        }
     }
 
     @Override

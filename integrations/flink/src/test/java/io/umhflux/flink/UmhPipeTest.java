@@ -95,6 +95,19 @@ class UmhPipeTest {
     }
 
     /**
+     * An element the codec refuses after the sink took it (a line over the framing's maximum) fails the task, though
+     * the helper got the others and exited 0: the element is not dropped in silence.
+     */
+    @Test
+    void anElementTheCodecRefusesFailsTheJob() throws Exception {
+        UmhHelper<String, String> cat = fromPath("/bin/cat").codec(spec -> spec.lines(16));
+        DataStream<String> records = env().setParallelism(1).fromData("a", "b", "x".repeat(100));
+        assertThatThrownBy(() -> collect(UmhStages.pipe(records, cat, Types.STRING)))
+                .hasStackTraceContaining("did not get every element")
+                .hasStackTraceContaining("cannot encode outbound message");
+    }
+
+    /**
      * With object reuse, an upstream that hands the same mutable object over and over (here one {@code byte[]}) does
      * not corrupt what the helper gets: the stage copies each element before the sink holds it.
      */
