@@ -46,7 +46,8 @@ final class HelperPool<I, O> {
     /** The answer to {@code request}; a {@code HelperFailedException} once the retries are spent. */
     Mono<O> exchange(I request) {
         Mono<O> once = Mono.defer(() -> leastBusy().exchange(request));
-        return retries == 0 ? once : once.retryWhen(Retry.max(retries).filter(HelperFailedException.class::isInstance));
+        return retries == 0 ? once : once.retryWhen(Retry.max(retries).filter(HelperFailedException.class::isInstance)
+                .onRetryExhaustedThrow((spec, signal) -> signal.failure())); // the last helper's end, not Reactor's
     }
 
     private UmhClient<O, I> leastBusy() {
