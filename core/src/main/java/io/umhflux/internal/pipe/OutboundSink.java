@@ -111,6 +111,9 @@ public final class OutboundSink<O> implements UmhSink<O>, Publisher<O>, Subscrip
             Throwable refused;
             boolean accepted = false;
             synchronized (lock) {
+                if (w.state != Waiter.PENDING) {
+                    return; // cancelled at subscription: onCancel ran at once and withdrew (released) it
+                }
                 refused = refusal();
                 if (refused == null) {
                     accepted = tryDeliver(w);
