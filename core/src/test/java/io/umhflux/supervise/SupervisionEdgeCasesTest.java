@@ -54,6 +54,32 @@ class SupervisionEdgeCasesTest {
         }
     }
 
+    /**
+     * {@code close()} after a request timed out on a helper stuck on it: the close waits for no answer that no one
+     * waits for, and stops the helper within its grace (connected and supervised clients alike).
+     */
+    @Test
+    void closeAfterATimedOutRequestStopsTheStuckHelper() {
+        try (Blob stuckOne = TestHelpers.script("stuckone",
+                "while read l; do if [ \"$l\" = stuck ]; then sleep 1000; fi; echo \"$l\"; done")) {
+            List<UmhClient<String, String>> clients = List.of(
+                    UmhFlux.spec(stuckOne).lines(1024).stopGrace(Duration.ofMillis(200))
+                            .requestTimeout(Duration.ofMillis(200)).connect(),
+                    UmhFlux.spec(stuckOne).lines(1024).stopGrace(Duration.ofMillis(200))
+                            .requestTimeout(Duration.ofMillis(200))
+                            .supervise(Restart.backoff(Duration.ofMillis(10), Duration.ofMillis(10))));
+            for (UmhClient<String, String> client : clients) {
+                try {
+                    assertThat(client.exchange("fine").block(T)).isEqualTo("fine");
+                    assertThat(outcome(client.exchange("stuck"))).asString().startsWith("TimeoutException");
+                    client.close().block(Duration.ofSeconds(5)); // the 1000 s sleep would outlast it
+                } finally {
+                    client.dispose();
+                }
+            }
+        }
+    }
+
     /** Pool: a request's TimeoutException arrives at requestTimeout, without waiting for the stuck helper's stop. */
     @Test
     void poolTimeoutArrivesOnTime() {

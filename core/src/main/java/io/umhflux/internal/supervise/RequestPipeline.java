@@ -168,6 +168,7 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
         synchronized (lock) {
             call.cancelled = true; // an answer to it still comes, and is dropped
             removed = waiting.remove(call);
+            closeIfIdle(); // a close waits for no answer that no one waits for
         }
         if (removed) {
             ReferenceCountUtil.release(call.request); // cancelled before it was sent
@@ -218,10 +219,23 @@ public final class RequestPipeline<I, O> implements UmhClient<I, O> {
         }
     }
 
+    /**
+     * Under the lock: once closing, the close goes on when every request sent was answered or given up (timed out or
+     * cancelled: a helper stuck on one would keep the close waiting for good) and none waits to be sent.
+     */
     private void closeIfIdle() {
-        if (closing && inFlight.isEmpty() && waiting.isEmpty()) {
+        if (closing && waiting.isEmpty() && noneAwaited()) {
             idle.tryEmitEmpty();
         }
+    }
+
+    private boolean noneAwaited() {
+        for (Call<I, O> c : inFlight) {
+            if (!c.cancelled) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override
