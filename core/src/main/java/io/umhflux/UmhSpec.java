@@ -26,6 +26,7 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
+import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.util.context.Context;
@@ -340,8 +341,10 @@ public final class UmhSpec<I, O> {
     }
 
     private <T> Flux<T> using(Use use, Function<? super HelperHandle<I, O>, ? extends Publisher<T>> body) {
+        // a cancel that comes while the spawn runs (a dispose during a restart) gets the new helper discarded
         Mono<HelperHandle<I, O>> spawned = Mono.deferContextual(
-                c -> Mono.fromCallable(() -> start(use, c)));
+                c -> Mono.fromCallable(() -> start(use, c)))
+                .doOnDiscard(Disposable.class, Disposable::dispose);
         return Flux.usingWhen(spawned, body,
                 umh -> umh.stop().then(), (umh, error) -> umh.stop().then(), umh -> umh.stop().then());
     }

@@ -7,6 +7,7 @@ import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.umhflux.Blob;
+import io.umhflux.Environment;
 import io.umhflux.HelperFailedException;
 import io.umhflux.PoolSpec;
 import io.umhflux.Restart;
@@ -14,11 +15,15 @@ import io.umhflux.TestHelpers;
 import io.umhflux.UmhClient;
 import io.umhflux.UmhEvent;
 import io.umhflux.UmhFlux;
+import io.umhflux.UmhMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -77,6 +82,38 @@ class SupervisionEdgeCasesTest {
                     client.dispose();
                 }
             }
+        }
+    }
+
+    /**
+     * {@code dispose()} while the restarted helper is being spawned: that helper is stopped too, none is left
+     * running. The spawn is held for a moment in the environment's context function (a busy wait, as the restart
+     * spawns on a parallel thread, where BlockHound refuses a sleep).
+     */
+    @Test
+    void disposeWhileARestartSpawnsStopsTheNewHelper() throws Exception {
+        AtomicInteger spawns = new AtomicInteger();
+        CountDownLatch restarting = new CountDownLatch(1);
+        UmhMetrics.Counters metrics = UmhMetrics.counting();
+        try (Blob crashOnce = TestHelpers.script("crashonce", "if [ \"$RUN\" = 1 ]; then exit 1; fi; exec cat")) {
+            Environment env = Environment.inherit().withContext(ctx -> {
+                int n = spawns.incrementAndGet();
+                if (n == 2) {
+                    restarting.countDown();
+                    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
+                    while (System.nanoTime() < until) {
+                        Math.sqrt(until);
+                    }
+                }
+                return Map.of("RUN", String.valueOf(n));
+            });
+            UmhClient<String, String> client = UmhFlux.spec(crashOnce).lines(1024).environment(env).metrics(metrics)
+                    .supervise(Restart.backoff(Duration.ofMillis(1), Duration.ofMillis(1)));
+            assertThat(restarting.await(10, TimeUnit.SECONDS)).isTrue();
+            client.dispose();
+            await().atMost(T).untilAsserted(() -> assertThat(metrics.exits().values().stream()
+                    .mapToLong(Long::longValue).sum()).as("helpers reaped (spawned: %d)", metrics.spawns())
+                    .isEqualTo(2));
         }
     }
 
