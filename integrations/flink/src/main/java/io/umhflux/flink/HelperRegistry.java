@@ -11,25 +11,29 @@ import org.apache.flink.api.common.functions.RuntimeContext;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * What the operators of one worker JVM share (of one user-code class loader, where this module ships in the job's
- * jar): one loaded blob per executable, and one {@link HelperPool} per helper definition and in-flight limit. Each
- * is counted by the operators that hold it and closed when the last lets go, or when the job's class loader is
- * released.
+ * What the operators of one job share in a worker JVM: one loaded blob per executable, and one {@link HelperPool} per
+ * helper definition and in-flight limit. Each is counted by the operators that hold it and closed when the last lets
+ * go, or when the job's class loader is released. Entries are kept per user-code class loader: where this module sits
+ * in Flink's {@code lib/}, one copy serves every job of the task manager, and one job's end touches no other job's
+ * helpers, nor does a job get another's executable for a resource of the same name.
  */
 final class HelperRegistry {
-    private static final Map<String, Entry> ENTRIES = new HashMap<>(); // guarded by itself
+    /** By user-code class loader, then by key. */
+    private static final Map<ClassLoader, Map<String, Entry>> ENTRIES = new HashMap<>(); // guarded by itself
 
     private HelperRegistry() {
     }
 
     /** One shared thing and how many hold it. */
     private static final class Entry {
+        final ClassLoader loader;
         final String key;
         final Object value;
         final Runnable close;
         int holders;
 
-        Entry(String key, Object value, Runnable close) {
+        Entry(ClassLoader loader, String key, Object value, Runnable close) {
+            this.loader = loader;
             this.key = key;
             this.value = value;
             this.close = close;
@@ -57,7 +61,7 @@ final class HelperRegistry {
                     return;
                 }
                 released = true;
-                if (--entry.holders == 0 && ENTRIES.remove(entry.key, entry)) {
+                if (--entry.holders == 0 && remove(entry)) {
                     entry.close.run();
                 }
             }
@@ -74,7 +78,8 @@ final class HelperRegistry {
         int inFlight = helper.maxInFlight() > 0 ? helper.maxInFlight() : maxInFlight;
         String key = "pool " + helper.key() + "/" + inFlight;
         synchronized (ENTRIES) {
-            Entry entry = ENTRIES.get(key);
+            Map<String, Entry> scope = ENTRIES.computeIfAbsent(classLoader, l -> new HashMap<>());
+            Entry entry = scope.get(key);
             if (entry == null) {
                 Lease<Blob> blob = acquireBlob(helper, classLoader);
                 HelperPool<I, O> pool;
@@ -85,7 +90,7 @@ final class HelperRegistry {
                     blob.release();
                     throw e;
                 }
-                entry = new Entry(key, pool, () -> {
+                entry = new Entry(classLoader, key, pool, () -> {
                     try {
                         // stops every helper now: the operators that held the pool are closed (finished, failed
                         // or cancelled), so no request of theirs is left to wait for
@@ -94,7 +99,7 @@ final class HelperRegistry {
                         blob.release();
                     }
                 });
-                ENTRIES.put(key, entry);
+                scope.put(key, entry);
             }
             entry.holders++;
             return new Lease<>(entry, (Class<HelperPool<I, O>>) (Class<?>) HelperPool.class);
@@ -102,32 +107,54 @@ final class HelperRegistry {
     }
 
     /**
-     * The blob of {@code helper} in this JVM, loaded on first use from {@code classLoader}'s resource or the
-     * definition's bytes: one sealed memfd per executable, whatever the stage and the rest of the definition.
+     * The blob of {@code helper} for the job of {@code classLoader} in this JVM, loaded on first use from that class
+     * loader's resource or the definition's bytes: one sealed memfd per executable, whatever the stage and the rest of
+     * the definition.
      */
     static Lease<Blob> acquireBlob(UmhHelper<?, ?> helper, ClassLoader classLoader) {
         String key = "blob " + helper.blobKey();
         synchronized (ENTRIES) {
-            Entry entry = ENTRIES.get(key);
+            Map<String, Entry> scope = ENTRIES.computeIfAbsent(classLoader, l -> new HashMap<>());
+            Entry entry = scope.get(key);
             if (entry == null) {
-                Blob blob = helper.load(classLoader);
-                entry = new Entry(key, blob, blob::close);
-                ENTRIES.put(key, entry);
+                Blob blob;
+                try {
+                    blob = helper.load(classLoader);
+                } catch (RuntimeException e) {
+                    if (scope.isEmpty()) {
+                        ENTRIES.remove(classLoader);
+                    }
+                    throw e;
+                }
+                entry = new Entry(classLoader, key, blob, blob::close);
+                scope.put(key, entry);
             }
             entry.holders++;
             return new Lease<>(entry, Blob.class);
         }
     }
 
+    /** Under the lock: takes {@code entry} out of its class loader's scope, if it is still there. */
+    private static boolean remove(Entry entry) {
+        Map<String, Entry> scope = ENTRIES.get(entry.loader);
+        if (scope == null || !scope.remove(entry.key, entry)) {
+            return false;
+        }
+        if (scope.isEmpty()) {
+            ENTRIES.remove(entry.loader);
+        }
+        return true;
+    }
+
     /**
-     * The job's user-code class loader is being released (Flink's release hook): closes every pool and blob left,
-     * and when this copy of umh-flux came with the job (its jar, not Flink's {@code lib/}, which every job shares)
-     * ends the library's threads too, and Reactor's when Reactor came with the job as well, so that nothing of the
-     * job keeps running or keeps its class loader reachable.
+     * The job's user-code class loader is being released (Flink's release hook): closes every pool and blob of that
+     * class loader left, and when this copy of umh-flux came with the job (its jar, not Flink's {@code lib/}, which
+     * every job shares) ends the library's threads too, and Reactor's when Reactor came with the job as well, so that
+     * nothing of the job keeps running or keeps its class loader reachable.
      */
-    static void release() {
+    static void release(ClassLoader classLoader) {
         try {
-            closeAll();
+            closeAll(classLoader);
         } finally {
             ClassLoader flinks = RuntimeContext.class.getClassLoader();
             if (UmhFlux.class.getClassLoader() != flinks) {
@@ -139,12 +166,12 @@ final class HelperRegistry {
         }
     }
 
-    /** Closes every pool and blob left, whoever holds them. */
-    private static void closeAll() {
+    /** Closes every pool and blob of {@code classLoader}'s job left, whoever holds them. */
+    private static void closeAll(ClassLoader classLoader) {
         List<Entry> left;
         synchronized (ENTRIES) {
-            left = new ArrayList<>(ENTRIES.values());
-            ENTRIES.clear();
+            Map<String, Entry> scope = ENTRIES.remove(classLoader);
+            left = scope == null ? List.of() : new ArrayList<>(scope.values());
         }
         RuntimeException failure = null;
         for (Entry e : left) {
@@ -163,10 +190,10 @@ final class HelperRegistry {
         }
     }
 
-    /** How many pools and blobs this JVM holds now. */
+    /** How many pools and blobs this JVM holds now, for every job. */
     static int size() {
         synchronized (ENTRIES) {
-            return ENTRIES.size();
+            return ENTRIES.values().stream().mapToInt(Map::size).sum();
         }
     }
 }

@@ -31,9 +31,10 @@ final class UmhRequestFunction<I, O> extends RichAsyncFunction<I, O> {
 
     @Override
     public void open(OpenContext context) {
+        ClassLoader job = getRuntimeContext().getUserCodeClassLoader();
         getRuntimeContext().registerUserCodeClassLoaderReleaseHookIfAbsent("umh-flux helpers",
-                HelperRegistry::release);
-        lease = HelperRegistry.acquirePool(helper, capacity, getRuntimeContext().getUserCodeClassLoader());
+                () -> HelperRegistry.release(job));
+        lease = HelperRegistry.acquirePool(helper, capacity, job);
     }
 
     @Override

@@ -58,12 +58,13 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
     @Override
     public void open() throws Exception {
         super.open();
+        ClassLoader job = getUserCodeClassloader();
         getRuntimeContext().registerUserCodeClassLoaderReleaseHookIfAbsent("umh-flux helpers",
-                HelperRegistry::release);
+                () -> HelperRegistry.release(job));
         if (getExecutionConfig().isObjectReuseEnabled()) {
             copier = getOperatorConfig().getTypeSerializerIn(0, getUserCodeClassloader());
         }
-        HelperRegistry.Lease<Blob> b = HelperRegistry.acquireBlob(helper, getUserCodeClassloader());
+        HelperRegistry.Lease<Blob> b = HelperRegistry.acquireBlob(helper, job);
         blob = b;
         Umh<O, I> u = helper.spec(UmhFlux.spec(b.get())).spawn();
         umh = u;
