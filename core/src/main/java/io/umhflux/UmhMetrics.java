@@ -26,7 +26,12 @@ public interface UmhMetrics {
     default void restarted(String helper) {
     }
 
-    /** A request was accepted by {@link UmhClient#exchange}; it is in flight until {@link #requestEnded}. */
+    /**
+     * A request was accepted by {@link UmhClient#exchange} for a helper; it is in flight until {@link #requestEnded}.
+     * Counted per helper that is asked: a pool that sends an idempotent request again after its helper died
+     * ({@code PoolSpec.idempotent}) counts each attempt, the failed one as failed, so that the figures say what the
+     * helpers were given and how they fared.
+     */
     default void requestStarted(String helper) {
     }
 

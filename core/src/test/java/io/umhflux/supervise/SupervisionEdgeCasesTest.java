@@ -117,6 +117,27 @@ class SupervisionEdgeCasesTest {
         }
     }
 
+    /** A pooled idempotent request sent again after its helper died: the metrics count each attempt. */
+    @Test
+    void aRetriedPooledRequestCountsEachAttempt() {
+        UmhMetrics.Counters metrics = UmhMetrics.counting();
+        AtomicInteger spawns = new AtomicInteger();
+        try (Blob crashFirst = TestHelpers.script("crashfirst",
+                "if [ \"$RUN\" = 1 ]; then read l; exit 3; fi; exec cat")) {
+            Environment env = Environment.inherit()
+                    .withContext(ctx -> Map.of("RUN", String.valueOf(spawns.incrementAndGet())));
+            UmhClient<String, String> pool = UmhFlux.spec(crashFirst).lines(1024).environment(env).metrics(metrics)
+                    .pool(PoolSpec.of(1).idempotent(1));
+            try {
+                assertThat(pool.exchange("x").block(T)).isEqualTo("x");
+                assertThat(metrics.requests()).as("%s", metrics).isEqualTo(2);
+                assertThat(metrics.failedRequests()).as("%s", metrics).isEqualTo(1);
+            } finally {
+                pool.dispose();
+            }
+        }
+    }
+
     /** Pool: a request's TimeoutException arrives at requestTimeout, without waiting for the stuck helper's stop. */
     @Test
     void poolTimeoutArrivesOnTime() {
