@@ -71,6 +71,45 @@ class OutboundEndTest {
         }
     }
 
+    /**
+     * A publisher may still signal for a while after its cancel: an error it sends once the send has ended (here
+     * cancelled) goes to Reactor's dropped-error hook rather than nowhere.
+     */
+    @Test
+    void anErrorAfterTheSendEndedGoesToTheDroppedErrorHook() throws Exception {
+        List<Throwable> dropped = new CopyOnWriteArrayList<>();
+        reactor.core.publisher.Hooks.onErrorDropped(dropped::add);
+        try (Blob sink = TestHelpers.script("sink", "exec cat > /dev/null")) {
+            Umh<String, String> umh = UmhFlux.spec(sink).lines(1024).stopGrace(Duration.ofMillis(200)).spawn();
+            AtomicReference<org.reactivestreams.Subscriber<? super String>> subscriber = new AtomicReference<>();
+            java.util.concurrent.CountDownLatch cancelled = new java.util.concurrent.CountDownLatch(1);
+            org.reactivestreams.Publisher<String> late = s -> {
+                subscriber.set(s);
+                s.onSubscribe(new org.reactivestreams.Subscription() {
+                    @Override
+                    public void request(long n) {
+                    }
+
+                    @Override
+                    public void cancel() {
+                        cancelled.countDown();
+                    }
+                });
+            };
+            Disposable sending = umh.outbound().send(late).subscribe(v -> { }, e -> { });
+            await().atMost(TestHelpers.TIMEOUT).until(() -> subscriber.get() != null);
+            sending.dispose();
+            assertThat(cancelled.await(TestHelpers.TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS))
+                    .isTrue();
+            RuntimeException error = new IllegalStateException("after the cancel");
+            subscriber.get().onError(error);
+            await().atMost(TestHelpers.TIMEOUT).untilAsserted(() -> assertThat(dropped).containsExactly(error));
+            umh.dispose();
+        } finally {
+            reactor.core.publisher.Hooks.resetOnErrorDropped();
+        }
+    }
+
     /** 32 native buffers of 4 KiB, then {@code error}: more than a 4 KiB pipe takes. */
     private static Flux<ByteBuf> pagesThenError(List<ByteBuf> made, boolean fused, RuntimeException error) {
         Flux<ByteBuf> pages = Flux.range(0, 32).map(i -> {

@@ -388,6 +388,7 @@ public final class OutboundPipe<O> implements CoreSubscriber<O> {
      */
     private void failAfterWriting(Throwable cause) {
         if (!end.failLater(cause)) {
+            Operators.onErrorDropped(cause, currentContext()); // the send ended before: no one else would see it
             return;
         }
         upstreamDone = true;
