@@ -21,8 +21,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * A helper as a Flink job carries it: small and serializable, made on the client, turned into a running helper on
  * each worker. The executable's bytes come from a class-path resource of the job's jar (nothing extra ships), or
- * travel inside the definition pinned to their SHA-256; either way each worker JVM loads them once into a sealed
- * memfd shared by every task of that JVM, and never writes them to a file.
+ * travel inside the definition pinned to their SHA-256; either way each worker JVM loads them once per job into a
+ * sealed memfd shared by every task of that job there, and never writes them to a file.
  *
  * <pre>{@code
  * UmhHelper<String, String> upper = UmhHelper.ofResource("bin/upcase")
@@ -30,8 +30,8 @@ import org.jspecify.annotations.Nullable;
  *         .pool(2);
  * }</pre>
  *
- * <p>Immutable; every setter returns a new definition. Two tasks of one worker JVM whose definitions are equal
- * (same bytes, arguments, codec function and pool) share one pool of helpers.
+ * <p>Immutable; every setter returns a new definition. Two tasks of one job in one worker JVM whose definitions are
+ * equal (same bytes, arguments, codec function and pool) share one pool of helpers.
  *
  * @param <I> what the stage sends the helper
  * @param <O> what the helper answers
