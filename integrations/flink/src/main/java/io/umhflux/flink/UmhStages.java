@@ -20,9 +20,9 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
  * of each subtask may wait for their answers at once (Flink's backpressure: a full capacity stops the task from
  * taking more), and {@code timeout} is the request timeout (Flink's: a late answer fails the element and with it
  * the task, which disposes of its helpers). Each worker JVM runs one pool of the helper per job and definition,
- * shared by the job's subtasks there; each helper of the pool takes up to {@code capacity} requests at once, written ahead of their
- * answers (or the definition's {@link UmhHelper#maxInFlight} limit), and a request goes to the helper with the
- * fewest in flight.
+ * shared by the job's subtasks there; each helper of the pool takes up to {@code capacity} requests at once,
+ * written ahead of their answers (or the definition's {@link UmhHelper#maxInFlight} limit), and a request goes to the
+ * helper with the fewest in flight.
  */
 public final class UmhStages {
     private UmhStages() {
