@@ -28,7 +28,8 @@ import org.jspecify.annotations.Nullable;
  * {@link #close()}; if that is impossible too, the error names each cause tried.
  *
  * <p>A {@code Blob} is thread-safe. Close it when no more helpers will be spawned from it; helpers already
- * running are unaffected (a running {@code #!} script's interpreter has already opened its file).
+ * running are unaffected: the memfd or file stays until the last helper spawned from it was reaped, since a
+ * {@code #!} script's interpreter opens it by path after the spawn returned.
  *
  * <pre>{@code
  * try (Blob cat = Blob.of(Path.of("/bin/cat"))) {
@@ -45,16 +46,9 @@ public final class Blob implements AutoCloseable {
     private static final int CLASS_PATH_ARGUMENT_BYTES = 32 * 1024;
 
     private final LoadedBlob loaded;
-    /** A blob this one's launcher reads and that lives as long as it: a long class path's argument file. */
-    private final @Nullable Blob companion;
 
     private Blob(LoadedBlob loaded) {
-        this(loaded, null);
-    }
-
-    private Blob(LoadedBlob loaded, @Nullable Blob companion) {
         this.loaded = loaded;
-        this.companion = companion;
     }
 
     /**
@@ -159,7 +153,10 @@ public final class Blob implements AutoCloseable {
         try {
             Blob launcher = loader().name(mainClass.getSimpleName())
                     .load(script.toString().getBytes(StandardCharsets.UTF_8));
-            return argumentFile == null ? launcher : new Blob(launcher.loaded, argumentFile);
+            if (argumentFile != null) {
+                launcher.loaded.closesWith(argumentFile.loaded); // read by the helper JVM as it starts
+            }
+            return launcher;
         } catch (RuntimeException e) {
             if (argumentFile != null) {
                 argumentFile.close();
@@ -232,18 +229,12 @@ public final class Blob implements AutoCloseable {
 
     /**
      * Frees the memfd or deletes the fallback file (and a long class path's argument file, for
-     * {@link #javaMainOnClassPath}). Idempotent. Spawning afterwards fails with
-     * {@link IllegalStateException}; running helpers are unaffected.
+     * {@link #javaMainOnClassPath}), at once or, while helpers spawned from it run, once the last of them was reaped.
+     * Idempotent. Spawning afterwards fails with {@link IllegalStateException}; running helpers are unaffected.
      */
     @Override
     public void close() {
-        try {
-            loaded.close();
-        } finally {
-            if (companion != null) {
-                companion.close();
-            }
-        }
+        loaded.close();
     }
 
     @Override

@@ -18,6 +18,12 @@ import org.jspecify.annotations.Nullable;
 /**
  * A blob's bytes placed where {@code execve} can reach them, hashed after placement, and moved to a private
  * file if the kernel later refuses to execute the memfd. Thread-safe: any number of threads spawn from it.
+ *
+ * <p>A spawn and the helper it starts hold the placements open ({@link #retain()} until {@link #release()}), past
+ * a {@link #close()}: the kernel hands a script's interpreter, the sandbox's launcher and a helper JVM's argument
+ * file the placement's path, which they open after the spawn returned; closed at once, its descriptor number could
+ * be gone, or be another blob's, by then. A close refuses new spawns at once and frees the placements once the last
+ * helper started from them was reaped.
  */
 public final class LoadedBlob implements AutoCloseable {
     private static final int HASH_CHUNK = 64 * 1024;
@@ -29,6 +35,10 @@ public final class LoadedBlob implements AutoCloseable {
     private final List<ExecImage> retired = new ArrayList<>();
     private ExecImage image;
     private boolean closed;
+    /** Spawns under way and helpers not yet reaped that were started from these placements. */
+    private int users;
+    /** Closed with this blob's placements: a blob whose path this one's bytes name (an argument file). */
+    private @Nullable LoadedBlob dependent;
 
     private LoadedBlob(String name, long size, String sha256, List<Path> fallbackDirectories, ExecImage image) {
         this.name = name;
@@ -152,6 +162,42 @@ public final class LoadedBlob implements AutoCloseable {
     }
 
     /**
+     * The current placement, held open until {@link #release()} (once for each call), even past a {@link #close()}:
+     * for a spawn, and then for the helper it started until it is reaped.
+     *
+     * @throws IllegalStateException if the blob was closed
+     */
+    public synchronized ExecImage retain() {
+        ExecImage current = image();
+        users++;
+        return current;
+    }
+
+    /** Lets go of what one {@link #retain()} held; the last one after a {@link #close()} frees the placements. */
+    public void release() {
+        synchronized (this) {
+            if (users <= 0) {
+                throw new IllegalStateException("blob '" + name + "' released more often than retained");
+            }
+            if (--users > 0 || !closed) {
+                return;
+            }
+        }
+        closeImages();
+    }
+
+    /**
+     * {@code other} is closed with this blob's placements, once no helper started from them can still open its path:
+     * the argument file a launcher script names.
+     */
+    public synchronized void closesWith(LoadedBlob other) {
+        if (closed) {
+            throw new IllegalStateException("blob '" + name + "' is closed");
+        }
+        dependent = other;
+    }
+
+    /**
      * The kernel refused to execute {@code refused} (a memfd): place the same sealed bytes in a private file
      * and use that from now on. Returns the new image, or the current one if another thread already moved.
      *
@@ -215,17 +261,50 @@ public final class LoadedBlob implements AutoCloseable {
         return closed;
     }
 
+    /**
+     * Refuses new spawns from now on, and frees the placements now, or once the helpers started from them were
+     * reaped.
+     */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (users > 0) {
+                return; // the last release frees them
+            }
         }
-        closed = true;
+        closeImages();
+    }
+
+    /** Once closed and no longer used: frees the placements, then the dependent blob. */
+    private void closeImages() {
+        List<ExecImage> images;
+        LoadedBlob other;
+        synchronized (this) {
+            images = new ArrayList<>(retired);
+            images.add(image);
+            retired.clear();
+            other = dependent;
+            dependent = null;
+        }
         RuntimeException failure = null;
-        for (ExecImage img : retired) {
+        for (ExecImage img : images) {
             failure = closeCollecting(img, failure);
         }
-        failure = closeCollecting(image, failure);
+        if (other != null) {
+            try {
+                other.close();
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
         if (failure != null) {
             throw failure;
         }

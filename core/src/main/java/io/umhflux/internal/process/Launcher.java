@@ -87,25 +87,35 @@ public final class Launcher {
         String dir = cwd == null ? null : cwd.toString();
 
         List<String> attempts = new ArrayList<>(2);
-        ExecImage image = blob.image();
-        Spawned child;
-        while (true) {
-            try {
-                child = spawner.spawn(image.execPath(), argv, envp, dir, request.pipeSize());
-                break;
-            } catch (SpawnFailure f) {
-                attempts.add(image + ": " + f.getMessage());
-                int errno = f.errno();
-                boolean refused = errno == Os.EACCES || errno == Os.EPERM;
-                ExecImage next = refused && image.placement() == ExecImage.Placement.MEMFD
-                        ? blob.fallBack(image, attempts) : null;
-                if (next == null || next == image) {
-                    throw new SpawnException(name, errno, Os.name(errno), explain(errno), attempts, f);
+        // held until the helper is reaped: an interpreter opens the placement's path after the spawn returned
+        ExecImage image = blob.retain();
+        HelperProcess process = null;
+        try {
+            Spawned child;
+            while (true) {
+                try {
+                    child = spawner.spawn(image.execPath(), argv, envp, dir, request.pipeSize());
+                    break;
+                } catch (SpawnFailure f) {
+                    attempts.add(image + ": " + f.getMessage());
+                    int errno = f.errno();
+                    boolean refused = errno == Os.EACCES || errno == Os.EPERM;
+                    ExecImage next = refused && image.placement() == ExecImage.Placement.MEMFD
+                            ? blob.fallBack(image, attempts) : null;
+                    if (next == null || next == image) {
+                        throw new SpawnException(name, errno, Os.name(errno), explain(errno), attempts, f);
+                    }
+                    image = next;
                 }
-                image = next;
+            }
+            process = track(child, name, loop, request.killGroupAtExit());
+        } finally {
+            if (process == null) {
+                blob.release();
             }
         }
-        return track(child, name, loop, request.killGroupAtExit());
+        process.onExit().whenComplete((status, failure) -> blob.release());
+        return process;
     }
 
     private static String explain(int errno) {

@@ -4,6 +4,7 @@ import io.netty.channel.IoEventLoop;
 import io.umhflux.Blob;
 import io.umhflux.SpawnException;
 import io.umhflux.internal.blob.BlobAccess;
+import io.umhflux.internal.blob.ExecImage;
 import io.umhflux.internal.blob.LoadedBlob;
 import io.umhflux.internal.os.Os;
 import io.umhflux.internal.process.HelperProcess;
@@ -65,21 +66,33 @@ public final class SandboxLauncher {
         List<String> args = new ArrayList<>(policy.size() + request.args().size() + 3);
         args.addAll(policy);
         args.add("--");
-        args.add(visiblePath(helper.image().execPath()));
-        args.add(request.argv0());
-        args.addAll(request.args());
-        Launcher.Request launched = new Launcher.Request("umh-sandbox", args, request.envp(),
-                request.workingDirectory(), request.pipeSize(), request.killGroupAtExit());
         HelperProcess process;
+        // the launcher opens the helper's placement by path once it runs: held until the helper is reaped
+        ExecImage image;
         try {
-            process = Launcher.standard().launch(BlobAccess.loaded(launcher(helper.name())), helper.name(),
-                    launched, loop);
-        } catch (RuntimeException | Error e) {
+            image = helper.retain();
+        } catch (RuntimeException e) {
             if (cgroup != null) {
                 cgroup.remove();
             }
             throw e;
         }
+        try {
+            args.add(visiblePath(image.execPath()));
+            args.add(request.argv0());
+            args.addAll(request.args());
+            Launcher.Request launched = new Launcher.Request("umh-sandbox", args, request.envp(),
+                    request.workingDirectory(), request.pipeSize(), request.killGroupAtExit());
+            process = Launcher.standard().launch(BlobAccess.loaded(launcher(helper.name())), helper.name(),
+                    launched, loop);
+        } catch (RuntimeException | Error e) {
+            helper.release();
+            if (cgroup != null) {
+                cgroup.remove();
+            }
+            throw e;
+        }
+        process.onExit().whenComplete((status, failure) -> helper.release());
         if (cgroup != null) {
             process.onExit().whenComplete((status, failure) -> cgroup.release(loop));
         }
