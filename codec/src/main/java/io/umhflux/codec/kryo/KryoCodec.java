@@ -292,10 +292,12 @@ public final class KryoCodec<T> implements ArrayCodec<T> {
         int length = frame.readableBytes();
         if (length >= IN_PLACE_BYTES && !frame.hasArray()) {
             // large: read in place, Kryo's bulk reads are ByteBuffer copies there
-            bufferInput.setBuffer(frame.nioBuffer());
+            java.nio.ByteBuffer nio = frame.nioBuffer();
+            int from = nio.position(); // not 0 for every ByteBuf (a read-only ByteBuffer's)
+            bufferInput.setBuffer(nio);
             try {
                 Object value = kryo.readClassAndObject(bufferInput);
-                frame.skipBytes((int) bufferInput.total());
+                frame.skipBytes(bufferInput.position() - from);
                 return checked(value);
             } finally {
                 bufferInput.setBuffer(NO_BUFFER); // keep no view of the caller's memory between messages

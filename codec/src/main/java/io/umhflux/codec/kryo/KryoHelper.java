@@ -77,12 +77,16 @@ public final class KryoHelper {
         byte[] frame = new byte[4096];
         try {
             while (true) {
-                int length;
-                try {
-                    length = in.readInt();
-                } catch (EOFException endOfInput) {
+                int first = in.read();
+                if (first < 0) {
                     out.flush();
                     return;
+                }
+                int length;
+                try {
+                    length = first << 24 | in.readUnsignedByte() << 16 | in.readUnsignedShort();
+                } catch (EOFException cut) {
+                    throw new EOFException("the input ended inside a request frame's 4-byte length prefix");
                 }
                 if (length < 0) {
                     throw new IOException("frame length " + Integer.toUnsignedString(length) + " is too large");
@@ -101,6 +105,10 @@ public final class KryoHelper {
                 }
                 input.setBuffer(frame, 0, length);
                 Object request = kryo.readClassAndObject(input);
+                if (input.position() != length) {
+                    throw new IOException("the request took " + input.position() + " of its frame's " + length
+                            + " bytes; " + (length - input.position()) + " were left unread");
+                }
                 if (!type.isInstance(request)) {
                     throw new IOException("received a " + (request == null ? "null" : request.getClass().getName())
                             + ", not a " + type.getName());

@@ -79,6 +79,27 @@ class KryoCodecTest {
     }
 
     /** A read that failed leaves nothing of itself in the Input for the next frame on the same array. */
+    /**
+     * A large frame in native memory whose {@code nioBuffer()} starts past 0 (a read-only {@code ByteBuffer} that
+     * Netty wraps without slicing), with the reader index past 0: the codec takes exactly the message's bytes.
+     */
+    @Test
+    void aLargeDirectFrameIsConsumedExactlyWhereverItsNioBufferStarts() throws Exception {
+        KryoCodec<Object> bytes = KryoCodec.of(Object.class, k -> k.register(byte[].class, 30));
+        ByteBuf encoded = Unpooled.buffer();
+        bytes.encode(new byte[5000], encoded);
+        int n = encoded.readableBytes();
+        java.nio.ByteBuffer direct = java.nio.ByteBuffer.allocateDirect(8 + n);
+        direct.position(8);
+        direct.put(encoded.nioBuffer());
+        direct.clear();
+        ByteBuf frame = Unpooled.wrappedBuffer(direct.asReadOnlyBuffer());
+        frame.readerIndex(8);
+        assertThat(bytes.forHelper().decode(frame)).isInstanceOf(byte[].class);
+        assertThat(frame.readableBytes()).as("bytes left unread").isZero();
+        encoded.release();
+    }
+
     @Test
     void aFailedReadLeavesTheInputFreshForTheNextFrameOnTheSameArray() throws Exception {
         List<Long> totals = new java.util.ArrayList<>();

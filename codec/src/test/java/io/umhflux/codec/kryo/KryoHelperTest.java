@@ -35,6 +35,20 @@ class KryoHelperTest {
         return bytes.toByteArray();
     }
 
+    /** One frame of {@code request} whose length counts {@code extra} bytes after the message. */
+    private static byte[] frameWithExtra(Object request, byte... extra) throws IOException {
+        Kryo kryo = new Kryo();
+        kryo.register(Point.class, 20);
+        Output o = new Output(256, -1);
+        kryo.writeClassAndObject(o, request);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.writeInt(o.position() + extra.length);
+        out.write(o.getBuffer(), 0, o.position());
+        out.write(extra);
+        return bytes.toByteArray();
+    }
+
     private static List<Object> replies(byte[] wire) throws IOException {
         Kryo kryo = new Kryo();
         Messages.register(kryo);
@@ -130,5 +144,30 @@ class KryoHelperTest {
         assertThat(thrown).isInstanceOf(java.io.EOFException.class).hasMessageContaining("after 10 of its 1073741824");
         assertThat(allocated).as("bytes allocated by the helper's loop").isLessThan(16L << 20);
         assertThat(replies(stdout.toByteArray())).containsExactly(new Point(1, 1));
+    }
+
+    /** The input ends two bytes into a length prefix: a cut frame, after the reply to the whole one before. */
+    @Test
+    void inputEndingInsideALengthPrefixIsACutFrame() throws Exception {
+        ByteArrayOutputStream wire = new ByteArrayOutputStream();
+        wire.write(frames(new Point(1, 2)));
+        wire.write(new byte[] {0, 0});
+        assertThat(serveUntilFailure(wire.toByteArray(), java.io.EOFException.class))
+                .containsExactly(new Point(2, 4));
+        assertThatThrownBy(() -> KryoHelper.serve(Point.class, Messages::register, p -> p,
+                new ByteArrayInputStream(wire.toByteArray()), new ByteArrayOutputStream()))
+                .hasMessageContaining("4-byte length prefix");
+    }
+
+    /** A request frame with bytes after its message is refused, as the owner's codec refuses such frames. */
+    @Test
+    void aRequestFrameWithBytesLeftUnreadIsRefused() throws Exception {
+        ByteArrayOutputStream wire = new ByteArrayOutputStream();
+        wire.write(frames(new Point(1, 2)));
+        wire.write(frameWithExtra(new Point(3, 4), (byte) 7, (byte) 7, (byte) 7));
+        assertThat(serveUntilFailure(wire.toByteArray(), IOException.class)).containsExactly(new Point(2, 4));
+        assertThatThrownBy(() -> KryoHelper.serve(Point.class, Messages::register, p -> p,
+                new ByteArrayInputStream(wire.toByteArray()), new ByteArrayOutputStream()))
+                .hasMessageContaining("3 were left unread");
     }
 }

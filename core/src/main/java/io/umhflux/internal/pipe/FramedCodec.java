@@ -361,6 +361,10 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
                     if (out.indexOf(mark, mark + length, (byte) '\n') >= 0) {
                         throw new IllegalArgumentException("a line message contains '\\n'");
                     }
+                    if (length > 0 && out.getByte(mark + length - 1) == '\r') {
+                        throw new IllegalArgumentException("a line message ends in '\\r', which the reader takes for"
+                                + " part of a \"\\r\\n\" line end");
+                    }
                     out.writeByte('\n');
                     break;
                 }

@@ -229,6 +229,9 @@ class FramedCodecTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maximum is 4");
         assertThatThrownBy(() -> encode(Framing.lines(MAX), Codecs.utf8(), List.of("two\nlines")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'\\n'");
+        // the reader takes "\r\n" for a line end: "abc\r" would come back as "abc"
+        assertThatThrownBy(() -> encode(Framing.lines(MAX), Codecs.utf8(), List.of("abc\r")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ends in '\\r'");
     }
     /** Reads its frame by absolute index, as the contract allows: index 0 is the frame's first byte. */
     private enum FirstByte implements Codec<Integer> {
