@@ -8,6 +8,8 @@ import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -29,8 +31,9 @@ import java.util.function.Function;
  *
  * <p>Replies are flushed whenever no more input is waiting, so a requester is never kept waiting while
  * throughput still batches. At end of stdin (the owner closed it, stopped, or died — even by SIGKILL) the
- * loop returns and the helper exits 0. A failure is printed to stderr, where the owner's
- * {@code ExitStatus} shows its last lines, and the JVM exits with status 1.
+ * loop returns and the helper exits 0. A failure (a bad frame, the function's exception, a stdout that no one
+ * reads any more) is printed to stderr, where the owner's {@code ExitStatus} shows its last lines, and the JVM exits
+ * with status 1.
  */
 public final class KryoHelper {
     private KryoHelper() {
@@ -45,7 +48,9 @@ public final class KryoHelper {
      */
     public static <I, O> void serve(Class<I> type, Consumer<Kryo> registrations, Function<? super I, O> function) {
         try {
-            serve(type, registrations, function, System.in, System.out);
+            // stdout itself, not System.out: a PrintStream swallows write errors, and a helper whose reader is gone
+            // would go on answering into nothing
+            serve(type, registrations, function, System.in, new FileOutputStream(FileDescriptor.out));
         } catch (Throwable t) {
             System.err.println("umh-flux helper failed: " + t);
             t.printStackTrace(System.err);

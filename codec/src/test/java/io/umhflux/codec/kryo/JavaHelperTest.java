@@ -216,6 +216,32 @@ class JavaHelperTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> goneOrZombie(pid));
     }
 
+    /** A helper whose stdout has no reader any more fails (exit 1, the broken pipe on stderr), not answers on. */
+    @Test
+    void aHelperWhoseStdoutIsGoneFails() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process helper = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                DoublingHelperMain.class.getName()).start();
+        helper.getInputStream().close(); // no one reads its answers
+        com.esotericsoftware.kryo.Kryo kryo = new com.esotericsoftware.kryo.Kryo();
+        Messages.register(kryo);
+        try (java.io.DataOutputStream in = new java.io.DataOutputStream(
+                new java.io.BufferedOutputStream(helper.getOutputStream()))) {
+            for (int i = 0; i < 1000; i++) {
+                com.esotericsoftware.kryo.io.Output o = new com.esotericsoftware.kryo.io.Output(64, -1);
+                kryo.writeClassAndObject(o, new Point(i, i));
+                in.writeInt(o.position());
+                in.write(o.getBuffer(), 0, o.position());
+            }
+        } catch (java.io.IOException helperEndedFirst) {
+            // it may fail before it has read everything
+        }
+        assertThat(helper.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        String stderr = new String(helper.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(helper.exitValue()).as(stderr).isEqualTo(1);
+        assertThat(stderr).contains("Broken pipe");
+    }
+
     private static boolean goneOrZombie(long pid) {
         try {
             String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
