@@ -53,12 +53,26 @@ public class UmhAutoConfiguration {
         JsonMapperSource mapper = json.getIfAvailable();
         ClientDecorator d = decorator.getIfAvailable();
         return new UmhHelpers(properties, new UmhHelpers.Context(metrics.getIfAvailable(UmhMetrics::none),
-                loops == null ? null : loops.group(), name -> beans.containsBean(name) ? beans.getBean(name) : null,
+                loops == null ? null : loops::group, name -> beans.containsBean(name) ? beans.getBean(name) : null,
                 mapper == null ? null : mapper.mapper(), d == null ? (name, client) -> client : d::decorate));
     }
 
-    /** The web server's event loops, where reactor-netty's are epoll loops. */
-    record ServerLoops(@Nullable IoEventLoopGroup group) {
+    /**
+     * The web server's event loops, where reactor-netty's are epoll loops. Looked up each time: a stopped and started
+     * context (a checkpoint and restore, say) disposes of the old ones and makes new ones.
+     */
+    record ServerLoops(ReactorResourceFactory resources) {
+        /** The server's loops now; null when they are not epoll loops, or are shutting down or gone. */
+        @Nullable IoEventLoopGroup group() {
+            Object group;
+            try {
+                group = resources.getLoopResources().onServer(true);
+            } catch (RuntimeException stopped) {
+                return null; // the factory was stopped and not started again: umh-flux's own loops
+            }
+            return group instanceof IoEventLoopGroup io && io.isCompatible(EpollIoHandle.class) && !io.isShuttingDown()
+                    ? io : null;
+        }
     }
 
     /** Boot's {@code JsonMapper}. */
@@ -76,9 +90,7 @@ public class UmhAutoConfiguration {
         @Bean
         @ConditionalOnBean(ReactorResourceFactory.class)
         ServerLoops umhServerLoops(ReactorResourceFactory resources) {
-            Object group = resources.getLoopResources().onServer(true);
-            return new ServerLoops(group instanceof IoEventLoopGroup io && io.isCompatible(EpollIoHandle.class)
-                    ? io : null);
+            return new ServerLoops(resources);
         }
     }
 

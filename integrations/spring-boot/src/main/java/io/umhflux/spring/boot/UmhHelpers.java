@@ -62,9 +62,16 @@ public final class UmhHelpers implements SmartLifecycle {
     private boolean stopped;
 
     /** What the helpers are built with besides their properties. */
-    record Context(UmhMetrics metrics, @Nullable IoEventLoopGroup serverLoops,
+    record Context(UmhMetrics metrics, @Nullable Supplier<@Nullable IoEventLoopGroup> serverLoops,
             Function<String, @Nullable Object> beans, @Nullable Object jsonMapper,
             BiFunction<String, UmhClient<?, ?>, UmhClient<?, ?>> decorator) {
+        /**
+         * The web server's event loops as they are now, for a helper that runs on them: a stopped and started context
+         * has new ones. Null where there are none (umh-flux's own loops then).
+         */
+        @Nullable IoEventLoopGroup serverLoopsNow() {
+            return serverLoops == null ? null : serverLoops.get();
+        }
     }
 
     /** A helper's state, as its health shows it. */
@@ -72,7 +79,8 @@ public final class UmhHelpers implements SmartLifecycle {
             @Nullable Throwable failure) {
     }
 
-    private record Helper(String name, Blob blob, UmhSpec<?, ?> spec, ManagedClient<?, ?> client, boolean eager,
+    private record Helper(String name, Blob blob, Supplier<UmhSpec<?, ?>> spec, ManagedClient<?, ?> client,
+            boolean eager,
             Duration stopGrace) {
     }
 
@@ -90,7 +98,10 @@ public final class UmhHelpers implements SmartLifecycle {
         String prefix = "umh.helpers." + name;
         Blob blob = load(prefix, name, p);
         try {
-            UmhSpec<?, ?> spec = spec(prefix, blob, p, context);
+            UmhSpec<?, ?> built = spec(prefix, blob, p, context);
+            // on the server's loops as they are when each client is made, not as they were at start-up
+            Supplier<UmhSpec<?, ?>> spec = p.getEventLoops() == UmhProperties.EventLoops.SERVER
+                    ? () -> onLoops(built, context.serverLoopsNow()) : () -> built;
             UmhProperties.Client kind = p.getClient();
             ManagedClient<?, ?> client = managed(name, prefix, spec, p, context);
             if (p.getStartup() == UmhProperties.Startup.EAGER) {
@@ -110,17 +121,36 @@ public final class UmhHelpers implements SmartLifecycle {
         }
     }
 
+    private static UmhSpec<?, ?> onLoops(UmhSpec<?, ?> spec, @Nullable IoEventLoopGroup loops) {
+        return loops == null ? spec : spec.eventLoopGroup(loops);
+    }
+
+    /** {@code build}, with a refusal of its value turned into an error that names {@code property}. */
+    private static <T> T checked(String property, @Nullable Object value, Supplier<T> build) {
+        try {
+            return build.get();
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigurationPropertyValueException(property, value, e.getMessage());
+        }
+    }
+
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private static ManagedClient<?, ?> managed(String name, String prefix, UmhSpec<?, ?> spec, UmhProperties.Helper p,
-            Context context) {
+    private static ManagedClient<?, ?> managed(String name, String prefix, Supplier<UmhSpec<?, ?>> spec,
+            UmhProperties.Helper p, Context context) {
         UmhProperties.Client kind = p.getClient();
         Supplier<UmhClient<?, ?>> make = switch (kind) {
-            case SINGLE -> spec::connect;
+            case SINGLE -> () -> spec.get().connect();
             case SUPERVISED -> {
                 UmhProperties.Restart r = p.getRestart();
-                Restart policy = Restart.backoff(r.getFirstBackoff(), r.getMaxBackoff())
-                        .budget(r.getMaxRestarts(), r.getWindow());
-                yield () -> firstStarted(spec.supervise(policy));
+                Restart backoff = checked(prefix + ".restart.first-backoff", r.getFirstBackoff(),
+                        () -> Restart.backoff(r.getFirstBackoff(), r.getMaxBackoff()));
+                if (r.getMaxRestarts() < 0) {
+                    throw new InvalidConfigurationPropertyValueException(prefix + ".restart.max-restarts",
+                            r.getMaxRestarts(), "it must be 0 or more");
+                }
+                Restart policy = checked(prefix + ".restart.window", r.getWindow(),
+                        () -> backoff.budget(r.getMaxRestarts(), r.getWindow()));
+                yield () -> firstStarted(spec.get().supervise(policy));
             }
             case POOL -> {
                 UmhProperties.Pool pool = p.getPool();
@@ -128,19 +158,23 @@ public final class UmhHelpers implements SmartLifecycle {
                     throw new InvalidConfigurationPropertyValueException(prefix + ".pool.size", pool.getSize(),
                             "a pool needs at least one helper");
                 }
-                PoolSpec ps = PoolSpec.of(pool.getSize()).idempotent(pool.getIdempotentRetries());
+                PoolSpec sized = PoolSpec.of(pool.getSize());
+                PoolSpec ps = checked(prefix + ".pool.idempotent-retries", pool.getIdempotentRetries(),
+                        () -> sized.idempotent(pool.getIdempotentRetries()));
                 if (pool.getIdleTimeout() != null) {
-                    ps = ps.idleTimeout(pool.getIdleTimeout());
+                    PoolSpec retrying = ps;
+                    ps = checked(prefix + ".pool.idle-timeout", pool.getIdleTimeout(),
+                            () -> retrying.idleTimeout(pool.getIdleTimeout()));
                 }
                 PoolSpec built = ps;
-                yield () -> spec.pool(built);
+                yield () -> spec.get().pool(built);
             }
         };
         Supplier<UmhClient<?, ?>> checked = make;
         if (kind == UmhProperties.Client.POOL && p.getStartup() == UmhProperties.Startup.EAGER) {
             // a pool starts helpers as requests come: an eager one shows now that it can start one
             checked = () -> {
-                spec.spawn().dispose();
+                spec.get().spawn().dispose();
                 return make.get();
             };
         }
@@ -196,18 +230,18 @@ public final class UmhHelpers implements SmartLifecycle {
     }
 
     private static UmhSpec<?, ?> spec(String prefix, Blob blob, UmhProperties.Helper p, Context context) {
-        UmhSpec<?, ?> spec = UmhFlux.spec(blob).args(p.getArgs()).environment(environment(p.getEnvironment()))
-                .stopGrace(p.getStopGrace()).metrics(context.metrics());
+        UmhSpec<?, ?> base = UmhFlux.spec(blob).args(p.getArgs()).environment(environment(p.getEnvironment()))
+                .metrics(context.metrics());
+        UmhSpec<?, ?> spec = checked(prefix + ".stop-grace", p.getStopGrace(), () -> base.stopGrace(p.getStopGrace()));
         if (p.getMaxInFlight() < 1) {
             throw new InvalidConfigurationPropertyValueException(prefix + ".max-in-flight", p.getMaxInFlight(),
                     "at least one request must be in flight");
         }
         spec = spec.maxInFlight(p.getMaxInFlight());
         if (p.getRequestTimeout() != null) {
-            spec = spec.requestTimeout(p.getRequestTimeout());
-        }
-        if (p.getEventLoops() == UmhProperties.EventLoops.SERVER && context.serverLoops() != null) {
-            spec = spec.eventLoopGroup(context.serverLoops());
+            UmhSpec<?, ?> untimed = spec;
+            spec = checked(prefix + ".request-timeout", p.getRequestTimeout(),
+                    () -> untimed.requestTimeout(p.getRequestTimeout()));
         }
         long max = p.getMaxMessageSize().toBytes();
         if (max < 1 || max > Integer.MAX_VALUE) {
@@ -270,7 +304,7 @@ public final class UmhHelpers implements SmartLifecycle {
      */
     @SuppressWarnings("unchecked")
     public <I, O> UmhSpec<I, O> spec(String name) {
-        return (UmhSpec<I, O>) helper(name).spec();
+        return (UmhSpec<I, O>) helper(name).spec().get();
     }
 
     /**

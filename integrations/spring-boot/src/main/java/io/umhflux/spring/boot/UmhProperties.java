@@ -400,7 +400,7 @@ public class UmhProperties {
     public static class Pool {
         /** The most helpers at once. */
         private int size = 2;
-        /** How long an idle helper lives; none keeps it. */
+        /** How long an idle helper lives before the pool stops it; unset, the pool's default of one minute. */
         private @Nullable Duration idleTimeout;
         /** How many times a request is tried again on another helper after its helper failed (idempotent requests). */
         private int idempotentRetries;
@@ -415,7 +415,7 @@ public class UmhProperties {
             this.size = size;
         }
 
-        /** @return the idle timeout, or null */
+        /** @return the idle timeout, or null for the pool's default (one minute) */
         public @Nullable Duration getIdleTimeout() {
             return idleTimeout;
         }

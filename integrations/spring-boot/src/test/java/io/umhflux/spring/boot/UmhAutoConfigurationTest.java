@@ -356,4 +356,40 @@ class UmhAutoConfigurationTest {
         return (HealthIndicator) composite.getContributor(name);
     }
 
+
+    /** A size or duration the library refuses fails start-up naming the property, as the others do. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"stop-grace=-1s", "request-timeout=-1s",
+            "restart.first-backoff=-1s", "restart.max-restarts=-1", "restart.window=0s", "pool.idle-timeout=-1s",
+            "pool.idempotent-retries=-1"})
+    void aRefusedSizeOrDurationNamesItsProperty(String setting) {
+        String property = "umh.helpers.x." + setting.substring(0, setting.indexOf('='));
+        boolean pool = setting.startsWith("pool.");
+        runner.withPropertyValues("umh.helpers.x.blob=file:/bin/cat", "umh.helpers.x." + setting,
+                        "umh.helpers.x.client=" + (pool ? "pool" : "supervised"))
+                .run(context -> assertThat(context).getFailure()
+                        .hasRootCauseInstanceOf(InvalidConfigurationPropertyValueException.class)
+                        .hasStackTraceContaining("Property " + property + " "));
+    }
+
+    /**
+     * A stopped and started context (a checkpoint and restore) disposes of the web server's loops and makes new
+     * ones: its helpers start again on the new loops.
+     */
+    @Test
+    void aStoppedContextStartsItsHelpersAgainOnTheServersNewLoops() {
+        runner.withBean(ReactorResourceFactory.class, ReactorResourceFactory::new)
+                .withPropertyValues("umh.helpers.echo.blob=file:/bin/cat")
+                .run(context -> {
+                    UmhClient<String, String> echo = context.getBean(UmhHelpers.class).client("echo");
+                    assertThat(echo.exchange("a").block(TIMEOUT)).isEqualTo("a");
+                    io.netty.channel.IoEventLoopGroup before =
+                            context.getBean(UmhAutoConfiguration.ServerLoops.class).group();
+                    assertThat(before).as("the server's epoll loops").isNotNull();
+                    context.stop();
+                    context.start();
+                    assertThat(before.isShuttingDown()).as("the old loops after the stop").isTrue();
+                    assertThat(echo.exchange("b").block(TIMEOUT)).isEqualTo("b");
+                });
+    }
 }
