@@ -425,7 +425,7 @@ public final class OutboundPipe<O> implements CoreSubscriber<O> {
     private void releaseQueued() {
         batches.release();
         writer.release();
-        signals.clear(BatchEncoder::drop);
+        signals.clear(BatchEncoder::drop, e -> Operators.onErrorDropped(e, currentContext()));
         OutboundSink<? extends O> f = feeder;
         if (f != null) {
             f.takeAccepted(BatchEncoder::drop); // the sink was cancelled first: it takes no more

@@ -58,10 +58,15 @@ final class SignalQueue {
         return !(signal instanceof Marker) && !(signal instanceof Failure);
     }
 
-    /** Takes every queued signal, handing each message to {@code message} (to be released). */
-    void clear(Consumer<Object> message) {
+    /**
+     * Takes every queued signal, handing each message to {@code message} (to be released) and each publisher error to
+     * {@code failure} (no one waits for it any more).
+     */
+    void clear(Consumer<Object> message, Consumer<Throwable> failure) {
         for (Object s; (s = signals.poll()) != null;) {
-            if (isMessage(s)) {
+            if (s instanceof Failure) {
+                failure.accept(((Failure) s).error);
+            } else if (isMessage(s)) {
                 message.accept(s);
             }
         }
