@@ -78,7 +78,6 @@ class KryoCodecTest {
     record Counted(int n) {
     }
 
-    /** A read that failed leaves nothing of itself in the Input for the next frame on the same array. */
     /**
      * A large frame in native memory whose {@code nioBuffer()} starts past 0 (a read-only {@code ByteBuffer} that
      * Netty wraps without slicing), with the reader index past 0: the codec takes exactly the message's bytes.
@@ -100,6 +99,7 @@ class KryoCodecTest {
         encoded.release();
     }
 
+    /** A read that failed leaves nothing of itself in the Input for the next frame on the same array. */
     @Test
     void aFailedReadLeavesTheInputFreshForTheNextFrameOnTheSameArray() throws Exception {
         List<Long> totals = new java.util.ArrayList<>();
