@@ -48,9 +48,12 @@ public interface Umh<I, O> extends Disposable {
     UmhOutbound<O> outbound();
 
     /**
-     * The helper's stderr, line by line, completing at end of file. Any number of subscribers; a subscriber
-     * that cannot keep up loses lines rather than blocking the helper. Unsubscribed lines are logged by the
-     * SLF4J logger {@code io.umhflux.stderr} at debug, and the last lines are kept for {@link ExitStatus}.
+     * The helper's stderr, line by line ({@code \n} or {@code \r\n} ends a line; one over the maximum length is
+     * cut into pieces, never inside a UTF-8 character), completing at end of file. The first subscriber also gets
+     * the lines written before it came, up to 256. Any number of subscribers, each with a buffer of 256 lines of
+     * its own: one that cannot keep up loses the lines that do not fit, rather than blocking the helper or the
+     * other subscribers. Every line is logged by the SLF4J logger {@code io.umhflux.stderr} at debug, and the last
+     * lines are kept for {@link ExitStatus}.
      */
     Flux<String> stderr();
 

@@ -48,6 +48,8 @@ import reactor.util.context.ContextView;
  * @param <O> messages written to the helper's stdin
  */
 public final class UmhSpec<I, O> {
+    /** The most stderr lines an exit status carries (each up to the maximum line length). */
+    private static final int MAX_TAIL_LINES = 10_000;
     private final HelperConfig<I, O> config;
 
     private UmhSpec(HelperConfig<I, O> config) {
@@ -97,7 +99,9 @@ public final class UmhSpec<I, O> {
 
     /** @param args the arguments after argv[0]; replaces any set before */
     public UmhSpec<I, O> args(List<String> args) {
-        for (String a : args) {
+        Objects.requireNonNull(args, "args");
+        for (int i = 0; i < args.size(); i++) {
+            String a = Objects.requireNonNull(args.get(i), "args[" + i + "]");
             if (a.indexOf('\0') >= 0) {
                 throw new IllegalArgumentException("argument contains NUL: " + a);
             }
@@ -208,10 +212,10 @@ public final class UmhSpec<I, O> {
         return with(s -> s.drainTimeout = capped);
     }
 
-    /** @param lines how many last stderr lines an {@link ExitStatus} carries; default 20 */
+    /** @param lines how many last stderr lines an {@link ExitStatus} carries, 0 to 10,000; default 20 */
     public UmhSpec<I, O> stderrTailLines(int lines) {
-        if (lines < 0) {
-            throw new IllegalArgumentException("lines must be >= 0: " + lines);
+        if (lines < 0 || lines > MAX_TAIL_LINES) {
+            throw new IllegalArgumentException("lines must be 0 to " + MAX_TAIL_LINES + ": " + lines);
         }
         return with(s -> s.tailLines = lines);
     }

@@ -4,6 +4,7 @@ import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
 import io.umhflux.internal.blob.BlobAccess;
+import io.umhflux.internal.os.Os;
 import io.umhflux.internal.os.Platform;
 import io.umhflux.internal.process.HelperProcess;
 import io.umhflux.internal.process.Launcher;
@@ -62,7 +63,14 @@ public final class HelperStarter {
                 ? Launcher.standard().launch(BlobAccess.loaded(config.blob()), request, loop)
                 : SandboxLauncher.launch(BlobAccess.loaded(config.blob()), sandbox, config.sandboxBestEffort(),
                         request, loop);
-        return HelperHandle.start(process, readLoop, config);
+        try {
+            return HelperHandle.start(process, readLoop, config);
+        } catch (RuntimeException | Error e) {
+            // no handle owns it: killed here, and reaped by the watcher that tracks it
+            process.killGroup(Os.SIGKILL);
+            process.closePipes();
+            throw e;
+        }
     }
 
     /**
