@@ -30,9 +30,10 @@ import tools.jackson.databind.json.JsonMapper;
  *
  * <p>Reading: the framing checks a line's length against its maximum before Jackson sees it, and one line must
  * hold exactly one JSON value: a malformed line, or one with more after its value, fails the inbound with a
- * {@code FrameException} naming the line's offset, after every earlier message was delivered. Writing: the value
- * is written compact, so that a newline inside a string is the escape {@code \n}, never a line break; a mapper set
- * to indent its output is refused here, as the lines framing would refuse its newlines.
+ * {@link io.umhflux.HelperFailedException} ("bad frame on stdout") naming the line's offset, after every earlier
+ * message was delivered. Writing: the value is written compact, so that a newline inside a string is the escape
+ * {@code \n}, never a line break; a mapper set to indent its output is refused here, as the lines framing would
+ * refuse its newlines.
  *
  * <p>Thread-safe: Jackson's readers and writers are immutable, so one codec serves any number of helpers. Each
  * helper's copy ({@link #forHelper()}) writes through one Jackson generator of its own, kept from message to

@@ -20,8 +20,9 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>Reading: the framing checks the declared length against its maximum before a byte of the message is read;
- * bytes that are not a message of the parser's type fail the inbound with a {@code FrameException} naming the
- * frame's offset, after every earlier message was delivered. Thread-safe (protobuf's parsers are).
+ * bytes that are not a message of the parser's type fail the inbound with a {@link io.umhflux.HelperFailedException}
+ * ("bad frame on stdout") naming the frame's offset, after every earlier message was delivered. Thread-safe
+ * (protobuf's parsers are).
  *
  * @param <T> the message type
  */
