@@ -48,6 +48,9 @@
 #include <stdint.h>
 
 #define AF_INET 2
+/* x86_64 system call numbers newer than some kernel headers */
+#define NR_QUOTACTL_FD 443
+#define NR_OPEN_TREE_ATTR 467
 #define AF_INET6 10
 
 /* Landlock's ABI, written out here: the build machine's headers may be older than the kernels it runs on */
@@ -412,8 +415,13 @@ static const struct {
     {__NR_kexec_file_load, __NR_bpf}, /* kexec_file_load, bpf */
     {__NR_userfaultfd, __NR_userfaultfd},
     {__NR_open_tree, __NR_fspick}, /* open_tree, move_mount, fsopen, fsconfig, fsmount, fspick */
-    {__NR_mount_setattr, __NR_mount_setattr},
+    {__NR_io_uring_setup, __NR_io_uring_register}, /* its requests (a socket, say) pass no system call filter */
+    {__NR_mount_setattr, NR_QUOTACTL_FD}, /* mount_setattr, quotactl_fd */
+    {NR_OPEN_TREE_ATTR, NR_OPEN_TREE_ATTR},
 };
+
+/* new namespaces through clone's flags (clone3 keeps its flags behind a pointer: ENOSYS makes libc use clone) */
+#define NAMESPACE_FLAGS 0x7E020000U /* CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET */
 
 #define MAX_FILTER 128
 
@@ -426,7 +434,7 @@ static void seccomp(int network) {
     f[n++] = (struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
     f[n++] = (struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
     /* the tests below jump forward to one of the two returns at the end: allow, or refuse with EPERM */
-    int allow = n + 1 /* x32 */ + (network ? 0 : 6) /* the socket rule */;
+    int allow = n + 1 /* x32 */ + 5 /* the clone rules */ + (network ? 0 : 6) /* the socket rule */;
     for (size_t d = 0; d < sizeof denied / sizeof denied[0]; d++) {
         allow += denied[d].lo == denied[d].hi ? 1 : 2;
     }
@@ -445,6 +453,16 @@ static void seccomp(int network) {
         f[n].jt = TO(deny);
         n++;
     }
+    /* clone3 refused with ENOSYS (libc then uses clone); clone refused with EPERM when it asks for a namespace */
+    f[n++] = (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1);
+    f[n++] = (struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA));
+    f[n] = (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 2);
+    n++;
+    f[n++] = (struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
+    f[n] = (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, NAMESPACE_FLAGS, 0, 0);
+    f[n].jt = TO(deny);
+    f[n].jf = TO(allow);
+    n++;
     if (!network) {
         /* socket(AF_INET or AF_INET6, ...) refused with EACCES: no IPv4 or IPv6 socket of any type */
         f[n] = (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 0);
@@ -550,6 +568,7 @@ static int run(int argc, char **argv, char **envp) {
     const char *read_paths[MAX_PATHS];
     const char *write_paths[MAX_PATHS];
     int reads = 0, writes = 0, network = 0;
+    long long open_files = -1; /* RLIMIT_NOFILE for the helper, if set */
     int i = 1;
     for (; i < argc && !same(argv[i], "--"); i++) {
         const char *o = argv[i];
@@ -580,7 +599,7 @@ static int run(int argc, char **argv, char **envp) {
         case 'm': limit(RLIMIT_AS, "RLIMIT_AS", number(o, v)); break;
         case 'd': limit(RLIMIT_DATA, "RLIMIT_DATA", number(o, v)); break;
         case 'c': limit(RLIMIT_CPU, "RLIMIT_CPU", number(o, v)); break;
-        case 'f': limit(RLIMIT_NOFILE, "RLIMIT_NOFILE", number(o, v)); break;
+        case 'f': open_files = (long long) number(o, v); break; /* set last: the launcher opens files first */
         case 's': limit(RLIMIT_FSIZE, "RLIMIT_FSIZE", number(o, v)); break;
         case 'p': limit(RLIMIT_NPROC, "RLIMIT_NPROC", number(o, v)); break;
         case 'g': join_cgroup(v); break;
@@ -610,6 +629,9 @@ static int run(int argc, char **argv, char **envp) {
     }
     landlock(executable, read_paths, reads, write_paths, writes, network);
     seccomp(network);
+    if (open_files >= 0) {
+        limit(RLIMIT_NOFILE, "RLIMIT_NOFILE", (unsigned long long) open_files); /* the helper's, not ours */
+    }
     exec_script((int) exe, helper_argv, argc - (i + 2), envp);
     rc = sys6(__NR_execveat, exe, (long) "", (long) helper_argv, (long) envp, AT_EMPTY_PATH, 0);
     die3(127, "fexecve ", executable, (int) -rc,

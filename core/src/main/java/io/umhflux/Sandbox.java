@@ -40,11 +40,13 @@ import java.util.Objects;
  *     rule works wherever seccomp does, at no cost to the spawn.</li>
  * <li><b>System calls</b> (seccomp, {@code EPERM}): {@code ptrace}, {@code process_vm_readv/writev},
  *     {@code mount}, {@code umount2}, the new mount API, {@code pivot_root}, {@code chroot}, {@code unshare},
- *     {@code setns}, kernel modules, {@code kexec}, {@code reboot}, {@code bpf}, {@code perf_event_open},
+ *     {@code setns}, a {@code clone} into new namespaces, io_uring (whose requests no system call filter sees),
+ *     kernel modules, {@code kexec}, {@code reboot}, {@code bpf}, {@code perf_event_open},
  *     {@code userfaultfd}, keyrings, swap, {@code acct}, {@code quotactl}, setting the clock,
  *     {@code sethostname}, {@code setdomainname}, {@code iopl}, {@code ioperm}, {@code syslog},
  *     {@code name_to_handle_at}, {@code open_by_handle_at}, {@code fanotify_init}, {@code lookup_dcookie}, and
- *     every x32 call; a call of another ABI (i386's {@code int 0x80}) kills the helper.</li>
+ *     every x32 call; {@code clone3} fails with {@code ENOSYS} (its flags are out of a filter's reach; libc then
+ *     uses {@code clone}); a call of another ABI (i386's {@code int 0x80}) kills the helper.</li>
  * <li><b>Limits</b> (rlimits, inherited by what it starts): address space, data size, CPU seconds (then
  *     {@code SIGXCPU}, and {@code SIGKILL} a second later), open files, file size; and processes, through a
  *     pids cgroup of its own where this JVM can make one, else its user's {@code RLIMIT_NPROC}
@@ -111,7 +113,10 @@ public final class Sandbox {
         return limit("-c", positive(Math.max(1, cpu.toSeconds()), "CPU time"));
     }
 
-    /** @param files the most files it may have open ({@code RLIMIT_NOFILE}); at least 3, for stdio */
+    /**
+     * @param files the most files it may have open ({@code RLIMIT_NOFILE}), set just before the helper starts; at
+     *     least 3, for stdio, and one more for a dynamically linked helper, whose loader opens its libraries
+     */
     public Sandbox openFiles(int files) {
         if (files < 3) {
             throw new IllegalArgumentException("a helper needs at least its 3 standard descriptors: " + files);
