@@ -126,7 +126,7 @@ public final class UmhHelpers implements SmartLifecycle {
     }
 
     /** {@code build}, with a refusal of its value turned into an error that names {@code property}. */
-    private static <T> T checked(String property, @Nullable Object value, Supplier<T> build) {
+    private static <T> T namingProperty(String property, @Nullable Object value, Supplier<T> build) {
         try {
             return build.get();
         } catch (IllegalArgumentException e) {
@@ -142,13 +142,13 @@ public final class UmhHelpers implements SmartLifecycle {
             case SINGLE -> () -> spec.get().connect();
             case SUPERVISED -> {
                 UmhProperties.Restart r = p.getRestart();
-                Restart backoff = checked(prefix + ".restart.first-backoff", r.getFirstBackoff(),
+                Restart backoff = namingProperty(prefix + ".restart.first-backoff", r.getFirstBackoff(),
                         () -> Restart.backoff(r.getFirstBackoff(), r.getMaxBackoff()));
                 if (r.getMaxRestarts() < 0) {
                     throw new InvalidConfigurationPropertyValueException(prefix + ".restart.max-restarts",
                             r.getMaxRestarts(), "it must be 0 or more");
                 }
-                Restart policy = checked(prefix + ".restart.window", r.getWindow(),
+                Restart policy = namingProperty(prefix + ".restart.window", r.getWindow(),
                         () -> backoff.budget(r.getMaxRestarts(), r.getWindow()));
                 yield () -> firstStarted(spec.get().supervise(policy));
             }
@@ -159,11 +159,11 @@ public final class UmhHelpers implements SmartLifecycle {
                             "a pool needs at least one helper");
                 }
                 PoolSpec sized = PoolSpec.of(pool.getSize());
-                PoolSpec ps = checked(prefix + ".pool.idempotent-retries", pool.getIdempotentRetries(),
+                PoolSpec ps = namingProperty(prefix + ".pool.idempotent-retries", pool.getIdempotentRetries(),
                         () -> sized.idempotent(pool.getIdempotentRetries()));
                 if (pool.getIdleTimeout() != null) {
                     PoolSpec retrying = ps;
-                    ps = checked(prefix + ".pool.idle-timeout", pool.getIdleTimeout(),
+                    ps = namingProperty(prefix + ".pool.idle-timeout", pool.getIdleTimeout(),
                             () -> retrying.idleTimeout(pool.getIdleTimeout()));
                 }
                 PoolSpec built = ps;
@@ -232,7 +232,8 @@ public final class UmhHelpers implements SmartLifecycle {
     private static UmhSpec<?, ?> spec(String prefix, Blob blob, UmhProperties.Helper p, Context context) {
         UmhSpec<?, ?> base = UmhFlux.spec(blob).args(p.getArgs()).environment(environment(p.getEnvironment()))
                 .metrics(context.metrics());
-        UmhSpec<?, ?> spec = checked(prefix + ".stop-grace", p.getStopGrace(), () -> base.stopGrace(p.getStopGrace()));
+        UmhSpec<?, ?> spec = namingProperty(prefix + ".stop-grace", p.getStopGrace(),
+                () -> base.stopGrace(p.getStopGrace()));
         if (p.getMaxInFlight() < 1) {
             throw new InvalidConfigurationPropertyValueException(prefix + ".max-in-flight", p.getMaxInFlight(),
                     "at least one request must be in flight");
@@ -240,7 +241,7 @@ public final class UmhHelpers implements SmartLifecycle {
         spec = spec.maxInFlight(p.getMaxInFlight());
         if (p.getRequestTimeout() != null) {
             UmhSpec<?, ?> untimed = spec;
-            spec = checked(prefix + ".request-timeout", p.getRequestTimeout(),
+            spec = namingProperty(prefix + ".request-timeout", p.getRequestTimeout(),
                     () -> untimed.requestTimeout(p.getRequestTimeout()));
         }
         long max = p.getMaxMessageSize().toBytes();
