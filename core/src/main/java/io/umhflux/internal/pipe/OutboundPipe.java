@@ -265,11 +265,7 @@ public final class OutboundPipe<O> implements CoreSubscriber<O> {
 
     /** The encoder refused a message or broke its contract: the send fails, or, once it is over, the hook has it. */
     private void encodingFailed(Throwable failure) {
-        if (!end.open()) {
-            Operators.onErrorDropped(failure, currentContext());
-        } else {
-            failAfterWriting(failure);
-        }
+        failAfterWriting(failure);
     }
 
     /**
