@@ -292,27 +292,19 @@ public final class LoadedBlob implements AutoCloseable {
         }
         RuntimeException failure = null;
         for (ExecImage img : images) {
-            failure = closeCollecting(img, failure);
+            failure = closeCollecting(img::close, failure);
         }
         if (other != null) {
-            try {
-                other.close();
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
+            failure = closeCollecting(other::close, failure);
         }
         if (failure != null) {
             throw failure;
         }
     }
 
-    private static @Nullable RuntimeException closeCollecting(ExecImage img, @Nullable RuntimeException failure) {
+    private static @Nullable RuntimeException closeCollecting(Runnable close, @Nullable RuntimeException failure) {
         try {
-            img.close();
+            close.run();
             return failure;
         } catch (RuntimeException e) {
             if (failure == null) {
