@@ -78,8 +78,7 @@ final class HelperRegistry {
         int inFlight = helper.maxInFlight() > 0 ? helper.maxInFlight() : maxInFlight;
         String key = "pool " + helper.key() + "/" + inFlight;
         synchronized (ENTRIES) {
-            Map<String, Entry> scope = ENTRIES.computeIfAbsent(classLoader, l -> new HashMap<>());
-            Entry entry = scope.get(key);
+            Entry entry = ENTRIES.getOrDefault(classLoader, Map.of()).get(key);
             if (entry == null) {
                 Lease<Blob> blob = acquireBlob(helper, classLoader);
                 HelperPool<I, O> pool;
@@ -99,7 +98,7 @@ final class HelperRegistry {
                         blob.release();
                     }
                 });
-                scope.put(key, entry);
+                add(entry);
             }
             entry.holders++;
             return new Lease<>(entry, (Class<HelperPool<I, O>>) (Class<?>) HelperPool.class);
@@ -114,24 +113,20 @@ final class HelperRegistry {
     static Lease<Blob> acquireBlob(UmhHelper<?, ?> helper, ClassLoader classLoader) {
         String key = "blob " + helper.blobKey();
         synchronized (ENTRIES) {
-            Map<String, Entry> scope = ENTRIES.computeIfAbsent(classLoader, l -> new HashMap<>());
-            Entry entry = scope.get(key);
+            Entry entry = ENTRIES.getOrDefault(classLoader, Map.of()).get(key);
             if (entry == null) {
-                Blob blob;
-                try {
-                    blob = helper.load(classLoader);
-                } catch (RuntimeException e) {
-                    if (scope.isEmpty()) {
-                        ENTRIES.remove(classLoader);
-                    }
-                    throw e;
-                }
+                Blob blob = helper.load(classLoader);
                 entry = new Entry(classLoader, key, blob, blob::close);
-                scope.put(key, entry);
+                add(entry);
             }
             entry.holders++;
             return new Lease<>(entry, Blob.class);
         }
+    }
+
+    /** Under the lock: puts {@code entry} in its class loader's scope. */
+    private static void add(Entry entry) {
+        ENTRIES.computeIfAbsent(entry.loader, l -> new HashMap<>()).put(entry.key, entry);
     }
 
     /** Under the lock: takes {@code entry} out of its class loader's scope, if it is still there. */
