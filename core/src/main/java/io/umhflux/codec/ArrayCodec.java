@@ -8,13 +8,13 @@ package io.umhflux.codec;
  * stdout in a heap array while its frames are small (4 KiB on average, or less) and hand over each frame as
  * {@code (array, offset, length)}: no slice object and no {@code ByteBuf} calls per message, work that weighs
  * most with small messages. Bigger frames stay in the native memory they were read into and come as slices: the
- * copy into the heap would cost more than it saves. On the way out, the length-prefixed framing asks the codec to
- * write each message into the writer's batch array ({@link #encode(Object, byte[], int, int)}), and uses
+ * copy into the heap would cost more than it saves. On the way out, the length-prefixed and line framings ask the
+ * codec to write each message into the writer's batch array ({@link #encode(Object, byte[], int, int)}), and use
  * {@link Codec#encode(Object, io.netty.buffer.ByteBuf)} only for a message that does not fit there. Implement it
  * when the codec reads and writes arrays natively, as Kryo's {@code Input} and {@code Output} or protobuf's
- * {@code CodedInputStream} and {@code CodedOutputStream} do. The {@code ByteBuf} methods are still used
- * elsewhere: for the raw framing, for a last line without a line end, for the other framings' output, and by
- * callers of the codec outside a framing.
+ * {@code CodedInputStream} and {@code CodedOutputStream} do ({@link Codecs#utf8()} is one). The {@code ByteBuf}
+ * methods are still used elsewhere: for the raw framing, for a last line without a line end, for the varint
+ * framing's output, and by callers of the codec outside a framing.
  *
  * <p>The framing checks the length before a decode, as for {@link Codec#decode}; the codec checks that the
  * bytes are exactly one message.

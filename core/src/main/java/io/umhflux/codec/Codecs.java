@@ -28,7 +28,11 @@ public final class Codecs {
         return Bytes.INSTANCE;
     }
 
-    private static final class Utf8 implements Codec<String> {
+    /**
+     * Also an {@link ArrayCodec}: under a framing that hands over arrays, lines and prefixed frames are decoded from
+     * the array they were read into and encoded into the writer's batch, with no {@code ByteBuf} call per message.
+     */
+    private static final class Utf8 implements ArrayCodec<String> {
         private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class,
                 ByteOrder.LITTLE_ENDIAN);
         private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
@@ -43,24 +47,52 @@ public final class Codecs {
         }
 
         @Override
+        public int encode(String value, byte[] array, int offset, int limit) {
+            return encode(value, array, offset, limit, Integer.MAX_VALUE);
+        }
+
+        @Override
+        public int encode(String value, byte[] array, int offset, int limit, int maxLength) {
+            if (value.length() > maxLength) {
+                return -2; // each char takes a byte at least: over the maximum, known without encoding it
+            }
+            byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+            if (bytes.length > maxLength) {
+                return -2;
+            }
+            if (bytes.length > limit - offset) {
+                return -1;
+            }
+            System.arraycopy(bytes, 0, array, offset, bytes.length);
+            return offset + bytes.length;
+        }
+
+        @Override
         public String decode(ByteBuf frame) throws CharacterCodingException {
             byte[] bytes = new byte[frame.readableBytes()];
             frame.readBytes(bytes);
-            if (isAscii(bytes)) {
-                return new String(bytes, StandardCharsets.ISO_8859_1); // ASCII reads the same: a copy, no decoding
+            return decode(bytes, 0, bytes.length);
+        }
+
+        @Override
+        public String decode(byte[] array, int offset, int length) throws CharacterCodingException {
+            if (isAscii(array, offset, length)) {
+                // ASCII reads the same: a copy, no decoding
+                return new String(array, offset, length, StandardCharsets.ISO_8859_1);
             }
-            return decoder.reset().decode(ByteBuffer.wrap(bytes)).toString();
+            return decoder.reset().decode(ByteBuffer.wrap(array, offset, length)).toString();
         }
 
         /** Eight bytes at a time: no byte has its high bit set. */
-        private static boolean isAscii(byte[] bytes) {
-            int i = 0;
-            for (; i + Long.BYTES <= bytes.length; i += Long.BYTES) {
+        private static boolean isAscii(byte[] bytes, int offset, int length) {
+            int i = offset;
+            int end = offset + length;
+            for (; i + Long.BYTES <= end; i += Long.BYTES) {
                 if (((long) LONGS.get(bytes, i) & 0x8080808080808080L) != 0) {
                     return false;
                 }
             }
-            for (; i < bytes.length; i++) {
+            for (; i < end; i++) {
                 if (bytes[i] < 0) {
                     return false;
                 }
@@ -69,7 +101,7 @@ public final class Codecs {
         }
 
         @Override
-        public Codec<String> forHelper() {
+        public Utf8 forHelper() {
             return new Utf8(); // the CharsetDecoder is stateful
         }
     }

@@ -42,6 +42,8 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
     private int arrayEnd;
     private static final VarHandle BIG_ENDIAN_INT =
             MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle LITTLE_ENDIAN_LONG =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private FramedCodec(Framing framing, @Nullable Codec<I> inbound, @Nullable Codec<O> outbound) {
         this.framing = framing;
@@ -50,8 +52,10 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         this.inbound = inbound == null ? null : inbound.forHelper();
         this.outbound = outbound == null ? null : outbound.forHelper();
         this.arrayCodec = this.inbound instanceof ArrayCodec ? (ArrayCodec<I>) this.inbound : null;
-        // frames written straight into the writer's array: only behind a fixed-size prefix, written afterwards
-        this.arrayEncoder = this.outbound instanceof ArrayCodec && kind == Framing.Kind.LENGTH_PREFIXED
+        // frames written straight into the writer's array: behind a fixed-size prefix, written afterwards, or
+        // as lines, ended afterwards
+        this.arrayEncoder = this.outbound instanceof ArrayCodec
+                && (kind == Framing.Kind.LENGTH_PREFIXED || kind == Framing.Kind.LINES)
                 ? (ArrayCodec<O>) this.outbound : null;
     }
 
@@ -135,7 +139,7 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
 
     @Override
     public boolean decodesArrays() {
-        return arrayCodec != null && (kind == Framing.Kind.LENGTH_PREFIXED || kind == Framing.Kind.VARINT_PREFIXED);
+        return arrayCodec != null && kind != Framing.Kind.RAW;
     }
 
     @Override
@@ -143,6 +147,9 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         ArrayCodec<I> codec = arrayCodec;
         if (codec == null) {
             throw new IllegalStateException("the codec of this framing decodes no arrays");
+        }
+        if (kind == Framing.Kind.LINES) {
+            return lineFromArray(codec, array, from, to, offset);
         }
         int start;
         long length;
@@ -184,6 +191,58 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         }
         arrayEnd = start + n;
         return notNull(message, offset, n);
+    }
+
+    /** {@link #decodeArray} for the line framing: the same checks as {@link #decodeLine}. */
+    private @Nullable I lineFromArray(ArrayCodec<I> codec, byte[] array, int from, int to, long offset)
+            throws FrameException {
+        int nl = indexOfLineEnd(array, from, (int) Math.min(to, (long) from + max + 2)); // max bytes, then "\r\n"
+        if (nl < 0) {
+            if (to - from > (long) max + 1) {
+                throw new FrameException("line at offset " + offset + " is longer than the maximum of " + max
+                        + " bytes", offset, to - from);
+            }
+            return null;
+        }
+        int n = nl - from;
+        if (n > 0 && array[nl - 1] == '\r') {
+            n--;
+        }
+        if (n > max) {
+            throw new FrameException("line at offset " + offset + " has " + n + " bytes; the maximum is " + max,
+                    offset, n);
+        }
+        meanLength += (n - meanLength) >> 3;
+        I message;
+        try {
+            message = codec.decode(array, from, n);
+        } catch (Exception | OutOfMemoryError | StackOverflowError e) {
+            throw cannotDecode(e, offset, n);
+        }
+        arrayEnd = nl + 1;
+        return notNull(message, offset, n);
+    }
+
+    /**
+     * The index of the first {@code '\n'} in {@code array} from {@code from} to {@code to}, or -1: eight bytes at a
+     * time, each XOR-ed with the line end so that a match becomes a zero byte, found with the borrow of a
+     * subtraction; the lowest such byte is always a true match.
+     */
+    static int indexOfLineEnd(byte[] array, int from, int to) {
+        int i = from;
+        for (; i + Long.BYTES <= to; i += Long.BYTES) {
+            long x = (long) LITTLE_ENDIAN_LONG.get(array, i) ^ 0x0A0A_0A0A_0A0A_0A0AL;
+            long zeros = (x - 0x0101_0101_0101_0101L) & ~x & 0x8080_8080_8080_8080L;
+            if (zeros != 0) {
+                return i + (Long.numberOfTrailingZeros(zeros) >>> 3);
+            }
+        }
+        for (; i < to; i++) {
+            if (array[i] == '\n') {
+                return i;
+            }
+        }
+        return -1;
     }
 
     @Override
@@ -315,10 +374,47 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         if (codec == null) {
             throw new IllegalStateException("this framing and codec write no arrays");
         }
+        if (kind == Framing.Kind.LINES) {
+            return lineIntoArray(codec, message, array, position, limit);
+        }
         int start = position + 4;
         if (limit - start < 0) {
             return -1;
         }
+        // the codec stops a message over the maximum as soon as it knows (-2), rather than writing it all first
+        int end = payloadIntoArray(codec, message, array, start, limit);
+        if (end >= 0) {
+            BIG_ENDIAN_INT.set(array, position, end - start);
+        }
+        return end;
+    }
+
+    /** {@link #encodeArray} for the line framing: the message's bytes, checked as in {@link #encode}, then '\n'. */
+    private int lineIntoArray(ArrayCodec<O> codec, O message, byte[] array, int position, int limit)
+            throws Exception {
+        if (limit - position < 1) {
+            return -1;
+        }
+        int end = payloadIntoArray(codec, message, array, position, limit - 1); // room for the '\n'
+        if (end < 0) {
+            return end;
+        }
+        if (indexOfLineEnd(array, position, end) >= 0) {
+            throw lineEndInside();
+        }
+        if (end > position && array[end - 1] == '\r') {
+            throw carriageReturnAtEnd();
+        }
+        array[end] = '\n';
+        return end + 1;
+    }
+
+    /**
+     * The codec writes {@code message} from {@code start} on, before {@code limit}: the index past it, or -1 when it
+     * does not fit there; a message over the maximum, or one the codec writes outside the room given, throws.
+     */
+    private int payloadIntoArray(ArrayCodec<O> codec, O message, byte[] array, int start, int limit)
+            throws Exception {
         // the codec stops a message over the maximum as soon as it knows (-2), rather than writing it all first
         int end = codec.encode(message, array, start, limit, max);
         if (end == -1) {
@@ -334,8 +430,16 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         if (end - start > max) {
             throw overMaximum(end - start);
         }
-        BIG_ENDIAN_INT.set(array, position, end - start);
         return end;
+    }
+
+    private static IllegalArgumentException lineEndInside() {
+        return new IllegalArgumentException("a line message contains '\\n'");
+    }
+
+    private static IllegalArgumentException carriageReturnAtEnd() {
+        return new IllegalArgumentException("a line message ends in '\\r', which the reader takes for part of a"
+                + " \"\\r\\n\" line end");
     }
 
     @Override
@@ -359,11 +463,10 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
                 case LINES: {
                     int length = encodePayload(codec, message, out, mark);
                     if (out.indexOf(mark, mark + length, (byte) '\n') >= 0) {
-                        throw new IllegalArgumentException("a line message contains '\\n'");
+                        throw lineEndInside();
                     }
                     if (length > 0 && out.getByte(mark + length - 1) == '\r') {
-                        throw new IllegalArgumentException("a line message ends in '\\r', which the reader takes for"
-                                + " part of a \"\\r\\n\" line end");
+                        throw carriageReturnAtEnd();
                     }
                     out.writeByte('\n');
                     break;

@@ -36,11 +36,26 @@ class FramedCodecTest {
         }
     }
 
+    /**
+     * Encodes {@code values} as the writer does: for an encoder that writes arrays, every other message straight into
+     * the buffer's array (the {@code ByteBuf} way when it does not fit), so that both ways meet in one stream.
+     */
     private static <T> byte[] encode(Framing framing, Codec<T> codec, List<T> values) throws Exception {
         FrameEncoder<T> encoder = FramedCodec.encoder(framing, codec);
         ByteBuf out = Unpooled.buffer();
         try {
+            boolean viaArray = false;
             for (T v : values) {
+                viaArray = !viaArray;
+                if (viaArray && encoder.encodesArrays()) {
+                    out.ensureWritable(64);
+                    int base = out.arrayOffset();
+                    int end = encoder.encodeArray(v, out.array(), base + out.writerIndex(), base + out.capacity());
+                    if (end >= 0) {
+                        out.writerIndex(end - base);
+                        continue;
+                    }
+                }
                 encoder.encode(v, out);
             }
             byte[] bytes = new byte[out.readableBytes()];
@@ -57,7 +72,11 @@ class FramedCodecTest {
         return decode(framing, codec, wire, cuts, false);
     }
 
-    /** As {@link #decode(Framing, Codec, byte[], int[])}, the bytes kept in native memory when {@code direct}. */
+    /**
+     * As {@link #decode(Framing, Codec, byte[], int[])}, the bytes kept in native memory when {@code direct}. A heap
+     * cumulation is walked as the inbound walks it: for a decoder of arrays, every other message is taken straight
+     * from the array, the others through the {@code ByteBuf} (as while a message waits for demand).
+     */
     private static <T> List<T> decode(Framing framing, Codec<T> codec, byte[] wire, int[] cuts, boolean direct)
             throws Exception {
         FrameDecoder<T> decoder = FramedCodec.decoder(framing, codec);
@@ -70,9 +89,20 @@ class FramedCodecTest {
                 int to = i < cuts.length ? cuts[i] : wire.length;
                 cumulation.writeBytes(wire, from, to - from);
                 from = to;
+                boolean viaArray = false;
                 for (T v; ; ) {
                     int before = cumulation.readerIndex();
-                    v = decoder.decode(cumulation, offset);
+                    viaArray = !viaArray;
+                    if (viaArray && !direct && decoder.decodesArrays()) {
+                        int base = cumulation.arrayOffset();
+                        v = decoder.decodeArray(cumulation.array(), base + before, base + cumulation.writerIndex(),
+                                offset);
+                        if (v != null) {
+                            cumulation.readerIndex(decoder.arrayEnd() - base);
+                        }
+                    } else {
+                        v = decoder.decode(cumulation, offset);
+                    }
                     offset += cumulation.readerIndex() - before;
                     if (v == null) {
                         break;
@@ -377,7 +407,7 @@ class FramedCodecTest {
     @Test
     void theBytesOfSmallFramesGoToTheHeapForAnArrayCodecOnly() throws Exception {
         FrameDecoder<String> arrays = FramedCodec.decoder(Framing.lengthPrefixed(MAX), new Ascii());
-        FrameDecoder<String> plain = FramedCodec.decoder(Framing.lengthPrefixed(MAX), Codecs.utf8());
+        FrameDecoder<byte[]> plain = FramedCodec.decoder(Framing.lengthPrefixed(MAX), Codecs.bytes());
         assertThat(arrays.heapCumulation()).as("an ArrayCodec, before any frame").isTrue();
         assertThat(plain.heapCumulation()).as("another codec").isFalse();
         assertThat(FramedCodec.decoder(Framing.raw(), new Ascii()).heapCumulation()).as("raw chunks").isFalse();
@@ -400,7 +430,7 @@ class FramedCodecTest {
         FrameEncoder<String> encoder = FramedCodec.encoder(framing, new Ascii());
         assertThat(encoder.encodesArrays()).isTrue();
         assertThat(FramedCodec.encoder(Framing.varintPrefixed(8), new Ascii()).encodesArrays()).as("varint").isFalse();
-        assertThat(FramedCodec.encoder(framing, Codecs.utf8()).encodesArrays()).as("another codec").isFalse();
+        assertThat(FramedCodec.encoder(framing, Codecs.bytes()).encodesArrays()).as("another codec").isFalse();
         byte[] array = new byte[40];
         java.util.Arrays.fill(array, (byte) 0x55);
         int end = encoder.encodeArray("ab", array, 3, 40);
@@ -416,6 +446,62 @@ class FramedCodecTest {
         assertThat(encoder.encodeArray("123456789", array, 0, 40)).as("over the maximum of 8").isEqualTo(-1);
         assertThatThrownBy(() -> encoder.encodeArray("unwritable", array, 0, 40))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("cannot write that");
+    }
+
+    /**
+     * Lines written straight into an array are the bytes the ByteBuf path writes, the line end after each; a line
+     * with no room for its end is -1 (the ByteBuf way then); a line end inside, a '\r' at the end or a line over the
+     * maximum is refused as on the ByteBuf path.
+     */
+    @Test
+    void anArrayCodecWritesLinesStraightIntoAnArray() throws Exception {
+        Framing framing = Framing.lines(8);
+        FrameEncoder<String> encoder = FramedCodec.encoder(framing, Codecs.utf8());
+        assertThat(encoder.encodesArrays()).isTrue();
+        assertThat(FramedCodec.encoder(Framing.raw(), Codecs.utf8()).encodesArrays()).as("raw").isFalse();
+        byte[] array = new byte[40];
+        java.util.Arrays.fill(array, (byte) 0x55);
+        int end = encoder.encodeArray("ab", array, 3, 40);
+        end = encoder.encodeArray("", array, end, 40);
+        end = encoder.encodeArray("\u00fcber", array, end, 40);
+        assertThat(end).isEqualTo(3 + 3 + 1 + 6);
+        assertThat(java.util.Arrays.copyOfRange(array, 3, end))
+                .isEqualTo("ab\n\n\u00fcber\n".getBytes(StandardCharsets.UTF_8))
+                .isEqualTo(encode(framing, Codecs.bytes(), List.of("ab".getBytes(StandardCharsets.UTF_8), new byte[0],
+                        "\u00fcber".getBytes(StandardCharsets.UTF_8))));
+        assertThat(array[2]).isEqualTo((byte) 0x55);
+        assertThat(array[end]).isEqualTo((byte) 0x55);
+        assertThat(encoder.encodeArray("abc", array, 30, 33)).as("no room for the line end").isEqualTo(-1);
+        assertThat(encoder.encodeArray("abc", array, 30, 34)).as("just room").isEqualTo(34);
+        assertThat(encoder.encodeArray("", array, 30, 30)).as("no room at all").isEqualTo(-1);
+        assertThatThrownBy(() -> encoder.encodeArray("123456789", array, 0, 40)).as("over the maximum of 8")
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maximum is 8");
+        assertThatThrownBy(() -> encoder.encodeArray("\u00fc\u00fc\u00fc\u00fc\u00fc", array, 0, 40))
+                .as("5 chars, 10 bytes").isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("maximum is 8");
+        assertThatThrownBy(() -> encoder.encodeArray("two\nof", array, 0, 40))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'\\n'");
+        assertThatThrownBy(() -> encoder.encodeArray("abc\r", array, 0, 40))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ends in '\\r'");
+    }
+
+    /** The line end is found in every position of an eight-byte word, and past the words; none is found outside. */
+    @Test
+    void theLineEndIsFoundWhereverItIs() {
+        for (int length = 0; length <= 40; length++) {
+            for (int at = -1; at < length; at++) {
+                byte[] array = new byte[length + 6];
+                java.util.Arrays.fill(array, (byte) 0x8a); // 0x0a with the high bit: no line end
+                array[0] = '\n';
+                array[array.length - 1] = '\n';
+                if (at >= 0) {
+                    array[3 + at] = '\n';
+                    array[3 + at + (at + 1 < length ? 1 : 0)] = '\n'; // the first of two counts
+                }
+                assertThat(FramedCodec.indexOfLineEnd(array, 3, 3 + length)).as("length %d, at %d", length, at)
+                        .isEqualTo(at < 0 ? -1 : 3 + at);
+            }
+        }
     }
 
     /** ASCII strings from and into ByteBufs and arrays; how it writes arrays is up to each subclass. */
