@@ -2,7 +2,7 @@ package io.umhflux.codec.json;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufOutputStream;
-import io.umhflux.codec.Codec;
+import io.umhflux.codec.ArrayCodec;
 import java.io.OutputStream;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
@@ -37,11 +37,14 @@ import tools.jackson.databind.json.JsonMapper;
  *
  * <p>Thread-safe: Jackson's readers and writers are immutable, so one codec serves any number of helpers. Each
  * helper's copy ({@link #forHelper()}) writes through one Jackson generator of its own, kept from message to
- * message (a new one after a value that failed to write), as a streaming writer of JSON lines does.
+ * message (a new one after a value that failed to write, or did not fit), as a streaming writer of JSON lines does.
+ *
+ * <p>An {@link ArrayCodec}: under the line framing, Jackson parses each line in the array it was read into, and
+ * writes each value straight into the writer's batch.
  *
  * @param <T> the message type: a record, a bean, or {@link JsonNode} for any JSON
  */
-public final class JsonCodec<T> implements Codec<T> {
+public final class JsonCodec<T> implements ArrayCodec<T> {
     private final ObjectReader reader;
     private final ObjectWriter writer;
     /** The helper's own generator and the stream it writes to; {@code null} for the shared codec. */
@@ -76,7 +79,7 @@ public final class JsonCodec<T> implements Codec<T> {
 
     /** @return a codec for one helper's event loop, with a generator of its own */
     @Override
-    public Codec<T> forHelper() {
+    public JsonCodec<T> forHelper() {
         return new JsonCodec<>(reader, writer, new Target());
     }
 
@@ -88,12 +91,43 @@ public final class JsonCodec<T> implements Codec<T> {
             writer.writeValue((OutputStream) new ByteBufOutputStream(out), value);
             return;
         }
+        t.out = out;
+        write(t, value);
+    }
+
+    /**
+     * Writes {@code value} into {@code array} from {@code offset} up to {@code limit}; -1 when it does not fit (the
+     * value is then written again, into the batch's buffer).
+     */
+    @Override
+    public int encode(T value, byte[] array, int offset, int limit) {
+        Target t = target;
+        if (t == null) {
+            return -1; // the shared codec writes through a stream of its own: the ByteBuf way
+        }
+        t.array = array;
+        t.position = offset;
+        t.limit = limit;
+        try {
+            write(t, value);
+        } catch (RuntimeException e) {
+            for (Throwable c = e; c != null; c = c.getCause()) {
+                if (c instanceof Target.NoRoom) {
+                    return -1; // Jackson wraps it when the generator flushes in the middle of a value
+                }
+            }
+            throw e;
+        }
+        return t.position;
+    }
+
+    /** Writes one value through the helper's generator into {@code t}, or drops the generator if that fails. */
+    private void write(Target t, T value) {
         JsonGenerator g = generator;
         if (g == null) {
             g = writer.createGenerator(t);
             generator = g;
         }
-        t.out = out;
         boolean written = false;
         try {
             writer.writeValue(g, value);
@@ -101,6 +135,7 @@ public final class JsonCodec<T> implements Codec<T> {
             written = true;
         } finally {
             t.out = null;
+            t.array = null;
             if (!written) {
                 generator = null; // in the middle of a value: the next one starts on a fresh generator
             }
@@ -122,18 +157,45 @@ public final class JsonCodec<T> implements Codec<T> {
         return value;
     }
 
-    /** Where a helper's generator writes: the frame being encoded. */
+    @Override
+    public T decode(byte[] array, int offset, int length) {
+        return reader.readValue(array, offset, length);
+    }
+
+    /** Where a helper's generator writes: the frame being encoded, or the array range of the writer's batch. */
     private static final class Target extends OutputStream {
         @Nullable ByteBuf out;
+        byte @Nullable [] array;
+        int position;
+        int limit;
 
         @Override
         public void write(int b) {
+            byte[] a = array;
+            if (a != null) {
+                room(1);
+                a[position++] = (byte) b;
+                return;
+            }
             buffer().writeByte(b);
         }
 
         @Override
         public void write(byte[] b, int off, int len) {
+            byte[] a = array;
+            if (a != null) {
+                room(len);
+                System.arraycopy(b, off, a, position, len);
+                position += len;
+                return;
+            }
             buffer().writeBytes(b, off, len);
+        }
+
+        private void room(int len) {
+            if (limit - position < len) {
+                throw new NoRoom();
+            }
         }
 
         private ByteBuf buffer() {
@@ -142,6 +204,15 @@ public final class JsonCodec<T> implements Codec<T> {
                 throw new IllegalStateException("the generator wrote outside an encode");
             }
             return b;
+        }
+
+        /** The value does not fit the array range: thrown through Jackson, caught by the array encode. */
+        private static final class NoRoom extends RuntimeException {
+            private static final long serialVersionUID = 1L;
+
+            NoRoom() {
+                super(null, null, false, false); // no stack trace: it is a signal, caught at once
+            }
         }
     }
 }

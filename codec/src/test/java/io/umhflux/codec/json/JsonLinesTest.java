@@ -165,6 +165,43 @@ class JsonLinesTest {
         }
     }
 
+    /**
+     * Into the writer's array: the bytes of the ByteBuf way; -1 for a value that does not fit, small (written at the
+     * end) or big (the generator flushes in the middle, where Jackson wraps the signal), and the next value is written
+     * whole on a fresh generator; a value read from an array range.
+     */
+    @Test
+    void aHelpersCodecWritesValuesStraightIntoAnArrayOrSaysTheyDoNotFit() throws Exception {
+        JsonCodec<Fragile> codec = JsonCodec.of(JSON, Fragile.class).forHelper();
+        byte[] array = new byte[64];
+        java.util.Arrays.fill(array, (byte) '#');
+        int end = codec.encode(new Fragile("a"), array, 2, 64);
+        end = codec.encode(new Fragile("b"), array, end, 64);
+        assertThat(new String(array, 0, end + 1, java.nio.charset.StandardCharsets.UTF_8))
+                .isEqualTo("##{\"text\":\"a\"}{\"text\":\"b\"}#");
+        assertThat(codec.encode(new Fragile("c"), array, 2, 13)).as("one byte short").isEqualTo(-1);
+        assertThat(codec.encode(new Fragile("x".repeat(20_000)), array, 2, 64)).as("flushed midway").isEqualTo(-1);
+        assertThatThrownBy(() -> codec.encode(new Fragile("boom"), array, 2, 64)).hasRootCauseMessage("boom");
+        assertThat(codec.encode(new Fragile("d"), array, 2, 14)).as("just room").isEqualTo(14);
+        assertThat(new String(array, 2, 12, java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("{\"text\":\"d\"}");
+        assertThat(codec.decode(array, 2, 12)).isEqualTo(new Fragile("d"));
+        assertThat(JsonCodec.of(JSON, Fragile.class).encode(new Fragile("e"), array, 2, 64))
+                .as("the shared codec writes no arrays").isEqualTo(-1);
+    }
+
+    /** A value bigger than the writer's batch crosses from the array way to the ByteBuf way and back, through cat. */
+    @Test
+    void valuesThatOutgrowTheBatchRoundTripThroughCat() {
+        try (Blob cat = Blob.of(Path.of("/bin/cat"))) {
+            JsonCodec<Record> codec = JsonCodec.of(JSON, Record.class);
+            Umh<Record, Record> umh = UmhFlux.spec(cat).codec(Framing.lines(1 << 20), codec, codec).spawn();
+            List<Record> sent = IntStream.range(0, 400).mapToObj(i -> new Record(i, i % 50 == 0
+                    ? "big ".repeat(30_000) : "small " + i)).collect(Collectors.toList());
+            umh.outbound().send(Flux.fromIterable(sent)).subscribe();
+            assertThat(umh.inbound().collectList().block(TIMEOUT)).isEqualTo(sent);
+        }
+    }
+
     /** One line holds one value: trailing content after it is malformed too. */
     @Test
     void trailingContentAfterTheValueIsRefused() {
