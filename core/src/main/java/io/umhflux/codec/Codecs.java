@@ -46,20 +46,13 @@ public final class Codecs {
             out.writeBytes(value.getBytes(StandardCharsets.UTF_8));
         }
 
+        /**
+         * A string over the framing's maximum gets -1 from the default five-argument form, as one that does not fit:
+         * the {@code ByteBuf} way then encodes it once more and refuses it with its exact length.
+         */
         @Override
         public int encode(String value, byte[] array, int offset, int limit) {
-            return encode(value, array, offset, limit, Integer.MAX_VALUE);
-        }
-
-        @Override
-        public int encode(String value, byte[] array, int offset, int limit, int maxLength) {
-            if (value.length() > maxLength) {
-                return -2; // each char takes a byte at least: over the maximum, known without encoding it
-            }
             byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
-            if (bytes.length > maxLength) {
-                return -2;
-            }
             if (bytes.length > limit - offset) {
                 return -1;
             }

@@ -450,8 +450,8 @@ class FramedCodecTest {
 
     /**
      * Lines written straight into an array are the bytes the ByteBuf path writes, the line end after each; a line
-     * with no room for its end is -1 (the ByteBuf way then); a line end inside, a '\r' at the end or a line over the
-     * maximum is refused as on the ByteBuf path.
+     * with no room for its end, or over the maximum, is -1 (the ByteBuf way then); a line end inside or a '\r' at the
+     * end is refused as on the ByteBuf path.
      */
     @Test
     void anArrayCodecWritesLinesStraightIntoAnArray() throws Exception {
@@ -474,11 +474,13 @@ class FramedCodecTest {
         assertThat(encoder.encodeArray("abc", array, 30, 33)).as("no room for the line end").isEqualTo(-1);
         assertThat(encoder.encodeArray("abc", array, 30, 34)).as("just room").isEqualTo(34);
         assertThat(encoder.encodeArray("", array, 30, 30)).as("no room at all").isEqualTo(-1);
-        assertThatThrownBy(() -> encoder.encodeArray("123456789", array, 0, 40)).as("over the maximum of 8")
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maximum is 8");
-        assertThatThrownBy(() -> encoder.encodeArray("\u00fc\u00fc\u00fc\u00fc\u00fc", array, 0, 40))
-                .as("5 chars, 10 bytes").isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("maximum is 8");
+        // over the maximum: the ByteBuf way refuses it, with its length
+        assertThat(encoder.encodeArray("123456789", array, 0, 40)).as("over the maximum of 8").isEqualTo(-1);
+        assertThat(encoder.encodeArray("\u00fc\u00fc\u00fc\u00fc\u00fc", array, 0, 40)).as("5 chars, 10 bytes")
+                .isEqualTo(-1);
+        assertThatThrownBy(() -> encode(framing, Codecs.utf8(), List.of("\u00fc\u00fc\u00fc\u00fc\u00fc")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("message encodes to 10 bytes; the framing's"
+                        + " maximum is 8");
         assertThatThrownBy(() -> encoder.encodeArray("two\nof", array, 0, 40))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'\\n'");
         assertThatThrownBy(() -> encoder.encodeArray("abc\r", array, 0, 40))
