@@ -183,44 +183,58 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         }
         int n = (int) length;
         meanLength += (n - meanLength) >> 3;
-        I message;
-        try {
-            message = codec.decode(array, start, n);
-        } catch (Exception | OutOfMemoryError | StackOverflowError e) {
-            throw cannotDecode(e, offset, n);
-        }
+        I message = fromArray(codec, array, start, n, offset);
         arrayEnd = start + n;
-        return notNull(message, offset, n);
+        return message;
     }
 
     /** {@link #decodeArray} for the line framing: the same checks as {@link #decodeLine}. */
     private @Nullable I lineFromArray(ArrayCodec<I> codec, byte[] array, int from, int to, long offset)
             throws FrameException {
-        int nl = indexOfLineEnd(array, from, (int) Math.min(to, (long) from + max + 2)); // max bytes, then "\r\n"
+        int nl = indexOfLineEnd(array, from, lineSearchEnd(from, to));
         if (nl < 0) {
-            if (to - from > (long) max + 1) {
-                throw new FrameException("line at offset " + offset + " is longer than the maximum of " + max
-                        + " bytes", offset, to - from);
-            }
+            checkUnendedLine(to - from, offset);
             return null;
         }
-        int n = nl - from;
-        if (n > 0 && array[nl - 1] == '\r') {
-            n--;
-        }
-        if (n > max) {
-            throw new FrameException("line at offset " + offset + " has " + n + " bytes; the maximum is " + max,
-                    offset, n);
-        }
+        int n = lineLength(from, nl, nl > from && array[nl - 1] == '\r', offset);
         meanLength += (n - meanLength) >> 3;
+        I message = fromArray(codec, array, from, n, offset);
+        arrayEnd = nl + 1;
+        return message;
+    }
+
+    /** Where the search for a line end starting at {@code from} stops: past the maximum and a "\r\n". */
+    private int lineSearchEnd(int from, int to) {
+        return (int) Math.min(to, (long) from + max + 2); // long: max may be Integer.MAX_VALUE
+    }
+
+    /** No line end among the {@code readable} bytes: wait for more, unless they are more than a line may have. */
+    private void checkUnendedLine(long readable, long offset) throws FrameException {
+        if (readable > (long) max + 1) {
+            throw new FrameException("line at offset " + offset + " is longer than the maximum of " + max + " bytes",
+                    offset, readable);
+        }
+    }
+
+    /** The length of the line from {@code start} to its end at {@code nl}, a '\r' before it left out, if within max. */
+    private int lineLength(int start, int nl, boolean carriageReturn, long offset) throws FrameException {
+        int length = nl - start - (carriageReturn ? 1 : 0);
+        if (length > max) {
+            throw new FrameException("line at offset " + offset + " has " + length + " bytes; the maximum is " + max,
+                    offset, length);
+        }
+        return length;
+    }
+
+    /** The codec's message from {@code length} bytes of {@code array} at {@code start}; a failure names them. */
+    private I fromArray(ArrayCodec<I> codec, byte[] array, int start, int length, long offset) throws FrameException {
         I message;
         try {
-            message = codec.decode(array, from, n);
+            message = codec.decode(array, start, length);
         } catch (Exception | OutOfMemoryError | StackOverflowError e) {
-            throw cannotDecode(e, offset, n);
+            throw cannotDecode(e, offset, length);
         }
-        arrayEnd = nl + 1;
-        return notNull(message, offset, n);
+        return notNull(message, offset, length);
     }
 
     /**
@@ -264,46 +278,26 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
     }
 
     private @Nullable I decodeLine(ByteBuf in, long offset) throws FrameException {
+        if (arrayCodec != null && in.hasArray()) {
+            return fromArray(in, offset);
+        }
         int start = in.readerIndex();
-        int end = (int) Math.min(in.writerIndex(), (long) start + max + 2); // max bytes, then "\r\n"
-        int nl = in.indexOf(start, end, (byte) '\n');
+        int nl = in.indexOf(start, lineSearchEnd(start, in.writerIndex()), (byte) '\n');
         if (nl < 0) {
-            if (in.readableBytes() > (long) max + 1) { // long: max may be Integer.MAX_VALUE
-                throw new FrameException("line at offset " + offset + " is longer than the maximum of " + max
-                        + " bytes", offset, in.readableBytes());
-            }
+            checkUnendedLine(in.readableBytes(), offset);
             return null;
         }
-        int length = nl - start;
-        if (length > 0 && in.getByte(nl - 1) == '\r') {
-            length--;
-        }
-        if (length > max) {
-            throw new FrameException("line at offset " + offset + " has " + length + " bytes; the maximum is "
-                    + max, offset, length);
-        }
+        int length = lineLength(start, nl, nl > start && in.getByte(nl - 1) == '\r', offset);
         return frame(in, 0, length, nl + 1, offset);
     }
 
     /**
-     * Decodes the frame of {@code length} bytes that starts {@code header} bytes past {@code in}'s reader index,
-     * then moves the reader index to {@code next}: from the array the bytes were read into when the codec can
-     * take one ({@link ArrayCodec}), else as a slice (index 0 is the frame's first byte).
+     * Decodes the frame of {@code length} bytes that starts {@code header} bytes past {@code in}'s reader index as a
+     * slice (index 0 is the frame's first byte), then moves the reader index to {@code next}. (The frames of an
+     * {@link ArrayCodec} in a heap buffer take {@link #decodeArray} instead.)
      */
     private I frame(ByteBuf in, int header, int length, int next, long offset) throws FrameException {
         meanLength += (length - meanLength) >> 3;
-        ArrayCodec<I> arrays = arrayCodec;
-        if (arrays != null && in.hasArray()) {
-            int start = in.arrayOffset() + in.readerIndex() + header;
-            in.readerIndex(next);
-            I message;
-            try {
-                message = arrays.decode(in.array(), start, length);
-            } catch (Exception | OutOfMemoryError | StackOverflowError e) {
-                throw cannotDecode(e, offset, length);
-            }
-            return notNull(message, offset, length);
-        }
         ByteBuf frame = in.slice(in.readerIndex() + header, length);
         in.readerIndex(next);
         return payload(frame, offset);
