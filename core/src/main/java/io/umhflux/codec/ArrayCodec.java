@@ -12,9 +12,9 @@ package io.umhflux.codec;
  * codec to write each message into the writer's batch array ({@link #encode(Object, byte[], int, int)}), and use
  * {@link Codec#encode(Object, io.netty.buffer.ByteBuf)} only for a message that does not fit there. Implement it
  * when the codec reads and writes arrays natively, as Kryo's {@code Input} and {@code Output} or protobuf's
- * {@code CodedInputStream} and {@code CodedOutputStream} do ({@link Codecs#utf8()} is one). The {@code ByteBuf}
- * methods are still used elsewhere: for the raw framing, for a last line without a line end, for the varint
- * framing's output, and by callers of the codec outside a framing.
+ * {@code CodedInputStream} and {@code CodedOutputStream} do ({@link Codecs#utf8()} and {@link Codecs#bytes()}
+ * are). The {@code ByteBuf} methods are still used elsewhere: for the raw framing, for a last line without a line
+ * end, for the varint framing's output, and by callers of the codec outside a framing.
  *
  * <p>The framing checks the length before a decode, as for {@link Codec#decode}; the codec checks that the
  * bytes are exactly one message.

@@ -9,6 +9,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /** Codecs for plain values. */
 public final class Codecs {
@@ -99,7 +100,8 @@ public final class Codecs {
         }
     }
 
-    private enum Bytes implements Codec<byte[]> {
+    /** Also an {@link ArrayCodec}: frames are copied out of the array they were read into, and into the batch's. */
+    private enum Bytes implements ArrayCodec<byte[]> {
         INSTANCE;
 
         @Override
@@ -108,10 +110,29 @@ public final class Codecs {
         }
 
         @Override
+        public int encode(byte[] value, byte[] array, int offset, int limit) {
+            if (value.length > limit - offset) {
+                return -1; // over the maximum too: the ByteBuf way refuses it, naming its length
+            }
+            System.arraycopy(value, 0, array, offset, value.length);
+            return offset + value.length;
+        }
+
+        @Override
         public byte[] decode(ByteBuf frame) {
             byte[] bytes = new byte[frame.readableBytes()];
             frame.readBytes(bytes);
             return bytes;
+        }
+
+        @Override
+        public byte[] decode(byte[] array, int offset, int length) {
+            return Arrays.copyOfRange(array, offset, offset + length);
+        }
+
+        @Override
+        public Bytes forHelper() {
+            return this; // no state
         }
     }
 }

@@ -176,9 +176,52 @@ class FramedCodecTest {
         }
     }
 
+    /** Codecs.bytes() is an ArrayCodec: any bytes, prefixed, survive both ways and any cuts, from heap or native. */
+    @ParameterizedTest
+    @EnumSource(value = Framing.Kind.class, names = {"LENGTH_PREFIXED", "VARINT_PREFIXED"})
+    void bytesSurviveTheArrayAndByteBufWays(Framing.Kind kind) throws Exception {
+        Random random = new Random(kind.ordinal() * 131L);
+        Framing framing = framing(kind);
+        assertThat(FramedCodec.decoder(framing, Codecs.bytes()).decodesArrays()).isTrue();
+        for (int round = 0; round < 100; round++) {
+            List<byte[]> messages = new ArrayList<>();
+            for (int i = random.nextInt(20); i > 0; i--) {
+                byte[] m = new byte[random.nextInt(random.nextBoolean() ? 10 : 400)];
+                random.nextBytes(m);
+                messages.add(m);
+            }
+            byte[] wire = encode(framing, Codecs.bytes(), messages);
+            int[] cuts = random.ints(random.nextInt(10), 0, wire.length + 1).sorted().toArray();
+            for (boolean direct : new boolean[] {false, true}) {
+                List<byte[]> decoded = decode(framing, Codecs.bytes(), wire, cuts, direct);
+                assertThat(decoded).as("round %d, cuts %s", round, cuts).hasSameSizeAs(messages);
+                for (int i = 0; i < messages.size(); i++) {
+                    assertThat(decoded.get(i)).as("message %d", i).isEqualTo(messages.get(i));
+                }
+            }
+        }
+    }
+
+    /** Bytes through ByteBufs only: a codec that is no {@link ArrayCodec}. */
+    private enum PlainBytes implements Codec<byte[]> {
+        INSTANCE;
+
+        @Override
+        public void encode(byte[] value, ByteBuf out) {
+            out.writeBytes(value);
+        }
+
+        @Override
+        public byte[] decode(ByteBuf frame) {
+            byte[] bytes = new byte[frame.readableBytes()];
+            frame.readBytes(bytes);
+            return bytes;
+        }
+    }
+
     /** The header checks, for a plain codec and for an ArrayCodec, whose frames are walked in the array. */
     private static List<Codec<?>> bothPaths() {
-        return List.of(Codecs.bytes(), new Ascii());
+        return List.of(PlainBytes.INSTANCE, new Ascii());
     }
 
     @ParameterizedTest
@@ -407,7 +450,7 @@ class FramedCodecTest {
     @Test
     void theBytesOfSmallFramesGoToTheHeapForAnArrayCodecOnly() throws Exception {
         FrameDecoder<String> arrays = FramedCodec.decoder(Framing.lengthPrefixed(MAX), new Ascii());
-        FrameDecoder<byte[]> plain = FramedCodec.decoder(Framing.lengthPrefixed(MAX), Codecs.bytes());
+        FrameDecoder<byte[]> plain = FramedCodec.decoder(Framing.lengthPrefixed(MAX), PlainBytes.INSTANCE);
         assertThat(arrays.heapCumulation()).as("an ArrayCodec, before any frame").isTrue();
         assertThat(plain.heapCumulation()).as("another codec").isFalse();
         assertThat(FramedCodec.decoder(Framing.raw(), new Ascii()).heapCumulation()).as("raw chunks").isFalse();
@@ -430,7 +473,7 @@ class FramedCodecTest {
         FrameEncoder<String> encoder = FramedCodec.encoder(framing, new Ascii());
         assertThat(encoder.encodesArrays()).isTrue();
         assertThat(FramedCodec.encoder(Framing.varintPrefixed(8), new Ascii()).encodesArrays()).as("varint").isFalse();
-        assertThat(FramedCodec.encoder(framing, Codecs.bytes()).encodesArrays()).as("another codec").isFalse();
+        assertThat(FramedCodec.encoder(framing, PlainBytes.INSTANCE).encodesArrays()).as("another codec").isFalse();
         byte[] array = new byte[40];
         java.util.Arrays.fill(array, (byte) 0x55);
         int end = encoder.encodeArray("ab", array, 3, 40);
