@@ -37,10 +37,11 @@ import tools.jackson.databind.json.JsonMapper;
  *
  * <p>Thread-safe: Jackson's readers and writers are immutable, so one codec serves any number of helpers. Each
  * helper's copy ({@link #forHelper()}) writes through one Jackson generator of its own, kept from message to
- * message (a new one after a value that failed to write, or did not fit), as a streaming writer of JSON lines does.
+ * message (a new one after a value that failed to write), as a streaming writer of JSON lines does.
  *
  * <p>An {@link ArrayCodec}: under the line framing, Jackson parses each line in the array it was read into, and
- * writes each value straight into the writer's batch.
+ * writes each value straight into the writer's batch. Each value is serialized once, also when it does not fit the
+ * batch, so that a value that can be written only once (an {@code Iterator} or a {@code Stream} field) goes whole.
  *
  * @param <T> the message type: a record, a bean, or {@link JsonNode} for any JSON
  */
@@ -91,13 +92,23 @@ public final class JsonCodec<T> implements ArrayCodec<T> {
             writer.writeValue((OutputStream) new ByteBufOutputStream(out), value);
             return;
         }
+        if (t.keptFor == value) {
+            t.writeKept(out); // the array attempt's bytes: the value is serialized once
+            return;
+        }
+        t.dropKept();
         t.out = out;
-        write(t, value);
+        try {
+            write(t, value);
+        } finally {
+            t.out = null;
+        }
     }
 
     /**
-     * Writes {@code value} into {@code array} from {@code offset} up to {@code limit}; -1 when it does not fit (the
-     * value is then written again, into the batch's buffer).
+     * Writes {@code value} into {@code array} from {@code offset} up to {@code limit}; -1 when it does not fit. The
+     * value is serialized once either way: what did not fit is kept, with the bytes before it, for the
+     * {@code encode(value, ByteBuf)} that follows (a value of an iterator or a stream could not be written twice).
      */
     @Override
     public int encode(T value, byte[] array, int offset, int limit) {
@@ -105,20 +116,21 @@ public final class JsonCodec<T> implements ArrayCodec<T> {
         if (t == null) {
             return -1; // the shared codec writes through a stream of its own: the ByteBuf way
         }
+        t.dropKept();
         t.array = array;
+        t.start = offset;
         t.position = offset;
         t.limit = limit;
         try {
             write(t, value);
-        } catch (RuntimeException e) {
-            for (Throwable c = e; c != null; c = c.getCause()) {
-                if (c instanceof Target.NoRoom) {
-                    return -1; // Jackson wraps it when the generator flushes in the middle of a value
-                }
-            }
-            throw e;
+        } finally {
+            t.array = null;
         }
-        return t.position;
+        if (t.spill == null) {
+            return t.position;
+        }
+        t.keptFor = value;
+        return -1;
     }
 
     /** Writes one value through the helper's generator into {@code t}, or drops the generator if that fails. */
@@ -134,10 +146,9 @@ public final class JsonCodec<T> implements ArrayCodec<T> {
             g.flush();
             written = true;
         } finally {
-            t.out = null;
-            t.array = null;
             if (!written) {
                 generator = null; // in the middle of a value: the next one starts on a fresh generator
+                t.dropKept();
             }
         }
     }
@@ -162,40 +173,73 @@ public final class JsonCodec<T> implements ArrayCodec<T> {
         return reader.readValue(array, offset, length);
     }
 
-    /** Where a helper's generator writes: the frame being encoded, or the array range of the writer's batch. */
+    /**
+     * Where a helper's generator writes: the frame being encoded, or the array range of the writer's batch and,
+     * once that is full, a spill array that keeps the value's bytes for the {@code ByteBuf} encode that follows.
+     */
     private static final class Target extends OutputStream {
         @Nullable ByteBuf out;
         byte @Nullable [] array;
+        int start;
         int position;
         int limit;
+        /** The bytes of a value that did not fit the array range, from its first byte; null while none. */
+        byte @Nullable [] spill;
+        int spillLength;
+        /** The value whose bytes {@link #spill} holds, once its array encode returned -1. */
+        @Nullable Object keptFor;
 
         @Override
         public void write(int b) {
             byte[] a = array;
-            if (a != null) {
-                room(1);
+            if (a != null && spill == null && position < limit) {
                 a[position++] = (byte) b;
                 return;
             }
-            buffer().writeByte(b);
+            write(new byte[] {(byte) b}, 0, 1);
         }
 
         @Override
         public void write(byte[] b, int off, int len) {
             byte[] a = array;
-            if (a != null) {
-                room(len);
-                System.arraycopy(b, off, a, position, len);
-                position += len;
+            if (a == null) {
+                buffer().writeBytes(b, off, len);
                 return;
             }
-            buffer().writeBytes(b, off, len);
+            if (spill == null) {
+                if (limit - position >= len) {
+                    System.arraycopy(b, off, a, position, len);
+                    position += len;
+                    return;
+                }
+                spill = new byte[Math.max(256, 2 * (position - start + len))];
+                spillLength = 0;
+                append(a, start, position - start); // the value's bytes so far, then the rest
+            }
+            append(b, off, len);
         }
 
-        private void room(int len) {
-            if (limit - position < len) {
-                throw new NoRoom();
+        private void append(byte[] b, int off, int len) {
+            byte[] s = java.util.Objects.requireNonNull(spill);
+            if (s.length - spillLength < len) {
+                s = java.util.Arrays.copyOf(s, Math.max(2 * s.length, spillLength + len));
+                spill = s;
             }
+            System.arraycopy(b, off, s, spillLength, len);
+            spillLength += len;
+        }
+
+        void writeKept(ByteBuf into) {
+            byte[] s = java.util.Objects.requireNonNull(spill);
+            int n = spillLength;
+            dropKept(); // before the write: a buffer that cannot grow must not leave the bytes for another value
+            into.writeBytes(s, 0, n);
+        }
+
+        void dropKept() {
+            spill = null;
+            spillLength = 0;
+            keptFor = null;
         }
 
         private ByteBuf buffer() {
@@ -204,15 +248,6 @@ public final class JsonCodec<T> implements ArrayCodec<T> {
                 throw new IllegalStateException("the generator wrote outside an encode");
             }
             return b;
-        }
-
-        /** The value does not fit the array range: thrown through Jackson, caught by the array encode. */
-        private static final class NoRoom extends RuntimeException {
-            private static final long serialVersionUID = 1L;
-
-            NoRoom() {
-                super(null, null, false, false); // no stack trace: it is a signal, caught at once
-            }
         }
     }
 }

@@ -179,14 +179,84 @@ class JsonLinesTest {
         end = codec.encode(new Fragile("b"), array, end, 64);
         assertThat(new String(array, 0, end + 1, java.nio.charset.StandardCharsets.UTF_8))
                 .isEqualTo("##{\"text\":\"a\"}{\"text\":\"b\"}#");
-        assertThat(codec.encode(new Fragile("c"), array, 2, 13)).as("one byte short").isEqualTo(-1);
-        assertThat(codec.encode(new Fragile("x".repeat(20_000)), array, 2, 64)).as("flushed midway").isEqualTo(-1);
+        Fragile c = new Fragile("c");
+        assertThat(codec.encode(c, array, 2, 13)).as("one byte short").isEqualTo(-1);
+        assertThat(kept(codec, c)).isEqualTo("{\"text\":\"c\"}");
+        Fragile big = new Fragile("x".repeat(20_000));
+        assertThat(codec.encode(big, array, 2, 64)).as("flushed midway").isEqualTo(-1);
+        assertThat(kept(codec, big)).isEqualTo("{\"text\":\"" + "x".repeat(20_000) + "\"}");
         assertThatThrownBy(() -> codec.encode(new Fragile("boom"), array, 2, 64)).hasRootCauseMessage("boom");
         assertThat(codec.encode(new Fragile("d"), array, 2, 14)).as("just room").isEqualTo(14);
         assertThat(new String(array, 2, 12, java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("{\"text\":\"d\"}");
         assertThat(codec.decode(array, 2, 12)).isEqualTo(new Fragile("d"));
         assertThat(JsonCodec.of(JSON, Fragile.class).encode(new Fragile("e"), array, 2, 64))
                 .as("the shared codec writes no arrays").isEqualTo(-1);
+    }
+
+    /** What {@code encode(value, ByteBuf)} writes after the array way said -1 for {@code value}. */
+    private static <T> String kept(io.umhflux.codec.Codec<T> codec, T value) throws Exception {
+        io.netty.buffer.ByteBuf out = io.netty.buffer.Unpooled.buffer();
+        try {
+            codec.encode(value, out);
+            return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+        } finally {
+            out.release();
+        }
+    }
+
+    record Items(java.util.Iterator<String> items) {
+    }
+
+    record Streamed(java.util.stream.Stream<String> items) {
+    }
+
+    record ItemList(List<String> items) {
+    }
+
+    /**
+     * A value that does not fit the batch is serialized once: an iterator or a stream, which can be walked only
+     * once, goes whole the ByteBuf way (small, it fits Jackson's buffer; big, Jackson flushes in the middle).
+     */
+    @Test
+    void aValueThatDoesNotFitIsSerializedOnce() throws Exception {
+        JsonCodec<Items> items = JsonCodec.of(JSON, Items.class).forHelper();
+        Items small = new Items(List.of("a", "b", "c").iterator());
+        assertThat(items.encode(small, new byte[20], 0, 20)).isEqualTo(-1);
+        assertThat(kept(items, small)).isEqualTo("{\"items\":[\"a\",\"b\",\"c\"]}");
+        List<String> many = IntStream.range(0, 2000).mapToObj(i -> "item" + i).collect(Collectors.toList());
+        Items big = new Items(many.iterator());
+        assertThat(items.encode(big, new byte[100], 0, 100)).isEqualTo(-1);
+        assertThat(JSON.readValue(kept(items, big), ItemList.class).items()).isEqualTo(many);
+        JsonCodec<Streamed> streamed = JsonCodec.of(JSON, Streamed.class).forHelper();
+        Streamed stream = new Streamed(many.stream());
+        assertThat(streamed.encode(stream, new byte[100], 0, 100)).isEqualTo(-1);
+        assertThat(JSON.readValue(kept(streamed, stream), ItemList.class).items()).isEqualTo(many);
+        // the kept bytes are for that value only: another one is serialized afresh
+        Items other = new Items(List.of("z").iterator());
+        assertThat(items.encode(new Items(List.of("y").iterator()), new byte[5], 0, 5)).isEqualTo(-1);
+        assertThat(kept(items, other)).isEqualTo("{\"items\":[\"z\"]}");
+    }
+
+    record Out(int id, java.util.Iterator<String> items) {
+    }
+
+    record In(int id, List<String> items) {
+    }
+
+    /** Values of iterators through cat, many crossing the end of a batch: each arrives whole. */
+    @Test
+    void iteratorsThatCrossTheBatchArriveWhole() {
+        try (Blob cat = Blob.of(Path.of("/bin/cat"))) {
+            Umh<In, Out> umh = UmhFlux.spec(cat).codec(Framing.lines(1 << 20), JsonCodec.of(JSON, In.class),
+                    JsonCodec.of(JSON, Out.class)).spawn();
+            umh.outbound().send(Flux.range(0, 200).map(i -> new Out(i, IntStream.range(0, 300)
+                    .mapToObj(j -> "item number ................ " + j).iterator()))).subscribe();
+            List<In> got = umh.inbound().collectList().block(TIMEOUT);
+            assertThat(got).hasSize(200);
+            List<String> all = IntStream.range(0, 300).mapToObj(j -> "item number ................ " + j)
+                    .collect(Collectors.toList());
+            assertThat(got).allSatisfy(in -> assertThat(in.items()).as("record %d", in.id()).isEqualTo(all));
+        }
     }
 
     /** A value bigger than the writer's batch crosses from the array way to the ByteBuf way and back, through cat. */
