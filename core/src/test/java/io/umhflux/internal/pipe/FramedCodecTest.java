@@ -202,20 +202,18 @@ class FramedCodecTest {
         }
     }
 
-    /** Bytes through ByteBufs only: a codec that is no {@link ArrayCodec}. */
+    /** {@link Codecs#bytes()} through ByteBufs only: a codec that is no {@link ArrayCodec}. */
     private enum PlainBytes implements Codec<byte[]> {
         INSTANCE;
 
         @Override
-        public void encode(byte[] value, ByteBuf out) {
-            out.writeBytes(value);
+        public void encode(byte[] value, ByteBuf out) throws Exception {
+            Codecs.bytes().encode(value, out);
         }
 
         @Override
-        public byte[] decode(ByteBuf frame) {
-            byte[] bytes = new byte[frame.readableBytes()];
-            frame.readBytes(bytes);
-            return bytes;
+        public byte[] decode(ByteBuf frame) throws Exception {
+            return Codecs.bytes().decode(frame);
         }
     }
 
