@@ -41,6 +41,25 @@ public final class TestHelpers {
     private TestHelpers() {
     }
 
+    /** {@link io.umhflux.codec.Codecs#bytes()} without its array ways: no {@code ArrayCodec}, for the ByteBuf paths. */
+    public static io.umhflux.codec.Codec<byte[]> plainBytes() {
+        return PlainBytes.INSTANCE;
+    }
+
+    private enum PlainBytes implements io.umhflux.codec.Codec<byte[]> {
+        INSTANCE;
+
+        @Override
+        public void encode(byte[] value, io.netty.buffer.ByteBuf out) throws Exception {
+            io.umhflux.codec.Codecs.bytes().encode(value, out);
+        }
+
+        @Override
+        public byte[] decode(io.netty.buffer.ByteBuf frame) throws Exception {
+            return io.umhflux.codec.Codecs.bytes().decode(frame);
+        }
+    }
+
     public static Blob cat() {
         return Blob.of(Path.of("/bin/cat"));
     }

@@ -59,7 +59,7 @@ class TypedMessagesTest {
             random.nextBytes(b);
             return b;
         }).toList();
-        echoedIntactWithSmallReads(Codecs.bytes(), sent);
+        echoedIntactWithSmallReads(TestHelpers.plainBytes(), sent);
     }
 
     /** Sends {@code sent} through {@code cat} as length-prefixed frames read 4 KiB at a time; all come back. */
@@ -87,37 +87,9 @@ class TypedMessagesTest {
         return offset + bytes.length;
     }
 
-    /** Bytes as they are, decoded from an array range when the framing has one (a heap cumulation). */
-    private static final class ArrayBytes implements ArrayCodec<byte[]> {
-        @Override
-        public void encode(byte[] value, ByteBuf out) throws Exception {
-            Codecs.bytes().encode(value, out);
-        }
-
-        @Override
-        public byte[] decode(ByteBuf frame) throws Exception {
-            return Codecs.bytes().decode(frame);
-        }
-
-        @Override
-        public byte[] decode(byte[] array, int offset, int length) {
-            return java.util.Arrays.copyOfRange(array, offset, offset + length);
-        }
-
-        @Override
-        public int encode(byte[] value, byte[] array, int offset, int limit) {
-            return copyInto(value, array, offset, limit);
-        }
-
-        @Override
-        public ArrayBytes forHelper() {
-            return this;
-        }
-    }
-
     /**
-     * {@link ArrayBytes} that logs its calls as "{tag} decode", "{tag} encode" and "{tag} release"; with
-     * {@code failRelease}, its {@code releaseArrays} throws.
+     * Bytes as they are, an ArrayCodec that logs its calls as "{tag} decode", "{tag} encode" and "{tag} release";
+     * with {@code failRelease}, its {@code releaseArrays} throws.
      */
     private static final class Recording implements ArrayCodec<byte[]> {
         private final String tag;
@@ -306,7 +278,7 @@ class TypedMessagesTest {
             random.nextBytes(b);
             return b;
         }).toList();
-        echoedIntactWithSmallReads(new ArrayBytes(), sent);
+        echoedIntactWithSmallReads(Codecs.bytes(), sent);
     }
 
     /**

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.umhflux.TestHelpers;
 import io.umhflux.codec.ArrayCodec;
 import io.umhflux.codec.Codec;
 import io.umhflux.codec.Codecs;
@@ -202,24 +203,9 @@ class FramedCodecTest {
         }
     }
 
-    /** {@link Codecs#bytes()} through ByteBufs only: a codec that is no {@link ArrayCodec}. */
-    private enum PlainBytes implements Codec<byte[]> {
-        INSTANCE;
-
-        @Override
-        public void encode(byte[] value, ByteBuf out) throws Exception {
-            Codecs.bytes().encode(value, out);
-        }
-
-        @Override
-        public byte[] decode(ByteBuf frame) throws Exception {
-            return Codecs.bytes().decode(frame);
-        }
-    }
-
     /** The header checks, for a plain codec and for an ArrayCodec, whose frames are walked in the array. */
     private static List<Codec<?>> bothPaths() {
-        return List.of(PlainBytes.INSTANCE, new Ascii());
+        return List.of(TestHelpers.plainBytes(), new Ascii());
     }
 
     @ParameterizedTest
@@ -448,7 +434,7 @@ class FramedCodecTest {
     @Test
     void theBytesOfSmallFramesGoToTheHeapForAnArrayCodecOnly() throws Exception {
         FrameDecoder<String> arrays = FramedCodec.decoder(Framing.lengthPrefixed(MAX), new Ascii());
-        FrameDecoder<byte[]> plain = FramedCodec.decoder(Framing.lengthPrefixed(MAX), PlainBytes.INSTANCE);
+        FrameDecoder<byte[]> plain = FramedCodec.decoder(Framing.lengthPrefixed(MAX), TestHelpers.plainBytes());
         assertThat(arrays.heapCumulation()).as("an ArrayCodec, before any frame").isTrue();
         assertThat(plain.heapCumulation()).as("another codec").isFalse();
         assertThat(FramedCodec.decoder(Framing.raw(), new Ascii()).heapCumulation()).as("raw chunks").isFalse();
@@ -471,7 +457,8 @@ class FramedCodecTest {
         FrameEncoder<String> encoder = FramedCodec.encoder(framing, new Ascii());
         assertThat(encoder.encodesArrays()).isTrue();
         assertThat(FramedCodec.encoder(Framing.varintPrefixed(8), new Ascii()).encodesArrays()).as("varint").isFalse();
-        assertThat(FramedCodec.encoder(framing, PlainBytes.INSTANCE).encodesArrays()).as("another codec").isFalse();
+        assertThat(FramedCodec.encoder(framing, TestHelpers.plainBytes()).encodesArrays()).as("another codec")
+                .isFalse();
         byte[] array = new byte[40];
         java.util.Arrays.fill(array, (byte) 0x55);
         int end = encoder.encodeArray("ab", array, 3, 40);
