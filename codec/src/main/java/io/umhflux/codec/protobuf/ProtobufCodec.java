@@ -5,7 +5,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
 import io.netty.buffer.ByteBuf;
-import io.umhflux.codec.Codec;
+import io.umhflux.codec.ArrayCodec;
 import java.util.Objects;
 
 /**
@@ -24,9 +24,13 @@ import java.util.Objects;
  * ("bad frame on stdout") naming the frame's offset, after every earlier message was delivered. Thread-safe
  * (protobuf's parsers are).
  *
+ * <p>An {@link ArrayCodec}: small frames are parsed in the array they were read into, and under the length-prefixed
+ * framing each message is written straight into the writer's batch (its size is known before it is written, so one
+ * that does not fit is not serialized there).
+ *
  * @param <T> the message type
  */
-public final class ProtobufCodec<T extends MessageLite> implements Codec<T> {
+public final class ProtobufCodec<T extends MessageLite> implements ArrayCodec<T> {
     private final Parser<T> parser;
 
     private ProtobufCodec(Parser<T> parser) {
@@ -53,6 +57,29 @@ public final class ProtobufCodec<T extends MessageLite> implements Codec<T> {
             coded.flush();
         }
         out.writerIndex(out.writerIndex() + size);
+    }
+
+    @Override
+    public int encode(T value, byte[] array, int offset, int limit) throws java.io.IOException {
+        int size = value.getSerializedSize(); // kept by the message: the write below does not compute it again
+        if (size > limit - offset) {
+            return -1;
+        }
+        CodedOutputStream coded = CodedOutputStream.newInstance(array, offset, size);
+        value.writeTo(coded);
+        coded.checkNoSpaceLeft();
+        return offset + size;
+    }
+
+    @Override
+    public T decode(byte[] array, int offset, int length) throws InvalidProtocolBufferException {
+        return parser.parseFrom(array, offset, length);
+    }
+
+    /** @return this codec: it keeps no state */
+    @Override
+    public ProtobufCodec<T> forHelper() {
+        return this;
     }
 
     @Override

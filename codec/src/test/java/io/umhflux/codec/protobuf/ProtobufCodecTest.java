@@ -88,11 +88,16 @@ class ProtobufCodecTest {
         assertThat(Files.readAllBytes(written)).isEqualTo(delimited.toByteArray());
     }
 
-    /** Through cat both ways, heap and direct buffers alike. */
-    @Test
-    void messagesRoundTripThroughCat() {
+    /**
+     * Through cat both ways, heap and direct buffers alike; behind a 4-byte length too, where each message is written
+     * straight into the writer's array.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void messagesRoundTripThroughCat(boolean lengthPrefixed) {
         try (Blob cat = Blob.of(Path.of("/bin/cat"))) {
-            Umh<Timestamp, Timestamp> umh = spawn(cat);
+            Umh<Timestamp, Timestamp> umh = UmhFlux.spec(cat).codec(lengthPrefixed ? Framing.lengthPrefixed(MAX)
+                    : Framing.varintPrefixed(MAX), CODEC, CODEC).spawn();
             List<Timestamp> sent = IntStream.range(0, 50_000).mapToObj(ProtobufCodecTest::expected)
                     .collect(Collectors.toList());
             umh.outbound().send(Flux.fromIterable(sent)).subscribe();
@@ -122,11 +127,30 @@ class ProtobufCodecTest {
         }
     }
 
-    /** Bytes that are not a message of the parser's type: protobuf's own error, from the codec. */
+    /** Bytes that are not a message of the parser's type: protobuf's own error, from the codec, either way. */
     @Test
     void bytesThatAreNoMessageAreRefused() {
-        ByteBuf frame = io.netty.buffer.Unpooled.wrappedBuffer(new byte[] {0x08, (byte) 0xff});
+        byte[] bad = {0x08, (byte) 0xff};
+        ByteBuf frame = io.netty.buffer.Unpooled.wrappedBuffer(bad);
         assertThatThrownBy(() -> CODEC.decode(frame))
                 .isInstanceOf(com.google.protobuf.InvalidProtocolBufferException.class);
+        assertThatThrownBy(() -> CODEC.decode(new byte[] {9, 0x08, (byte) 0xff, 9}, 1, 2))
+                .isInstanceOf(com.google.protobuf.InvalidProtocolBufferException.class);
+    }
+
+    /** Into an array: protobuf's bytes at the offset and nothing past them, or -1 with nothing written. */
+    @Test
+    void aMessageIsWrittenIntoAnArrayOrSaysItDoesNotFit() throws Exception {
+        Timestamp t = expected(7);
+        byte[] bytes = t.toByteArray();
+        byte[] array = new byte[bytes.length + 4];
+        java.util.Arrays.fill(array, (byte) 0x55);
+        assertThat(CODEC.encode(t, array, 2, 2 + bytes.length - 1)).as("one byte short").isEqualTo(-1);
+        assertThat(array).containsOnly(0x55);
+        assertThat(CODEC.encode(t, array, 2, 2 + bytes.length)).isEqualTo(2 + bytes.length);
+        assertThat(java.util.Arrays.copyOfRange(array, 2, 2 + bytes.length)).isEqualTo(bytes);
+        assertThat(array[1]).isEqualTo((byte) 0x55);
+        assertThat(array[2 + bytes.length]).isEqualTo((byte) 0x55);
+        assertThat(CODEC.decode(array, 2, bytes.length)).isEqualTo(t);
     }
 }
