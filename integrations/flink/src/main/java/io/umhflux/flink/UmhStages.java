@@ -46,12 +46,13 @@ public final class UmhStages {
 
     /**
      * One streaming helper per subtask, like {@code RDD.pipe} but typed: every element is written to its stdin with
-     * the library's backpressure (a helper that reads slowly slows the job; the operator buffers at most its
-     * high-water mark of input and {@value UmhStreamOperator#PREFETCH} messages of output), everything it writes to
-     * stdout goes downstream (any number of outputs per element, emitted on the task thread), the end of the input
-     * closes its stdin, and the subtask finishes once the output was drained and the helper exited 0. A helper that
-     * fails (non-zero exit, signal, bad frame) fails the subtask with its {@code HelperFailedException}; a cancelled
-     * or failed task stops its helper and kills its process group.
+     * the library's backpressure (a helper that reads slowly slows the job; the operator buffers at most the
+     * high-water mark of input, 1 MiB unless the helper's codec function sets another, and
+     * {@value UmhStreamOperator#PREFETCH} messages of output), everything it writes to stdout goes downstream (any
+     * number of outputs per element, emitted on the task thread), the end of the input closes its stdin, and the
+     * subtask finishes once the output was drained and the helper exited 0. A helper that fails (non-zero exit,
+     * signal, bad frame) fails the subtask with its {@code HelperFailedException}; a cancelled or failed task stops
+     * its helper and kills its process group.
      */
     public static <I, O> SingleOutputStreamOperator<O> pipe(DataStream<I> input, UmhHelper<I, O> helper,
             TypeInformation<O> outputs) {
