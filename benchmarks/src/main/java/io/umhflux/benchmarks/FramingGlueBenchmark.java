@@ -3,11 +3,13 @@ package io.umhflux.benchmarks;
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
+import io.umhflux.codec.Codecs;
 import io.umhflux.codec.Framing;
 import io.umhflux.codec.kryo.KryoCodec;
 import io.umhflux.internal.pipe.FrameDecoder;
 import io.umhflux.internal.pipe.FrameEncoder;
 import io.umhflux.internal.pipe.FramedCodec;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -25,7 +27,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * What the framing and the codec glue cost per small Kryo message, on one thread and without pipes: the typed echo's
  * encoding and decoding alone, against the same Kryo calls on a plain {@code Output} and {@code Input} (the
  * hand-written loop's). No process, no event loop, no scheduler: these rows move little between runs, so the glue
- * is measured here rather than through {@code cat}.
+ * is measured here rather than through {@code cat}. The {@code lines} rows do the same for the Flink benchmark's
+ * 33-byte text lines ({@link Codecs#utf8()} behind {@link Framing#lines}), against what a hand-written loop does
+ * with the JDK ({@code getBytes} and a copy; a search for the line end and {@code new String}).
  *
  * <pre>java -jar benchmarks/target/benchmarks.jar FramingGlueBenchmark -f 3</pre>
  */
@@ -53,8 +57,22 @@ public class FramingGlueBenchmark {
     private byte[] framed;
     private int framedLength;
 
+    private final String[] lines = new String[MESSAGES];
+    private FrameEncoder<String> lineEncoder;
+    private FrameDecoder<String> lineDecoder;
+    /** {@link #lines}, each ended by '\n'. */
+    private byte[] lineBytes;
+    private int lineBytesLength;
+
     @Setup
     public void setUp() throws Exception {
+        lineEncoder = FramedCodec.encoder(Framing.lines(256), Codecs.utf8());
+        lineDecoder = FramedCodec.decoder(Framing.lines(256), Codecs.utf8());
+        lineBytes = new byte[ARRAY];
+        for (int i = 0; i < MESSAGES; i++) {
+            lines[i] = "record-" + (1_000_000_000L + i) + "-payload-xyz"; // FlinkStages.record, without Flink
+            lineBytesLength = lineEncoder.encodeArray(lines[i], lineBytes, lineBytesLength, ARRAY);
+        }
         loopWriter = TypedEchoBenchmark.kryo();
         loopReader = TypedEchoBenchmark.kryo();
         loopOutput = new Output(out);
@@ -135,6 +153,68 @@ public class FramingGlueBenchmark {
         int n = 0;
         for (int i = 0; i < MESSAGES; i++) {
             n += d.decodeArray(array, at, to, at) != null ? 1 : 0;
+            at = d.arrayEnd();
+        }
+        return n;
+    }
+
+    /** A hand-written loop's writing of text lines: {@code getBytes}, copied into the batch, then '\n'. */
+    @Benchmark
+    @OperationsPerInvocation(MESSAGES)
+    public int jdkLinesEncode() {
+        byte[] array = out;
+        int at = 0;
+        for (String line : lines) {
+            byte[] b = line.getBytes(StandardCharsets.UTF_8);
+            System.arraycopy(b, 0, array, at, b.length);
+            at += b.length;
+            array[at++] = '\n';
+        }
+        return at;
+    }
+
+    /** umh-flux's writing of lines: checked (no '\n' inside, none '\r' at the end) and written into the batch. */
+    @Benchmark
+    @OperationsPerInvocation(MESSAGES)
+    public int umhLinesEncode() throws Exception {
+        FrameEncoder<String> e = lineEncoder;
+        byte[] array = out;
+        int at = 0;
+        for (String line : lines) {
+            at = e.encodeArray(line, array, at, ARRAY);
+        }
+        return at;
+    }
+
+    /** A hand-written loop's reading of lines: the next '\n', and the bytes before it as UTF-8. */
+    @Benchmark
+    @OperationsPerInvocation(MESSAGES)
+    public int jdkLinesDecode() {
+        byte[] array = lineBytes;
+        int at = 0;
+        int n = 0;
+        for (int i = 0; i < MESSAGES; i++) {
+            int nl = at;
+            while (array[nl] != '\n') {
+                nl++;
+            }
+            n += new String(array, at, nl - at, StandardCharsets.UTF_8).length();
+            at = nl + 1;
+        }
+        return n;
+    }
+
+    /** umh-flux's reading of lines: each found and decoded in the array it was read into. */
+    @Benchmark
+    @OperationsPerInvocation(MESSAGES)
+    public int umhLinesDecode() throws Exception {
+        FrameDecoder<String> d = lineDecoder;
+        byte[] array = lineBytes;
+        int to = lineBytesLength;
+        int at = 0;
+        int n = 0;
+        for (int i = 0; i < MESSAGES; i++) {
+            n += d.decodeArray(array, at, to, at).length();
             at = d.arrayEnd();
         }
         return n;
