@@ -146,9 +146,11 @@ public class FramingGlueBenchmark {
     @Benchmark
     @OperationsPerInvocation(MESSAGES)
     public int umhDecode() throws Exception {
-        FrameDecoder<Object> d = decoder;
-        byte[] array = framed;
-        int to = framedLength;
+        return decodeAll(decoder, framed, framedLength);
+    }
+
+    /** Decodes the {@link #MESSAGES} frames in {@code array} one after the other; how many came out. */
+    private static int decodeAll(FrameDecoder<?> d, byte[] array, int to) throws Exception {
         int at = 0;
         int n = 0;
         for (int i = 0; i < MESSAGES; i++) {
@@ -208,15 +210,6 @@ public class FramingGlueBenchmark {
     @Benchmark
     @OperationsPerInvocation(MESSAGES)
     public int umhLinesDecode() throws Exception {
-        FrameDecoder<String> d = lineDecoder;
-        byte[] array = lineBytes;
-        int to = lineBytesLength;
-        int at = 0;
-        int n = 0;
-        for (int i = 0; i < MESSAGES; i++) {
-            n += d.decodeArray(array, at, to, at).length();
-            at = d.arrayEnd();
-        }
-        return n;
+        return decodeAll(lineDecoder, lineBytes, lineBytesLength);
     }
 }
