@@ -71,6 +71,9 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
 
     @Override
     public @Nullable I decode(ByteBuf in, long offset) throws FrameException {
+        if (in.hasArray() && decodesArrays()) {
+            return fromArray(in, offset); // an ArrayCodec's frames in a heap buffer: decoded in its array
+        }
         switch (kind) {
             case LENGTH_PREFIXED:
                 return decodeLengthPrefixed(in, offset);
@@ -86,9 +89,6 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
     }
 
     private @Nullable I decodeLengthPrefixed(ByteBuf in, long offset) throws FrameException {
-        if (arrayCodec != null && in.hasArray()) {
-            return fromArray(in, offset);
-        }
         if (in.readableBytes() < 4) {
             return null;
         }
@@ -101,9 +101,6 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
     }
 
     private @Nullable I decodeVarintPrefixed(ByteBuf in, long offset) throws FrameException {
-        if (arrayCodec != null && in.hasArray()) {
-            return fromArray(in, offset);
-        }
         long length = 0;
         int at = in.readerIndex();
         for (int i = 0; ; i++) {
@@ -182,7 +179,6 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
             return null;
         }
         int n = (int) length;
-        meanLength += (n - meanLength) >> 3;
         I message = fromArray(codec, array, start, n, offset);
         arrayEnd = start + n;
         return message;
@@ -197,7 +193,6 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
             return null;
         }
         int n = lineLength(from, nl, nl > from && array[nl - 1] == '\r', offset);
-        meanLength += (n - meanLength) >> 3;
         I message = fromArray(codec, array, from, n, offset);
         arrayEnd = nl + 1;
         return message;
@@ -228,6 +223,7 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
 
     /** The codec's message from {@code length} bytes of {@code array} at {@code start}; a failure names them. */
     private I fromArray(ArrayCodec<I> codec, byte[] array, int start, int length, long offset) throws FrameException {
+        meanLength += (length - meanLength) >> 3;
         I message;
         try {
             message = codec.decode(array, start, length);
@@ -278,9 +274,6 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
     }
 
     private @Nullable I decodeLine(ByteBuf in, long offset) throws FrameException {
-        if (arrayCodec != null && in.hasArray()) {
-            return fromArray(in, offset);
-        }
         int start = in.readerIndex();
         int nl = in.indexOf(start, lineSearchEnd(start, in.writerIndex()), (byte) '\n');
         if (nl < 0) {
@@ -375,7 +368,6 @@ public final class FramedCodec<I, O> implements FrameDecoder<I>, FrameEncoder<O>
         if (limit - start < 0) {
             return -1;
         }
-        // the codec stops a message over the maximum as soon as it knows (-2), rather than writing it all first
         int end = payloadIntoArray(codec, message, array, start, limit);
         if (end >= 0) {
             BIG_ENDIAN_INT.set(array, position, end - start);
