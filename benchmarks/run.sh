@@ -3,7 +3,7 @@
 # the charts in benchmarks/results/charts/*.png and the results section of BENCHMARKS.md.
 #
 #   benchmarks/run.sh            full run; the scale test goes on past 1,000 helpers until spawning is refused
-#   benchmarks/run.sh --quick    fewer, shorter iterations (about 20 minutes on 2 cores, more when busy)
+#   benchmarks/run.sh --quick    fewer, shorter iterations (about 25 minutes on 2 cores, more when busy)
 #
 # Builds what it needs: the JMH jar (Maven) and the C baselines (gcc). Ratios are computed within ONE invocation,
 # on one machine, because absolute numbers are noise on a shared 2-core box. The noisy rows (throughput through
@@ -56,14 +56,15 @@ if [ "$quick" = 1 ]; then
   # the noisy rows (throughput through cat) are repeated: each fork is one run, the summary takes the median
   noisy_opts=(-f 3 -wi 2 -w 1 -i 3 -r 1)
   c_iterations=300; c_rounds=3; pingpong_iterations=5000
-  # the Kryo rows, the targets closest to their goals, run in five interleaved rounds of one fork per side
-  round_opts=(-f 1 -wi 2 -w 1 -i 3 -r 1); typed_rounds=5
+  # the Kryo rows, the targets closest to their goals, run in five interleaved rounds of one fork per side, with
+  # a longer warm-up: after 2 seconds the JIT is still compiling umh-flux's side (more code) while it is measured
+  round_opts=(-f 1 -wi 4 -w 2 -i 3 -r 1); typed_rounds=5
   helper_counts=(10 100 500 1000)
 else
   jmh_opts=(-f 2 -wi 3 -w 2 -i 5 -r 2)
   noisy_opts=(-f 5 -wi 3 -w 2 -i 5 -r 2)
   c_iterations=1000; c_rounds=5; pingpong_iterations=20000
-  round_opts=(-f 1 -wi 3 -w 2 -i 5 -r 2); typed_rounds=5
+  round_opts=(-f 1 -wi 5 -w 2 -i 5 -r 2); typed_rounds=5
   # doubling past 1,000 until the system refuses a helper (descriptors, processes or memory); on a 20,000-fd
   # limit that happens near 5,000 (4 descriptors per helper), well before kernel.pid_max
   helper_counts=(10 100 500 1000 2000 4000 8000 16000 32000)
@@ -114,8 +115,9 @@ for round in $(seq -w 1 "$typed_rounds"); do
         umhFlux) methods='umhFlux|umhFluxSink' ;;
         processBuilder) methods='processBuilder|nuProcess' ;;
       esac
+      # -prof comp records the JIT's compile time within the measured iterations (compiler.time.profiled)
       java -jar "$jar" "benchmarks\\.TypedEchoBenchmark\\.($methods)\$" -p size="$size" "${round_opts[@]}" \
-        "${cpu_prof[@]}" -rf json -rff "$raw/typed/round-$round-$size-$side.json" | tail -n 13
+        "${cpu_prof[@]}" -prof comp -rf json -rff "$raw/typed/round-$round-$size-$side.json" | tail -n 17
     done
   done
 done
