@@ -5,6 +5,7 @@ import io.umhflux.HelperFailedException;
 import io.umhflux.Umh;
 import io.umhflux.UmhFlux;
 import io.umhflux.UmhSink;
+import io.umhflux.UmhSpec;
 import java.util.Queue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -72,12 +73,20 @@ final class UmhStreamOperator<I, O> extends AbstractStreamOperator<O>
         }
         HelperRegistry.Lease<Blob> b = HelperRegistry.acquireBlob(helper, job);
         blob = b;
-        Umh<O, I> u = helper.spec(UmhFlux.spec(b.get()).highWaterMark(HIGH_WATER_MARK)).spawn();
+        Umh<O, I> u = spawnSpec(helper, b.get()).spawn();
         umh = u;
         sink = u.outbound().sink();
         HelperOutput o = new HelperOutput();
         outputs = o;
         u.inbound().subscribe(o);
+    }
+
+    /**
+     * The spec this stage spawns {@code helper} from: the stage's {@link #HIGH_WATER_MARK} first, then the helper's
+     * codec function, so that a mark the function sets is the one that holds.
+     */
+    static <I, O> UmhSpec<O, I> spawnSpec(UmhHelper<I, O> helper, Blob blob) {
+        return helper.spec(UmhFlux.spec(blob).highWaterMark(HIGH_WATER_MARK));
     }
 
     @Override
