@@ -59,14 +59,14 @@ if [ "$quick" = 1 ]; then
   # the Kryo rows, the targets closest to their goals, run in five interleaved rounds of one fork per side, with
   # a longer warm-up: after 2 seconds the JIT is still compiling umh-flux's side (more code) while it is measured
   round_opts=(-f 1 -wi 4 -w 2 -i 3 -r 1); typed_rounds=5
-  limit_opts=(-f 1 -wi 2 -w 1 -i 3 -r 1); limit_rounds=5
+  echo_opts=(-f 1 -wi 2 -w 1 -i 3 -r 1); echo_rounds=3
   helper_counts=(10 100 500 1000)
 else
   jmh_opts=(-f 2 -wi 3 -w 2 -i 5 -r 2)
   noisy_opts=(-f 5 -wi 3 -w 2 -i 5 -r 2)
   c_iterations=1000; c_rounds=5; pingpong_iterations=20000
   round_opts=(-f 1 -wi 5 -w 2 -i 5 -r 2); typed_rounds=5
-  limit_opts=(-f 1 -wi 3 -w 2 -i 5 -r 2); limit_rounds=5
+  echo_opts=(-f 1 -wi 3 -w 2 -i 5 -r 2); echo_rounds=5
   # doubling past 1,000 until the system refuses a helper (descriptors, processes or memory); on a 20,000-fd
   # limit that happens near 5,000 (4 descriptors per helper), well before kernel.pid_max
   helper_counts=(10 100 500 1000 2000 4000 8000 16000 32000)
@@ -78,11 +78,39 @@ java -jar "$jar" SpawnBenchmark "${noisy_opts[@]}" -jvmArgsAppend "-Dumh.bench.t
 "$build/spawn_baseline" "$build/tiny" "$c_iterations" "$c_rounds" > "$raw/spawn_c.txt"
 cat "$raw/spawn_c.txt"
 
-echo "== raw bytes echoed through cat (64 MiB per op)"
+echo "== raw bytes echoed through cat (64 MiB per op), $echo_rounds interleaved rounds"
 # ProcessCpuProfiler adds the JVM's CPU time per op (":cpu" rows): steadier than time on a busy machine
 cpu_prof=(-prof io.umhflux.benchmarks.ProcessCpuProfiler)
-java -jar "$jar" 'benchmarks\.EchoBenchmark\.' "${noisy_opts[@]}" "${cpu_prof[@]}" -p chunk=4096,65536,1048576 \
-  -p pipeSize=-1 -p writeSize=0 -rf json -rff "$raw/echo.json" | tail -n 14
+# Each round runs one fork of umh-flux, one of ProcessBuilder and the C loop's rounds (on the kernel's pipes and on
+# 1 MiB pipes, the limit), back to back, the order reversed every other round; the summary pairs them by round.
+# (JMH runs every fork of one side before the other's, and the C loop would run minutes later.) echo.json holds
+# the rounds as forks, in order.
+rm -rf "$raw/echo"
+mkdir -p "$raw/echo"
+: > "$raw/echo_c.txt"
+: > "$raw/echo_c_bigpipe.txt"
+for round in $(seq -w 1 "$echo_rounds"); do
+  echo_c() {
+    for chunk in 4096 65536 1048576; do
+      "$build/echo_baseline" /bin/cat "$chunk" $((64 << 20)) "$c_rounds" | sed "s/^/round=$round chunk=$chunk /" \
+        >> "$raw/echo_c.txt"
+      "$build/echo_baseline" /bin/cat "$chunk" $((64 << 20)) "$c_rounds" $((1 << 20)) \
+        | sed "s/^/round=$round chunk=$chunk /" >> "$raw/echo_c_bigpipe.txt"
+    done
+  }
+  echo_jvm() {
+    java -jar "$jar" "benchmarks\\.EchoBenchmark\\.$1\$" "${echo_opts[@]}" "${cpu_prof[@]}" \
+      -p chunk=4096,65536,1048576 -p pipeSize=-1 -p writeSize=0 -rf json -rff "$raw/echo/round-$round-$1.json" \
+      | tail -n 17 | grep -v ':cpu\.'
+  }
+  if [ $((10#$round % 2)) = 0 ]; then
+    echo_c; echo_jvm processBuilder; echo_jvm umhFlux
+  else
+    echo_jvm umhFlux; echo_jvm processBuilder; echo_c
+  fi
+done
+python3 "$here/merge_rounds.py" "$raw/echo.json" "$raw"/echo/round-*.json
+cat "$raw/echo_c.txt" "$raw/echo_c_bigpipe.txt"
 # the same on the kernel's 64 KiB pipes (pipeSize(0)), which ProcessBuilder and the C loop have
 java -jar "$jar" 'benchmarks\.EchoBenchmark\.umhFlux' "${jmh_opts[@]}" "${cpu_prof[@]}" -p chunk=4096,65536 \
   -p pipeSize=0 -p writeSize=0 -rf json -rff "$raw/echo_kernelpipes.json" | tail -n 6
@@ -91,36 +119,6 @@ java -jar "$jar" 'benchmarks\.EchoBenchmark\.umhFlux' "${jmh_opts[@]}" "${cpu_pr
 # a sandboxed cat (Sandbox.confined(), its libraries read-only) against the same cat unsandboxed
 java -jar "$jar" 'benchmarks\.EchoBenchmark\.umhFlux' "${noisy_opts[@]}" -p chunk=65536 -p pipeSize=-1 -p writeSize=0 \
   -p sandboxed=true,false -rf json -rff "$raw/echo_sandboxed.json" | tail -n 3
-: > "$raw/echo_c.txt"
-: > "$raw/echo_c_bigpipe.txt"
-for chunk in 4096 65536 1048576; do
-  "$build/echo_baseline" /bin/cat "$chunk" $((64 << 20)) "$c_rounds" | sed "s/^/chunk=$chunk /" >> "$raw/echo_c.txt"
-  # the limit: the same loop on 1 MiB pipes, the size umh-flux's streams get by default
-  "$build/echo_baseline" /bin/cat "$chunk" $((64 << 20)) "$c_rounds" $((1 << 20)) | sed "s/^/chunk=$chunk /" \
-    >> "$raw/echo_c_bigpipe.txt"
-done
-cat "$raw/echo_c.txt" "$raw/echo_c_bigpipe.txt"
-
-echo "== the limit row: 64 KiB chunks on 1 MiB pipes, umh-flux and the C loop in $limit_rounds paired rounds"
-# The C loop above runs minutes after echo.json's forks, and the machine drifts in between. Here each round runs
-# one umh-flux fork and the C loop's rounds back to back, the order alternating from round to round, and the
-# summary pairs them by round, as with the Kryo rows.
-rm -rf "$raw/echo_limit"
-mkdir -p "$raw/echo_limit"
-: > "$raw/echo_c_limit.txt"
-for round in $(seq -w 1 "$limit_rounds"); do
-  limit_c() {
-    "$build/echo_baseline" /bin/cat 65536 $((64 << 20)) "$c_rounds" $((1 << 20)) | sed "s/^/round=$round /" \
-      >> "$raw/echo_c_limit.txt"
-  }
-  limit_jvm() {
-    java -jar "$jar" 'benchmarks\.EchoBenchmark\.umhFlux$' "${limit_opts[@]}" -p chunk=65536 -p pipeSize=-1 \
-      -p writeSize=0 -rf json -rff "$raw/echo_limit/round-$round.json" | tail -n 4
-  }
-  if [ $((10#$round % 2)) = 0 ]; then limit_c; limit_jvm; else limit_jvm; limit_c; fi
-done
-python3 "$here/merge_rounds.py" "$raw/echo_limit.json" "$raw"/echo_limit/round-*.json
-cat "$raw/echo_c_limit.txt"
 
 echo "== Kryo messages echoed through cat (length-prefixed frames), $typed_rounds interleaved rounds"
 # One fork per side and size in each round, the sides' order alternating from round to round: a round's two runs

@@ -56,14 +56,16 @@ def c_runs(path, key, prefix=""):
         return [float(line.split()[-1]) for line in f if line.startswith(prefix) and key in line]
 
 
-def c_rounds_by_round(path):
-    """The values of a paired C baseline (lines "round=R bytes_per_sec V"), one list per round, in round order."""
+def c_by_round(path, chunk):
+    """A C echo baseline run in run.sh's rounds (lines "round=R chunk=C bytes_per_sec V", several per round): the
+    median of each round's values for chunk, in round order."""
     rounds = {}
     with open(path) as f:
         for line in f:
-            if line.startswith("round="):
-                rounds.setdefault(int(line.split()[0][len("round="):]), []).append(float(line.split()[-1]))
-    return [rounds[r] for r in sorted(rounds)]
+            fields = line.split()
+            if len(fields) == 4 and fields[0].startswith("round=") and fields[1] == "chunk=%d" % chunk:
+                rounds.setdefault(int(fields[0][len("round="):]), []).append(float(fields[3]))
+    return [statistics.median(rounds[r]) for r in sorted(rounds)]
 
 
 def jmh_cpu(path):
@@ -222,30 +224,19 @@ def main(raw, out):
         total = 64 << 20
         gbps = lambda runs: per_run(lambda ms: total / (ms / 1000.0) / 1e9, runs)
         per_sec = lambda runs: per_run(lambda v: v / 1e9, runs)
-        c64 = per_sec(c_runs(os.path.join(raw, "echo_c.txt"), "bytes_per_sec", "chunk=65536 "))
-        c_big_path = os.path.join(raw, "echo_c_bigpipe.txt")
-        limit_json = os.path.join(raw, "echo_limit.json")
-        limit_c = os.path.join(raw, "echo_c_limit.txt")
+        # the C loop ran in the same rounds as the JMH forks: round i of each is run i of the row
+        c64 = per_sec(c_by_round(os.path.join(raw, "echo_c.txt"), 65536))
         for chunk, goal in ((4096, 1.5), (65536, 1.0), (1048576, None)):
             key = (("chunk", str(chunk)), ("pipeSize", "-1"), ("writeSize", "0"))
             ours, pb = gbps(echo[("umhFlux", key)]), gbps(echo[("processBuilder", key)])
             records.append(record("echo through cat, %d B chunks, vs ProcessBuilder" % chunk, ours, pb, "GB/s",
                                   lambda o, p: o / p, goal))
-            c_big = per_sec(c_runs(c_big_path, "bytes_per_sec", "chunk=%d " % chunk)) \
-                if os.path.exists(c_big_path) else []
-            ours_limit = ours
-            if chunk == 65536 and os.path.exists(limit_json):
-                # the target row from the paired rounds: each umh-flux fork against the C loop run next to it
-                ours_limit = gbps(jmh_runs(limit_json)[("umhFlux", key)])
-                c_big = [statistics.median(per_sec(values)) for values in c_rounds_by_round(limit_c)]
-                if len(c_big) != len(ours_limit):
-                    raise ValueError("%s has %d rounds of the C loop for %d umh-flux forks"
-                                     % (limit_c, len(c_big), len(ours_limit)))
+            c_big = per_sec(c_by_round(os.path.join(raw, "echo_c_bigpipe.txt"), chunk))
             if c_big:
                 # the physical limit: a C read/write loop on the same 1 MiB pipes umh-flux gets by default
                 records.append(record("echo through cat, %d B chunks, 1 MiB pipes (the default), vs C read/write "
-                                      "on 1 MiB pipes (the limit)" % chunk, ours_limit, c_big, "GB/s",
-                                      lambda o, p: o / p, 0.95 if chunk == 65536 else None))
+                                      "on 1 MiB pipes (the limit)" % chunk, ours, c_big, "GB/s", lambda o, p: o / p,
+                                      0.95 if chunk == 65536 else None))
             if chunk == 65536:
                 records.append(record("echo through cat, 64 KiB chunks, 1 MiB pipes, vs C read/write on the "
                                       "kernel's 64 KiB pipes", ours, c64, "GB/s", lambda o, p: o / p,

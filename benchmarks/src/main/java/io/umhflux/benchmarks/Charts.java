@@ -182,7 +182,7 @@ final class Charts {
         }
         try {
             for (Map.Entry<Integer, String> chunk : chunks.entrySet()) {
-                double c = median(cBaseline(raw.resolve("echo_c.txt"), "chunk=" + chunk.getKey() + " ",
+                double c = median(cBaseline(raw.resolve("echo_c.txt"), "chunk=" + chunk.getKey(),
                         "bytes_per_sec"));
                 data.addValue(c / 1e9, "C read/write", chunk.getValue());
             }
@@ -398,10 +398,14 @@ final class Charts {
                 .orElseThrow(() -> new NoSuchElementException("no JMH result for " + method + " " + params));
     }
 
-    /** The last number of each line that starts with {@code prefix} and contains {@code key}. */
-    static List<Double> cBaseline(Path file, String prefix, String key) throws IOException {
+    /**
+     * The last number of each line that has {@code tag} among its words (any line for an empty tag) and contains
+     * {@code key}: run.sh marks the C loops' lines with their chunk size ({@code chunk=4096}) and round.
+     */
+    static List<Double> cBaseline(Path file, String tag, String key) throws IOException {
         try (Stream<String> lines = Files.lines(file)) {
-            List<Double> values = lines.filter(l -> l.startsWith(prefix) && l.contains(key))
+            List<Double> values = lines.filter(l -> (tag.isEmpty() || List.of(l.split(" ")).contains(tag))
+                    && l.contains(key))
                     .map(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).toList();
             if (values.isEmpty()) {
                 throw new NoSuchElementException("no '" + key + "' lines in " + file);
