@@ -60,6 +60,7 @@ if [ "$quick" = 1 ]; then
   # a longer warm-up: after 2 seconds the JIT is still compiling umh-flux's side (more code) while it is measured
   round_opts=(-f 1 -wi 4 -w 2 -i 3 -r 1); typed_rounds=5
   echo_opts=(-f 1 -wi 2 -w 1 -i 3 -r 1); echo_rounds=3
+  spawn_opts=(-f 1 -wi 2 -w 1 -i 3 -r 1); spawn_rounds=3
   helper_counts=(10 100 500 1000)
 else
   jmh_opts=(-f 2 -wi 3 -w 2 -i 5 -r 2)
@@ -67,15 +68,33 @@ else
   c_iterations=1000; c_rounds=5; pingpong_iterations=20000
   round_opts=(-f 1 -wi 5 -w 2 -i 5 -r 2); typed_rounds=5
   echo_opts=(-f 1 -wi 3 -w 2 -i 5 -r 2); echo_rounds=5
+  spawn_opts=(-f 1 -wi 3 -w 2 -i 5 -r 2); spawn_rounds=5
   # doubling past 1,000 until the system refuses a helper (descriptors, processes or memory); on a 20,000-fd
   # limit that happens near 5,000 (4 descriptors per helper), well before kernel.pid_max
   helper_counts=(10 100 500 1000 2000 4000 8000 16000 32000)
 fi
 
-echo "== spawn + exit of a tiny executable, unsandboxed and sandboxed"
-java -jar "$jar" SpawnBenchmark "${noisy_opts[@]}" -jvmArgsAppend "-Dumh.bench.tiny=$build/tiny" \
-  -rf json -rff "$raw/spawn.json" | tail -n 4
-"$build/spawn_baseline" "$build/tiny" "$c_iterations" "$c_rounds" > "$raw/spawn_c.txt"
+echo "== spawn + exit of a tiny executable, unsandboxed and sandboxed, $spawn_rounds interleaved rounds"
+# as the raw echo below: each round one fork of umh-flux (both spawns, their ratio within the fork), one of
+# ProcessBuilder and the C loop back to back, the order reversed every other round; spawn.json holds the rounds
+rm -rf "$raw/spawn"
+mkdir -p "$raw/spawn"
+: > "$raw/spawn_c.txt"
+for round in $(seq -w 1 "$spawn_rounds"); do
+  spawn_c() {
+    "$build/spawn_baseline" "$build/tiny" "$c_iterations" "$c_rounds" | sed "s/^/round=$round /" >> "$raw/spawn_c.txt"
+  }
+  spawn_jvm() {
+    java -jar "$jar" "benchmarks\\.SpawnBenchmark\\.($1)\$" "${spawn_opts[@]}" \
+      -jvmArgsAppend "-Dumh.bench.tiny=$build/tiny" -rf json -rff "$raw/spawn/round-$round-${1%%|*}.json" | tail -n 4
+  }
+  if [ $((10#$round % 2)) = 0 ]; then
+    spawn_c; spawn_jvm processBuilder; spawn_jvm 'umhFlux|umhFluxSandboxed'
+  else
+    spawn_jvm 'umhFlux|umhFluxSandboxed'; spawn_jvm processBuilder; spawn_c
+  fi
+done
+python3 "$here/merge_rounds.py" "$raw/spawn.json" "$raw"/spawn/round-*.json
 cat "$raw/spawn_c.txt"
 
 echo "== raw bytes echoed through cat (64 MiB per op), $echo_rounds interleaved rounds"

@@ -50,21 +50,15 @@ def jmh_runs(path, metric=None):
     return out
 
 
-def c_runs(path, key, prefix=""):
-    """The value of each round of a C baseline (the last field of each line with key, after prefix)."""
-    with open(path) as f:
-        return [float(line.split()[-1]) for line in f if line.startswith(prefix) and key in line]
-
-
-def c_by_round(path, chunk):
-    """A C echo baseline run in run.sh's rounds (lines "round=R chunk=C bytes_per_sec V", several per round): the
-    median of each round's values for chunk, in round order."""
+def c_by_round(path, key, tag=None):
+    """A C baseline run in run.sh's rounds (lines "round=R [tag] key V", several per round): the median of each
+    round's values of key (among the lines with tag, if given), in round order."""
     rounds = {}
     with open(path) as f:
         for line in f:
             fields = line.split()
-            if len(fields) == 4 and fields[0].startswith("round=") and fields[1] == "chunk=%d" % chunk:
-                rounds.setdefault(int(fields[0][len("round="):]), []).append(float(fields[3]))
+            if fields and fields[0].startswith("round=") and key in fields and (tag is None or tag in fields):
+                rounds.setdefault(int(fields[0][len("round="):]), []).append(float(fields[-1]))
     return [statistics.median(rounds[r]) for r in sorted(rounds)]
 
 
@@ -207,7 +201,8 @@ def main(raw, out):
         spawn = jmh_runs(spawn_json)
         us = lambda method: per_run(lambda v: nanos(v, unit) / 1000.0, spawn[(method, ())])
         ours_us, pb_us = us("umhFlux"), us("processBuilder")
-        c_us = per_run(lambda v: v / 1000.0, c_runs(os.path.join(raw, "spawn_c.txt"), "ns_per_op"))
+        # the C loop ran in the same rounds as the JMH forks: round i of each is run i of the row
+        c_us = per_run(lambda v: v / 1000.0, c_by_round(os.path.join(raw, "spawn_c.txt"), "ns_per_op"))
         records.append(record("spawn + exit, speed-up over ProcessBuilder", ours_us, pb_us, "us/op",
                               lambda o, p: p / o, 2.0, digits=1))
         records.append(record("spawn + exit, time relative to C posix_spawn", ours_us, c_us, "us/op",
@@ -225,13 +220,14 @@ def main(raw, out):
         gbps = lambda runs: per_run(lambda ms: total / (ms / 1000.0) / 1e9, runs)
         per_sec = lambda runs: per_run(lambda v: v / 1e9, runs)
         # the C loop ran in the same rounds as the JMH forks: round i of each is run i of the row
-        c64 = per_sec(c_by_round(os.path.join(raw, "echo_c.txt"), 65536))
+        c64 = per_sec(c_by_round(os.path.join(raw, "echo_c.txt"), "bytes_per_sec", "chunk=65536"))
         for chunk, goal in ((4096, 1.5), (65536, 1.0), (1048576, None)):
             key = (("chunk", str(chunk)), ("pipeSize", "-1"), ("writeSize", "0"))
             ours, pb = gbps(echo[("umhFlux", key)]), gbps(echo[("processBuilder", key)])
             records.append(record("echo through cat, %d B chunks, vs ProcessBuilder" % chunk, ours, pb, "GB/s",
                                   lambda o, p: o / p, goal))
-            c_big = per_sec(c_by_round(os.path.join(raw, "echo_c_bigpipe.txt"), chunk))
+            c_big = per_sec(c_by_round(os.path.join(raw, "echo_c_bigpipe.txt"), "bytes_per_sec",
+                                       "chunk=%d" % chunk))
             if c_big:
                 # the physical limit: a C read/write loop on the same 1 MiB pipes umh-flux gets by default
                 records.append(record("echo through cat, %d B chunks, 1 MiB pipes (the default), vs C read/write "
