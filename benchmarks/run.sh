@@ -135,9 +135,17 @@ java -jar "$jar" 'benchmarks\.EchoBenchmark\.umhFlux' "${jmh_opts[@]}" "${cpu_pr
   -p pipeSize=0 -p writeSize=0 -rf json -rff "$raw/echo_kernelpipes.json" | tail -n 6
 java -jar "$jar" 'benchmarks\.EchoBenchmark\.umhFlux' "${jmh_opts[@]}" "${cpu_prof[@]}" -p chunk=65536 -p pipeSize=0 \
   -p writeSize=4096 -rf json -rff "$raw/echo_pagewrites.json" | tail -n 3
-# a sandboxed cat (Sandbox.confined(), its libraries read-only) against the same cat unsandboxed
-java -jar "$jar" 'benchmarks\.EchoBenchmark\.umhFlux' "${noisy_opts[@]}" -p chunk=65536 -p pipeSize=-1 -p writeSize=0 \
-  -p sandboxed=true,false -rf json -rff "$raw/echo_sandboxed.json" | tail -n 3
+# a sandboxed cat (Sandbox.confined(), its libraries read-only) against the same cat unsandboxed, in rounds of one
+# fork each, back to back (one invocation of -f 3 would run the three sandboxed forks before the three others)
+rm -rf "$raw/echo_sandboxed"
+mkdir -p "$raw/echo_sandboxed"
+for round in $(seq -w 1 "$echo_rounds"); do
+  sides=true,false
+  if [ $((10#$round % 2)) = 0 ]; then sides=false,true; fi
+  java -jar "$jar" 'benchmarks\.EchoBenchmark\.umhFlux' "${echo_opts[@]}" -p chunk=65536 -p pipeSize=-1 \
+    -p writeSize=0 -p sandboxed="$sides" -rf json -rff "$raw/echo_sandboxed/round-$round.json" | tail -n 4
+done
+python3 "$here/merge_rounds.py" "$raw/echo_sandboxed.json" "$raw"/echo_sandboxed/round-*.json
 
 echo "== Kryo messages echoed through cat (length-prefixed frames), $typed_rounds interleaved rounds"
 # One fork per side and size in each round, the sides' order alternating from round to round: a round's two runs
