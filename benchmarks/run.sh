@@ -74,6 +74,19 @@ else
   helper_counts=(10 100 500 1000 2000 4000 8000 16000 32000)
 fi
 
+# Runs the commands given (each one word list, split on spaces) in order in odd rounds and in reverse in even ones,
+# so that no side is always measured first: in_round_order ROUND COMMAND...
+in_round_order() {
+  local round=$1 i
+  shift
+  local steps=("$@")
+  if [ $((10#$round % 2)) = 0 ]; then
+    for ((i = ${#steps[@]} - 1; i >= 0; i--)); do ${steps[i]}; done
+  else
+    for ((i = 0; i < ${#steps[@]}; i++)); do ${steps[i]}; done
+  fi
+}
+
 echo "== spawn + exit of a tiny executable, unsandboxed and sandboxed, $spawn_rounds interleaved rounds"
 # as the raw echo below: each round one fork of umh-flux (both spawns, their ratio within the fork), one of
 # ProcessBuilder and the C loop back to back, the order reversed every other round; spawn.json holds the rounds
@@ -88,11 +101,7 @@ for round in $(seq -w 1 "$spawn_rounds"); do
     java -jar "$jar" "benchmarks\\.SpawnBenchmark\\.($1)\$" "${spawn_opts[@]}" \
       -jvmArgsAppend "-Dumh.bench.tiny=$build/tiny" -rf json -rff "$raw/spawn/round-$round-${1%%|*}.json" | tail -n 4
   }
-  if [ $((10#$round % 2)) = 0 ]; then
-    spawn_c; spawn_jvm processBuilder; spawn_jvm 'umhFlux|umhFluxSandboxed'
-  else
-    spawn_jvm 'umhFlux|umhFluxSandboxed'; spawn_jvm processBuilder; spawn_c
-  fi
+  in_round_order "$round" "spawn_jvm umhFlux|umhFluxSandboxed" "spawn_jvm processBuilder" spawn_c
 done
 python3 "$here/merge_rounds.py" "$raw/spawn.json" "$raw"/spawn/round-*.json
 cat "$raw/spawn_c.txt"
@@ -122,11 +131,7 @@ for round in $(seq -w 1 "$echo_rounds"); do
       -p chunk=4096,65536,1048576 -p pipeSize=-1 -p writeSize=0 -rf json -rff "$raw/echo/round-$round-$1.json" \
       | tail -n 17 | grep -v ':cpu\.'
   }
-  if [ $((10#$round % 2)) = 0 ]; then
-    echo_c; echo_jvm processBuilder; echo_jvm umhFlux
-  else
-    echo_jvm umhFlux; echo_jvm processBuilder; echo_c
-  fi
+  in_round_order "$round" "echo_jvm umhFlux" "echo_jvm processBuilder" echo_c
 done
 python3 "$here/merge_rounds.py" "$raw/echo.json" "$raw"/echo/round-*.json
 cat "$raw/echo_c.txt" "$raw/echo_c_bigpipe.txt"
@@ -153,20 +158,20 @@ echo "== Kryo messages echoed through cat (length-prefixed frames), $typed_round
 # and a shared machine drifts in between). typed.json holds the rounds as forks, in order.
 rm -rf "$raw/typed"
 mkdir -p "$raw/typed"
+typed_side() {
+  # each side's companion row runs in its fork: the sink against umhFlux, NuProcess as ProcessBuilder's peer
+  local side=$1 methods
+  case "$side" in
+    umhFlux) methods='umhFlux|umhFluxSink' ;;
+    processBuilder) methods='processBuilder|nuProcess' ;;
+  esac
+  # -prof comp records the JIT's compile time within the measured iterations (compiler.time.profiled)
+  java -jar "$jar" "benchmarks\\.TypedEchoBenchmark\\.($methods)\$" -p size="$size" "${round_opts[@]}" \
+    "${cpu_prof[@]}" -prof comp -rf json -rff "$raw/typed/round-$round-$size-$side.json" | tail -n 17
+}
 for round in $(seq -w 1 "$typed_rounds"); do
   for size in small large; do
-    sides=(umhFlux processBuilder)
-    if [ $((10#$round % 2)) = 0 ]; then sides=(processBuilder umhFlux); fi
-    for side in "${sides[@]}"; do
-      # each side's companion row runs in its fork: the sink against umhFlux, NuProcess as ProcessBuilder's peer
-      case "$side" in
-        umhFlux) methods='umhFlux|umhFluxSink' ;;
-        processBuilder) methods='processBuilder|nuProcess' ;;
-      esac
-      # -prof comp records the JIT's compile time within the measured iterations (compiler.time.profiled)
-      java -jar "$jar" "benchmarks\\.TypedEchoBenchmark\\.($methods)\$" -p size="$size" "${round_opts[@]}" \
-        "${cpu_prof[@]}" -prof comp -rf json -rff "$raw/typed/round-$round-$size-$side.json" | tail -n 17
-    done
+    in_round_order "$round" "typed_side umhFlux" "typed_side processBuilder"
   done
 done
 python3 "$here/merge_rounds.py" "$raw/typed.json" "$raw"/typed/round-*.json
